@@ -1,0 +1,121 @@
+//! The time source a storage reads: the system clock, or a manual one for tests.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Where a storage and its sessions read "now", in whole Unix seconds.
+///
+/// Every rule that involves time (`created`, idle expiry, the Fernet TTL, cookie `Expires`, memcached's
+/// absolute expiry) reads the clock of the storage that made the session, so a test can move time
+/// forward with a [`ManualClock`] instead of sleeping.
+///
+/// Cloning is cheap: the system clock is a unit value and a manual clock shares one counter.
+///
+/// ```
+/// use session_core::{Clock, ManualClock};
+///
+/// let manual = ManualClock::new(1_700_000_000);
+/// let clock = manual.clock();
+/// manual.advance(10);
+/// assert_eq!(clock.now(), 1_700_000_010);
+/// assert!(Clock::system().now() > 1_700_000_000);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Clock {
+    manual: Option<Arc<AtomicI64>>,
+}
+
+impl Clock {
+    /// The operating system's wall clock. This is the default of every storage.
+    pub const fn system() -> Self {
+        Clock { manual: None }
+    }
+
+    /// Current Unix time in whole seconds, truncated like Python's `int(time.time())`.
+    pub fn now(&self) -> i64 {
+        match &self.manual {
+            Some(time) => time.load(Ordering::Relaxed),
+            None => match SystemTime::now().duration_since(UNIX_EPOCH) {
+                Ok(elapsed) => i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX),
+                // A clock set before 1970 is a broken host; 0 makes every `max_age` check expire.
+                Err(_) => 0,
+            },
+        }
+    }
+
+    /// Whether this is the system clock (the only clock production code should use).
+    pub fn is_system(&self) -> bool {
+        self.manual.is_none()
+    }
+}
+
+/// A clock that only moves when told to: the test seam for every expiry rule.
+///
+/// ```
+/// use session_core::ManualClock;
+///
+/// let clock = ManualClock::new(100);
+/// clock.set(200);
+/// clock.advance(5);
+/// assert_eq!(clock.now(), 205);
+/// ```
+#[derive(Clone, Debug)]
+pub struct ManualClock {
+    time: Arc<AtomicI64>,
+}
+
+impl ManualClock {
+    /// A clock standing at `unix_seconds`.
+    pub fn new(unix_seconds: i64) -> Self {
+        ManualClock { time: Arc::new(AtomicI64::new(unix_seconds)) }
+    }
+
+    /// A [`Clock`] that reads this manual clock; hand it to a storage.
+    pub fn clock(&self) -> Clock {
+        Clock { manual: Some(Arc::clone(&self.time)) }
+    }
+
+    /// The time it shows.
+    pub fn now(&self) -> i64 {
+        self.time.load(Ordering::Relaxed)
+    }
+
+    /// Moves the clock to `unix_seconds`.
+    pub fn set(&self, unix_seconds: i64) {
+        self.time.store(unix_seconds, Ordering::Relaxed);
+    }
+
+    /// Moves the clock forward (or back, with a negative value) by `seconds`.
+    pub fn advance(&self, seconds: i64) {
+        self.time.fetch_add(seconds, Ordering::Relaxed);
+    }
+}
+
+impl From<&ManualClock> for Clock {
+    fn from(manual: &ManualClock) -> Self {
+        manual.clock()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manual_clock_is_shared_by_its_clocks() {
+        let manual = ManualClock::new(10);
+        let a = manual.clock();
+        let b = Clock::from(&manual);
+        manual.advance(5);
+        assert_eq!((a.now(), b.now()), (15, 15));
+        assert!(!a.is_system());
+        assert!(Clock::system().is_system());
+    }
+
+    #[test]
+    fn system_clock_reads_the_wall_clock() {
+        let wall = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_secs() as i64;
+        assert!((Clock::system().now() - wall).abs() <= 1);
+    }
+}

@@ -1,0 +1,71 @@
+//! Finding the session cookie in a request's `Cookie` headers.
+
+use std::borrow::Cow;
+
+use cookie::Cookie;
+
+use crate::quoting::cookie_unquote;
+
+/// The value of the cookie called `name` in the given `Cookie` header values, unquoted the Python
+/// way. The last occurrence wins, as in aiohttp (which builds a dict). Pairs that do not parse are
+/// skipped; nothing here fails.
+///
+/// HTTP/2 clients may split cookies over several `Cookie` headers: pass them all.
+///
+/// ```
+/// use session_core::find_cookie;
+///
+/// let header = r#"theme=dark; AIOHTTP_SESSION="{\"a\": 1\054 \"b\": 2}"; other=1"#;
+/// assert_eq!(find_cookie([header], "AIOHTTP_SESSION").as_deref(), Some(r#"{"a": 1, "b": 2}"#));
+/// assert_eq!(find_cookie(["a=1; a=2", "a=3"], "a").as_deref(), Some("3"));
+/// assert_eq!(find_cookie(["a=1"], "b"), None);
+/// ```
+pub fn find_cookie<'h, I>(headers: I, name: &str) -> Option<Cow<'h, str>>
+where
+    I: IntoIterator<Item = &'h str>,
+{
+    let mut found = None;
+    for header in headers {
+        // Cheap pre-check: most requests carry no cookie of ours at all.
+        if !header.contains(name) {
+            continue;
+        }
+        for pair in Cookie::split_parse(header).flatten() {
+            if pair.name() == name {
+                found = pair.value_raw();
+            }
+        }
+    }
+    found.map(cookie_unquote)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_bare_and_quoted_values() {
+        assert_eq!(find_cookie(["s=abc"], "s").as_deref(), Some("abc"));
+        assert_eq!(find_cookie([" s = \"a b\" ;x=1"], "s").as_deref(), Some("a b"));
+        assert_eq!(find_cookie(["s=\"\""], "s").as_deref(), Some(""));
+        assert_eq!(find_cookie(["s="], "s").as_deref(), Some(""));
+    }
+
+    #[test]
+    fn names_must_match_exactly() {
+        assert_eq!(find_cookie(["AIOHTTP_SESSION_X=1; aiohttp_session=2"], "AIOHTTP_SESSION"), None);
+        assert_eq!(find_cookie(["xs=1; s=2"], "s").as_deref(), Some("2"));
+    }
+
+    #[test]
+    fn garbage_is_skipped_not_fatal() {
+        assert_eq!(find_cookie([";;; =x; novalue; s=ok; ;"], "s").as_deref(), Some("ok"));
+        assert_eq!(find_cookie(["\u{0}\u{7f}é=é; s=\u{1}"], "s").as_deref(), Some("\u{1}"));
+        assert_eq!(find_cookie(Vec::<&str>::new(), "s"), None);
+    }
+
+    #[test]
+    fn last_occurrence_wins_across_headers() {
+        assert_eq!(find_cookie(["s=1; s=2", "t=0", "s=3; u=4"], "s").as_deref(), Some("3"));
+    }
+}

@@ -1,0 +1,61 @@
+//! The errors of this library. A bad cookie is never one of them: it gives a fresh session.
+
+use std::error::Error as StdError;
+
+/// A boxed error from a codec or a backend, kept whole so callers can walk or downcast the chain.
+pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// What can go wrong with a session.
+///
+/// Tampered, expired, truncated or garbage cookies and undecodable stored payloads are not errors:
+/// they load as a fresh session (and log a warning). What remains is the application's own mistakes
+/// and an unreachable or failing store.
+///
+/// ```
+/// use session_core::Error;
+///
+/// let err = Error::backend(std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused"));
+/// assert!(err.is_backend());
+/// let io = std::error::Error::source(&err).and_then(|e| e.downcast_ref::<std::io::Error>());
+/// assert_eq!(io.map(|e| e.kind()), Some(std::io::ErrorKind::ConnectionRefused));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A value could not be turned into JSON (`Session::insert`) or the session into its payload.
+    #[error("the session value could not be encoded")]
+    Encode(#[source] BoxError),
+
+    /// A stored value could not be read as the type asked for (`Session::get::<T>`).
+    #[error("the session value is not of the requested type")]
+    Decode(#[source] BoxError),
+
+    /// The cookie would be larger than browsers keep, so it would be dropped without a word.
+    #[error("the session cookie would be {size} bytes; browsers drop cookies over {limit} bytes")]
+    CookieTooLarge {
+        /// Bytes of `name=value` as it would be sent.
+        size: usize,
+        /// The limit, [`MAX_COOKIE_SIZE`](crate::MAX_COOKIE_SIZE).
+        limit: usize,
+    },
+
+    /// `set_new_identity` was called on a session that was loaded, not created in this request.
+    #[error("can't change the identity of a session which is not new")]
+    IdentityNotNew,
+
+    /// The store failed: unreachable, timed out, refused the command. The source says which.
+    #[error("the session store failed")]
+    Backend(#[source] BoxError),
+}
+
+impl Error {
+    /// Wraps a store's own error.
+    pub fn backend(source: impl Into<BoxError>) -> Self {
+        Error::Backend(source.into())
+    }
+
+    /// Whether the store failed (as opposed to the application or the payload).
+    pub fn is_backend(&self) -> bool {
+        matches!(self, Error::Backend(_))
+    }
+}

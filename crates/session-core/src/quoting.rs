@@ -1,0 +1,153 @@
+//! Cookie value quoting of Python's `http.cookies`, which aiohttp uses on both ends.
+//!
+//! A Python peer (or an old aiohttp, which silently drops an unquoted JSON cookie and every cookie
+//! after it) must read what we write, so we quote exactly as `http.cookies._quote` does, and unquote as
+//! aiohttp's `_unquote` does.
+
+use std::borrow::Cow;
+
+/// Characters a value may hold and still be sent bare (`http.cookies._LegalChars`).
+fn is_legal(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~:".contains(&byte)
+}
+
+/// Characters that stay as they are inside quotes (`_UnescapedChars`); others below U+0100 become
+/// `\ooo`.
+fn is_unescaped(byte: u8) -> bool {
+    is_legal(byte) || b" ()/<=>?@[]{}".contains(&byte)
+}
+
+/// Quotes `value` like Python's `http.cookies._quote`: bare when every character is legal (and the
+/// value is not empty); otherwise in double quotes with `"` and `\` escaped by a backslash and every
+/// other character below U+0100 outside the unescaped set as a 3-digit octal escape (`,` → `\054`,
+/// `;` → `\073`). Characters above U+00FF pass through, as in Python.
+///
+/// ```
+/// use session_core::cookie_quote;
+///
+/// assert_eq!(cookie_quote("abc123"), "abc123");
+/// assert_eq!(cookie_quote(r#"{"a": 1, "b": 2}"#), r#""{\"a\": 1\054 \"b\": 2}""#);
+/// assert_eq!(cookie_quote(""), r#""""#);
+/// assert_eq!(cookie_quote("x\r\n;"), r#""x\015\012\073""#);
+/// ```
+pub fn cookie_quote(value: &str) -> Cow<'_, str> {
+    if !value.is_empty() && value.bytes().all(is_legal) {
+        return Cow::Borrowed(value);
+    }
+    let mut quoted = String::with_capacity(value.len() + value.len() / 8 + 2);
+    quoted.push('"');
+    for ch in value.chars() {
+        match ch {
+            '"' => quoted.push_str("\\\""),
+            '\\' => quoted.push_str("\\\\"),
+            _ if u32::from(ch) < 0x100 && !is_unescaped(ch as u8) => {
+                let code = u32::from(ch);
+                quoted.push('\\');
+                for shift in [6, 3, 0] {
+                    quoted.push(char::from(b'0' + ((code >> shift) & 7) as u8));
+                }
+            }
+            _ => quoted.push(ch),
+        }
+    }
+    quoted.push('"');
+    Cow::Owned(quoted)
+}
+
+/// Unquotes a cookie value like aiohttp's `_unquote`: a value of at least two characters that starts and
+/// ends with `"` loses the quotes, `\ooo` (first digit 0–3) becomes the character with that code and
+/// `\c` becomes `c`. Anything else is returned as it is.
+///
+/// ```
+/// use session_core::cookie_unquote;
+///
+/// assert_eq!(cookie_unquote(r#""{\"a\": 1\054 \"b\": 2}""#), r#"{"a": 1, "b": 2}"#);
+/// assert_eq!(cookie_unquote("plain"), "plain");
+/// assert_eq!(cookie_unquote(r#""\351""#), "é");
+/// ```
+pub fn cookie_unquote(value: &str) -> Cow<'_, str> {
+    let inner = match value.strip_prefix('"').and_then(|rest| rest.strip_suffix('"')) {
+        Some(inner) if value.len() >= 2 => inner,
+        _ => return Cow::Borrowed(value),
+    };
+    if !inner.contains('\\') {
+        return Cow::Borrowed(inner);
+    }
+    let mut out = String::with_capacity(inner.len());
+    let mut rest = inner;
+    while let Some(at) = rest.find('\\') {
+        out.push_str(&rest[..at]);
+        let escaped = &rest.as_bytes()[at + 1..];
+        match escaped {
+            [a @ b'0'..=b'3', b @ b'0'..=b'7', c @ b'0'..=b'7', ..] => {
+                let code = (a - b'0') * 64 + (b - b'0') * 8 + (c - b'0');
+                out.push(char::from(code));
+                rest = &rest[at + 4..];
+            }
+            // Python's `[\\].` : any character but a newline follows the backslash.
+            [first, ..] if *first != b'\n' => {
+                let next = rest[at + 1..].chars().next().unwrap_or('\\');
+                out.push(next);
+                rest = &rest[at + 1 + next.len_utf8()..];
+            }
+            _ => {
+                out.push('\\');
+                rest = &rest[at + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_like_python_http_cookies() {
+        // python3 -c 'from http.cookies import _quote; print(_quote(...))'
+        let cases = [
+            ("gAAAAABlU_EA-x==", r#""gAAAAABlU_EA-x==""#),
+            ("AAAA+B", "AAAA+B"),
+            ("a/b", r#""a/b""#),
+            ("{}", r#""{}""#),
+            ("é", r#""\351""#),
+            ("\u{7f}", r#""\177""#),
+            ("\u{100}", "\"\u{100}\""),
+            ("a\"b\\c", r#""a\"b\\c""#),
+            ("tab\there", r#""tab\011here""#),
+            ("x y", r#""x y""#),
+        ];
+        for (raw, python) in cases {
+            assert_eq!(cookie_quote(raw), python, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn quoted_values_never_hold_a_separator_or_line_break() {
+        let nasty = "a;b,c\r\nSet-Cookie: x=y\u{0}\"é";
+        let quoted = cookie_quote(nasty);
+        assert!(!quoted.contains([';', ',', '\r', '\n', '\0']));
+        assert_eq!(cookie_unquote(&quoted), nasty);
+    }
+
+    #[test]
+    fn unquote_inverts_quote() {
+        for raw in ["", "plain", "{\"a\": [1, 2]}", "\\", "\\\\n", "é😀", "\u{ff}\u{100}", "\"", "a\\012b"] {
+            assert_eq!(cookie_unquote(&cookie_quote(raw)), raw, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn unquote_edge_cases_follow_aiohttp() {
+        assert_eq!(cookie_unquote("\""), "\"");
+        assert_eq!(cookie_unquote("\"\""), "");
+        assert_eq!(cookie_unquote("\"abc"), "\"abc");
+        assert_eq!(cookie_unquote(r#""\400""#), "400", "first octal digit above 3 is a plain escape");
+        assert_eq!(cookie_unquote(r#""end\""#), "end\\", "a trailing backslash stays");
+        assert_eq!(cookie_unquote("\"a\\\nb\""), "a\\\nb", "a backslash before a newline stays");
+        assert_eq!(cookie_unquote(r#""\é""#), "é");
+        assert_eq!(cookie_unquote(r#""\12""#), "12");
+    }
+}

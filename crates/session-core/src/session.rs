@@ -1,0 +1,541 @@
+//! The session: an insertion-ordered JSON map plus the bookkeeping aiohttp-session keeps beside it.
+
+use std::fmt;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::clock::Clock;
+use crate::codec::SessionRecord;
+use crate::error::Error;
+
+/// One visitor's session: a JSON object with `created`, `max_age`, `identity`, `new` and `changed`
+/// tracking, with the semantics of aiohttp-session 2.12's `Session`.
+///
+/// - [`insert`](Self::insert) and [`remove`](Self::remove) mark the session changed **and reset
+///   `created` to now**, so `max_age` is an idle timeout counted from the last write.
+/// - Mutating a value you took out does not count; call [`changed`](Self::changed), which marks the
+///   session without touching `created`.
+/// - [`invalidate`](Self::invalidate) empties the data and marks the session changed.
+/// - Only changed sessions are saved, and only sessions a handler asked for are loaded.
+///
+/// Storages make sessions ([`StorageConfig::new_session`](crate::StorageConfig::new_session),
+/// [`StorageConfig::open`](crate::StorageConfig::open)); applications get them from the middleware.
+///
+/// ```
+/// use session_core::{ManualClock, StorageConfig};
+///
+/// let clock = ManualClock::new(1_700_000_000);
+/// let mut session = StorageConfig::default().with_clock(clock.clock()).new_session();
+/// assert!(session.is_new() && !session.is_changed());
+///
+/// clock.advance(5);
+/// session.insert("cart", vec!["apple"])?;
+/// assert_eq!(session.created(), 1_700_000_005);
+/// assert_eq!(session.get::<Vec<String>>("cart")?, Some(vec!["apple".to_string()]));
+/// assert!(session.is_changed());
+/// # Ok::<(), session_core::Error>(())
+/// ```
+pub struct Session {
+    identity: Option<String>,
+    created: i64,
+    max_age: Option<u64>,
+    new: bool,
+    changed: bool,
+    data: Map<String, Value>,
+    clock: Clock,
+}
+
+/// Why a decoded payload could not be a session (it then loads as a fresh one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Malformed {
+    NotAnObject,
+    CreatedNotANumber,
+    SessionNotAnObject,
+}
+
+impl fmt::Display for Malformed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Malformed::NotAnObject => "payload is not a JSON object",
+            Malformed::CreatedNotANumber => "`created` is not a number",
+            Malformed::SessionNotAnObject => "`session` is not a JSON object",
+        })
+    }
+}
+
+impl Session {
+    /// A fresh session: new, unchanged, no identity, `created` = now.
+    pub(crate) fn fresh(max_age: Option<u64>, clock: Clock) -> Self {
+        Session { identity: None, created: clock.now(), max_age, new: true, changed: false, data: Map::new(), clock }
+    }
+
+    /// A session from a decoded payload, with the rules of aiohttp-session's `Session.__init__`:
+    /// `{}` is a new session without identity (the session-fixation guard); `null` is an empty
+    /// loaded session; with `max_age` set, an age above it (or a missing or 0 `created`) drops the data
+    /// but keeps the session not new.
+    pub(crate) fn from_payload(
+        identity: Option<String>,
+        payload: Value,
+        max_age: Option<u64>,
+        clock: Clock,
+    ) -> Result<Self, Malformed> {
+        let now = clock.now();
+        let mut record = match payload {
+            Value::Object(record) if record.is_empty() => return Ok(Session::fresh(max_age, clock)),
+            Value::Object(record) => record,
+            Value::Null => Map::new(),
+            _ => return Err(Malformed::NotAnObject),
+        };
+        let created = match record.get("created") {
+            None | Some(Value::Null) => None,
+            // Python keeps whatever number it finds; seconds are all we need of a float.
+            Some(Value::Number(n)) => Some(n.as_i64().unwrap_or_else(|| n.as_f64().unwrap_or(0.0) as i64)),
+            Some(_) => return Err(Malformed::CreatedNotANumber),
+        };
+        let data = match record.remove("session") {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(data)) => data,
+            Some(_) => return Err(Malformed::SessionNotAnObject),
+        };
+        let age = match created {
+            Some(created) if created != 0 => now.saturating_sub(created),
+            _ => now,
+        };
+        let expired = max_age.is_some_and(|max_age| i128::from(age) > i128::from(max_age));
+        Ok(Session {
+            identity,
+            created: created.unwrap_or(now),
+            max_age,
+            new: false,
+            changed: false,
+            data: if expired { Map::new() } else { data },
+            clock,
+        })
+    }
+
+    /// The backend key (Redis, memcached) this session is stored under; `None` for cookie storages
+    /// and for sessions not yet saved.
+    pub fn identity(&self) -> Option<&str> {
+        self.identity.as_deref()
+    }
+
+    /// Gives a new session the backend key it will be saved under, instead of a generated one.
+    ///
+    /// Only a session created in this request can take an identity: a loaded session keeps the one
+    /// its cookie names, or a client could move its data under a key it chose.
+    ///
+    /// ```
+    /// # let config = session_core::StorageConfig::default();
+    /// let mut session = config.new_session();
+    /// session.set_new_identity("0123456789abcdef0123456789abcdef")?;
+    /// assert_eq!(session.identity(), Some("0123456789abcdef0123456789abcdef"));
+    /// # Ok::<(), session_core::Error>(())
+    /// ```
+    pub fn set_new_identity(&mut self, identity: impl Into<String>) -> Result<(), Error> {
+        if !self.new {
+            return Err(Error::IdentityNotNew);
+        }
+        self.identity = Some(identity.into());
+        Ok(())
+    }
+
+    /// Unix seconds of the last write (or of creation): the start of the idle timeout.
+    pub fn created(&self) -> i64 {
+        self.created
+    }
+
+    /// Whether this session was created in this request rather than loaded.
+    pub fn is_new(&self) -> bool {
+        self.new
+    }
+
+    /// Whether the session will be saved at the end of the request.
+    pub fn is_changed(&self) -> bool {
+        self.changed
+    }
+
+    /// Marks the session to be saved without touching `created`: call it after mutating a value in
+    /// place, which the session cannot see.
+    pub fn changed(&mut self) {
+        self.changed = true;
+    }
+
+    /// Empties the session and marks it changed. Cookie storages then delete the cookie, server-side
+    /// storages delete the entry. `created`, `identity` and `new` stay.
+    pub fn invalidate(&mut self) {
+        self.data = Map::new();
+        self.changed = true;
+    }
+
+    /// The lifetime written with this session (cookie `Max-Age`, Redis `EX`, memcached exptime),
+    /// defaulting to the storage's.
+    #[doc(alias = "expires")]
+    pub fn max_age(&self) -> Option<u64> {
+        self.max_age
+    }
+
+    /// Changes the lifetime written with this session. The storage's `max_age` still decides expiry
+    /// on the next load, as in aiohttp-session.
+    pub fn set_max_age(&mut self, max_age: Option<u64>) {
+        self.max_age = max_age;
+    }
+
+    /// The value under `key`, deserialized as `T`; `Ok(None)` when absent, an error when the stored
+    /// value is not a `T`.
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
+        self.data.get(key).map(|value| T::deserialize(value).map_err(|e| Error::Decode(e.into()))).transpose()
+    }
+
+    /// The raw JSON value under `key`.
+    pub fn get_value(&self, key: &str) -> Option<&Value> {
+        self.data.get(key)
+    }
+
+    /// Whether `key` is present.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.data.contains_key(key)
+    }
+
+    /// Stores `value` under `key` (appended, or in place when the key exists), marks the session
+    /// changed and resets `created`.
+    pub fn insert<T: Serialize>(&mut self, key: impl Into<String>, value: T) -> Result<(), Error> {
+        let value = serde_json::to_value(value).map_err(|e| Error::Encode(e.into()))?;
+        self.insert_value(key, value);
+        Ok(())
+    }
+
+    /// Stores a raw JSON value; otherwise as [`insert`](Self::insert).
+    pub fn insert_value(&mut self, key: impl Into<String>, value: Value) {
+        self.data.insert(key.into(), value);
+        self.touch();
+    }
+
+    /// Takes the value under `key` out as `T`. When the value is not a `T` it stays and this is an
+    /// error; when the key is absent nothing changes.
+    pub fn remove<T: DeserializeOwned>(&mut self, key: &str) -> Result<Option<T>, Error> {
+        let Some(value) = self.get::<T>(key)? else {
+            return Ok(None);
+        };
+        self.remove_value(key);
+        Ok(Some(value))
+    }
+
+    /// Takes the raw value under `key` out, keeping the order of the rest. Marks the session changed
+    /// and resets `created` only if the key was present.
+    pub fn remove_value(&mut self, key: &str) -> Option<Value> {
+        let removed = self.data.shift_remove(key);
+        if removed.is_some() {
+            self.touch();
+        }
+        removed
+    }
+
+    /// Removes every item, as Python's `session.clear()`: changed and `created` reset, unless it was
+    /// already empty. Prefer [`invalidate`](Self::invalidate) to log a user out.
+    pub fn clear(&mut self) {
+        if !self.data.is_empty() {
+            self.data = Map::new();
+            self.touch();
+        }
+    }
+
+    /// Number of items.
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Whether there are no items. An empty session is written as `{}` or deletes its cookie.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// The keys in insertion order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.data.keys().map(String::as_str)
+    }
+
+    /// The items in insertion order, as raw JSON.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.data.iter().map(|(key, value)| (key.as_str(), value))
+    }
+
+    /// All items as one JSON object (read-only: writes go through the methods that track them).
+    pub fn as_map(&self) -> &Map<String, Value> {
+        &self.data
+    }
+
+    /// What a storage writes for this session.
+    pub fn record(&self) -> SessionRecord<'_> {
+        SessionRecord::new(self.created, &self.data)
+    }
+
+    fn touch(&mut self) {
+        self.changed = true;
+        self.created = self.clock.now();
+    }
+}
+
+/// Shows the bookkeeping and the keys, never the values or the identity: both can be credentials.
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("identity", &self.identity.as_ref().map(|_| "<redacted>"))
+            .field("new", &self.new)
+            .field("changed", &self.changed)
+            .field("created", &self.created)
+            .field("max_age", &self.max_age)
+            .field("keys", &self.data.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use serde_json::json;
+
+    const T: i64 = 1_700_000_000;
+
+    fn load(payload: Value, max_age: Option<u64>, clock: &ManualClock) -> Session {
+        Session::from_payload(Some("id".into()), payload, max_age, clock.clock()).expect("well-formed")
+    }
+
+    #[test]
+    fn fresh_session_is_new_unchanged_and_created_now() {
+        let clock = ManualClock::new(T);
+        let session = Session::fresh(Some(60), clock.clock());
+        assert!(session.is_new());
+        assert!(!session.is_changed());
+        assert_eq!(session.created(), T);
+        assert_eq!(session.identity(), None);
+        assert_eq!(session.max_age(), Some(60));
+        assert!(session.is_empty());
+    }
+
+    #[test]
+    fn insert_marks_changed_and_resets_created() {
+        let clock = ManualClock::new(T);
+        let mut session = load(json!({"created": T - 100, "session": {"a": 1}}), None, &clock);
+        assert_eq!(session.created(), T - 100);
+        session.insert("b", 2).unwrap();
+        assert!(session.is_changed());
+        assert_eq!(session.created(), T);
+    }
+
+    #[test]
+    fn remove_marks_changed_and_resets_created_only_when_present() {
+        let clock = ManualClock::new(T);
+        let mut session = load(json!({"created": T - 100, "session": {"a": 1, "b": 2, "c": 3}}), None, &clock);
+        assert_eq!(session.remove_value("missing"), None);
+        assert!(!session.is_changed());
+        assert_eq!(session.created(), T - 100);
+        assert_eq!(session.remove::<i64>("a").unwrap(), Some(1));
+        assert!(session.is_changed());
+        assert_eq!(session.created(), T);
+        assert_eq!(session.keys().collect::<Vec<_>>(), ["b", "c"], "order of the rest is kept");
+    }
+
+    #[test]
+    fn remove_of_the_wrong_type_keeps_the_value() {
+        let clock = ManualClock::new(T);
+        let mut session = load(json!({"created": T, "session": {"a": "text"}}), None, &clock);
+        assert!(matches!(session.remove::<i64>("a"), Err(Error::Decode(_))));
+        assert_eq!(session.get_value("a"), Some(&json!("text")));
+        assert!(!session.is_changed());
+    }
+
+    #[test]
+    fn assigning_the_same_value_still_counts_as_a_write() {
+        let clock = ManualClock::new(T);
+        let mut session = load(json!({"created": T - 5, "session": {"a": 1}}), None, &clock);
+        session.insert("a", 1).unwrap();
+        assert!(session.is_changed());
+        assert_eq!(session.created(), T);
+    }
+
+    #[test]
+    fn changed_marks_without_touching_created() {
+        let clock = ManualClock::new(T);
+        let mut session = load(json!({"created": T - 100, "session": {"a": {"k": 1}}}), None, &clock);
+        session.changed();
+        assert!(session.is_changed());
+        assert_eq!(session.created(), T - 100);
+    }
+
+    #[test]
+    fn mutating_a_value_taken_out_does_not_count() {
+        let clock = ManualClock::new(T);
+        let session = load(json!({"created": T, "session": {"a": {"k": 1}}}), None, &clock);
+        let mut copy: Value = session.get("a").unwrap().unwrap();
+        copy["k"] = json!(2);
+        assert!(!session.is_changed());
+        assert_eq!(session.get_value("a"), Some(&json!({"k": 1})));
+    }
+
+    #[test]
+    fn invalidate_empties_and_marks_changed_but_keeps_created_identity_new() {
+        let clock = ManualClock::new(T);
+        let mut session = load(json!({"created": T - 100, "session": {"a": 1}}), None, &clock);
+        session.invalidate();
+        assert!(session.is_empty());
+        assert!(session.is_changed());
+        assert_eq!(session.created(), T - 100);
+        assert_eq!(session.identity(), Some("id"));
+        assert!(!session.is_new());
+    }
+
+    #[test]
+    fn set_new_identity_only_while_new() {
+        let clock = ManualClock::new(T);
+        let mut fresh = Session::fresh(None, clock.clock());
+        fresh.set_new_identity("abc").unwrap();
+        assert_eq!(fresh.identity(), Some("abc"));
+        assert!(fresh.is_new(), "stays new");
+        assert!(!fresh.is_changed(), "does not mark changed");
+
+        let mut loaded = load(json!({"created": T, "session": {"a": 1}}), None, &clock);
+        assert!(matches!(loaded.set_new_identity("other"), Err(Error::IdentityNotNew)));
+        assert_eq!(loaded.identity(), Some("id"));
+    }
+
+    #[test]
+    fn empty_object_loads_as_new_without_identity() {
+        let clock = ManualClock::new(T);
+        let session = load(json!({}), Some(60), &clock);
+        assert!(session.is_new());
+        assert_eq!(session.identity(), None);
+        assert_eq!(session.created(), T);
+        assert!(session.is_empty());
+    }
+
+    #[test]
+    fn null_loads_as_empty_but_not_new() {
+        let clock = ManualClock::new(T);
+        let session = load(Value::Null, None, &clock);
+        assert!(!session.is_new());
+        assert_eq!(session.identity(), Some("id"));
+        assert_eq!(session.created(), T);
+    }
+
+    #[test]
+    fn age_equal_to_max_age_is_still_valid() {
+        let clock = ManualClock::new(T);
+        let session = load(json!({"created": T - 10, "session": {"a": 1}}), Some(10), &clock);
+        assert_eq!(session.len(), 1);
+    }
+
+    #[test]
+    fn age_above_max_age_drops_data_but_not_newness() {
+        let clock = ManualClock::new(T);
+        let session = load(json!({"created": T - 11, "session": {"a": 1}}), Some(10), &clock);
+        assert!(session.is_empty());
+        assert!(!session.is_new());
+        assert!(!session.is_changed());
+        assert_eq!(session.created(), T - 11);
+        assert_eq!(session.identity(), Some("id"));
+    }
+
+    #[test]
+    fn missing_or_zero_created_counts_as_expired_when_max_age_is_set() {
+        let clock = ManualClock::new(T);
+        assert!(load(json!({"session": {"a": 1}}), Some(10), &clock).is_empty());
+        assert!(load(json!({"created": 0, "session": {"a": 1}}), Some(10), &clock).is_empty());
+        let no_created = load(json!({"session": {"a": 1}}), None, &clock);
+        assert_eq!((no_created.len(), no_created.created()), (1, T));
+        let zero = load(json!({"created": 0, "session": {"a": 1}}), None, &clock);
+        assert_eq!((zero.len(), zero.created()), (1, 0));
+    }
+
+    #[test]
+    fn created_in_the_future_is_not_expired() {
+        let clock = ManualClock::new(T);
+        assert_eq!(load(json!({"created": T + 1000, "session": {"a": 1}}), Some(10), &clock).len(), 1);
+    }
+
+    #[test]
+    fn extreme_created_values_do_not_overflow() {
+        let clock = ManualClock::new(T);
+        assert_eq!(load(json!({"created": i64::MIN, "session": {"a": 1}}), Some(10), &clock).len(), 0);
+        assert_eq!(load(json!({"created": i64::MAX, "session": {"a": 1}}), Some(u64::MAX), &clock).len(), 1);
+        assert_eq!(load(json!({"created": 1.7e300, "session": {"a": 1}}), Some(10), &clock).len(), 1);
+        assert_eq!(load(json!({"created": u64::MAX, "session": {"a": 1}}), None, &clock).len(), 1);
+    }
+
+    #[test]
+    fn malformed_payloads_are_rejected() {
+        let clock = ManualClock::new(T);
+        let reject = |payload: Value| Session::from_payload(None, payload, None, clock.clock()).err();
+        assert_eq!(reject(json!([1, 2])), Some(Malformed::NotAnObject));
+        assert_eq!(reject(json!("text")), Some(Malformed::NotAnObject));
+        assert_eq!(reject(json!({"created": "yesterday", "session": {}})), Some(Malformed::CreatedNotANumber));
+        assert_eq!(reject(json!({"created": 1, "session": [1]})), Some(Malformed::SessionNotAnObject));
+    }
+
+    #[test]
+    fn loaded_session_keeps_stored_order_and_appends_new_keys() {
+        let clock = ManualClock::new(T);
+        let mut session = load(json!({"created": T, "session": {"z": 1, "a": 2}}), None, &clock);
+        session.insert("m", 3).unwrap();
+        assert_eq!(session.keys().collect::<Vec<_>>(), ["z", "a", "m"]);
+    }
+
+    #[test]
+    fn storage_max_age_is_the_default_and_session_max_age_is_its_own() {
+        let clock = ManualClock::new(T);
+        let mut session = load(json!({"created": T, "session": {"a": 1}}), Some(30), &clock);
+        assert_eq!(session.max_age(), Some(30));
+        session.set_max_age(Some(3600));
+        assert_eq!(session.max_age(), Some(3600));
+    }
+
+    #[test]
+    fn clear_counts_as_a_write_unless_already_empty() {
+        let clock = ManualClock::new(T);
+        let mut empty = Session::fresh(None, clock.clock());
+        empty.clear();
+        assert!(!empty.is_changed());
+        let mut full = load(json!({"created": T - 9, "session": {"a": 1}}), None, &clock);
+        full.clear();
+        assert!(full.is_changed() && full.is_empty());
+        assert_eq!(full.created(), T);
+    }
+
+    #[test]
+    fn typed_access_round_trips_and_reports_type_mismatch() {
+        let clock = ManualClock::new(T);
+        let mut session = Session::fresh(None, clock.clock());
+        session.insert("s", "é😀").unwrap();
+        session.insert("f", 1.5).unwrap();
+        session.insert("nested", json!({"l": [1, null, true]})).unwrap();
+        assert_eq!(session.get::<String>("s").unwrap().as_deref(), Some("é😀"));
+        assert_eq!(session.get::<f64>("f").unwrap(), Some(1.5));
+        assert_eq!(session.get::<i64>("missing").unwrap(), None);
+        assert!(matches!(session.get::<i64>("s"), Err(Error::Decode(_))));
+        assert_eq!(session.iter().count(), 3);
+        assert!(session.contains_key("nested"));
+    }
+
+    #[test]
+    fn values_that_are_not_json_are_an_encode_error() {
+        use std::collections::HashMap;
+        let clock = ManualClock::new(T);
+        let mut session = Session::fresh(None, clock.clock());
+        let bad: HashMap<(u8, u8), u8> = HashMap::from([((1, 2), 3)]);
+        assert!(matches!(session.insert("bad", bad), Err(Error::Encode(_))));
+        assert!(!session.is_changed());
+    }
+
+    #[test]
+    fn debug_shows_neither_values_nor_identity() {
+        let clock = ManualClock::new(T);
+        let mut session = load(json!({"created": T, "session": {"user": "alice-secret"}}), None, &clock);
+        session.changed();
+        let shown = format!("{session:?}");
+        assert!(shown.contains("user"));
+        assert!(!shown.contains("alice-secret"));
+        assert!(!shown.contains("\"id\""));
+    }
+}

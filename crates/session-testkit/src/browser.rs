@@ -1,0 +1,88 @@
+//! A browser for HTTP-level tests: a real HTTP/1.1 client and a cookie jar.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use http::header::{COOKIE, SET_COOKIE};
+use http::{Method, Request, StatusCode};
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use session_core::BoxError;
+
+/// What came back from one request.
+#[derive(Debug)]
+pub struct Reply {
+    /// The status code.
+    pub status: StatusCode,
+    /// Every `Set-Cookie` header, in order.
+    pub set_cookies: Vec<String>,
+    /// The body, as text.
+    pub body: String,
+}
+
+impl Reply {
+    /// The `Set-Cookie` header for the cookie `name`, if one was sent.
+    pub fn set_cookie(&self, name: &str) -> Option<&str> {
+        self.set_cookies.iter().find(|h| h.starts_with(&format!("{name}="))).map(String::as_str)
+    }
+}
+
+/// A browser: one HTTP client talking to one server, and a cookie jar that keeps what `Set-Cookie`
+/// says (a `Max-Age=0` removes the cookie) and sends it back in a `Cookie` header.
+///
+/// Domain, path and expiry are not modelled: every cookie goes with every request.
+pub struct Browser {
+    address: SocketAddr,
+    client: Client<HttpConnector, Empty<Bytes>>,
+    /// Cookie name to value, as sent back (quoted where the server quoted it).
+    pub jar: BTreeMap<String, String>,
+}
+
+impl Browser {
+    /// A browser with an empty jar for the server at `address`.
+    pub fn new(address: SocketAddr) -> Self {
+        Browser { address, client: Client::builder(TokioExecutor::new()).build_http(), jar: BTreeMap::new() }
+    }
+
+    /// `GET path`.
+    pub async fn get(&mut self, path: &str) -> Reply {
+        self.send(Method::GET, path).await
+    }
+
+    /// A request with an empty body. Panics if the server cannot be reached: this is a test helper
+    /// (see [`try_send`](Self::try_send)).
+    pub async fn send(&mut self, method: Method, path: &str) -> Reply {
+        self.try_send(method, path).await.expect("HTTP round trip")
+    }
+
+    /// A request with an empty body, or the transport error if there was no HTTP answer.
+    pub async fn try_send(&mut self, method: Method, path: &str) -> Result<Reply, BoxError> {
+        let mut request = Request::builder().method(method).uri(format!("http://{}{path}", self.address));
+        if !self.jar.is_empty() {
+            let cookies: Vec<String> = self.jar.iter().map(|(name, value)| format!("{name}={value}")).collect();
+            request = request.header(COOKIE, cookies.join("; "));
+        }
+        let response = self.client.request(request.body(Empty::new())?).await?;
+        let status = response.status();
+        let set_cookies: Vec<String> = response
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
+        let body = response.into_body().collect().await?.to_bytes();
+        for header in &set_cookies {
+            let (pair, attributes) = header.split_once("; ").unwrap_or((header, ""));
+            let Some((name, value)) = pair.split_once('=') else { continue };
+            if attributes.split("; ").any(|a| a == "Max-Age=0") {
+                self.jar.remove(name);
+            } else {
+                self.jar.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        Ok(Reply { status, set_cookies, body: String::from_utf8_lossy(&body).into_owned() })
+    }
+}

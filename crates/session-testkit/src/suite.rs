@@ -1,0 +1,133 @@
+//! The conformance suite: a macro that writes one test per rule for a storage.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use session_core::{AbstractStorage, StorageConfig};
+
+/// Builds a storage of the kind under test from the configuration a rule chooses (cookie settings,
+/// codec, a manual clock). Every rule calls it once or more; storages it builds in one test must share
+/// their backend (one Redis, one memcached), as two instances of one app would.
+///
+/// Any `Fn(StorageConfig) -> impl Future<Output = impl AbstractStorage>` is a `MakeStorage`.
+pub trait MakeStorage: Send + Sync {
+    /// A storage configured with `config`.
+    fn make(&self, config: StorageConfig) -> Pin<Box<dyn Future<Output = Arc<dyn AbstractStorage>> + Send + '_>>;
+}
+
+impl<F, Fut, S> MakeStorage for F
+where
+    F: Fn(StorageConfig) -> Fut + Send + Sync,
+    Fut: Future<Output = S> + Send + 'static,
+    S: AbstractStorage + 'static,
+{
+    fn make(&self, config: StorageConfig) -> Pin<Box<dyn Future<Output = Arc<dyn AbstractStorage>> + Send + '_>> {
+        let storage = self(config);
+        Box::pin(async move { Arc::new(storage.await) as Arc<dyn AbstractStorage> })
+    }
+}
+
+/// Pins a closure's argument type to [`StorageConfig`] so `|config| async move { ... }` needs no
+/// annotation in the macro.
+#[doc(hidden)]
+pub fn storage_factory<F, Fut, S>(make: F) -> F
+where
+    F: Fn(StorageConfig) -> Fut,
+    Fut: Future<Output = S>,
+{
+    make
+}
+
+/// Runs `future` to completion on a fresh current-thread tokio runtime with I/O and timers, which is
+/// what `#[tokio::test]` does; the suite uses it so the calling crate need not name tokio.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime for the test")
+        .block_on(future)
+}
+
+/// Writes the whole conformance suite for one storage: a module `conformance` with one `#[test]` per
+/// rule of [`rules`](crate::rules), each on its own tokio runtime, so a failure names the rule.
+///
+/// `make` is evaluated inside each test (it may `.await`) and must give a [`MakeStorage`]: usually a
+/// closure from a `StorageConfig` to a future of the storage. Keep what the storage needs alive in
+/// it, such as a test server.
+///
+/// `tamper_evident = false` leaves out the rule that a changed cookie gives a fresh session, for
+/// storages whose cookie is not signed (`SimpleCookieStorage`).
+///
+/// ```text
+/// session_testkit::conformance_suite! {
+///     make = |config| async move { EncryptedCookieStorage::new(KEY).unwrap().with_config(config) },
+/// }
+///
+/// session_testkit::conformance_suite! {
+///     make = {
+///         let server = session_testkit::RedisServer::start().await;
+///         move |config| {
+///             let url = server.url();
+///             async move { RedisStorage::from_url(&url).unwrap().with_config(config) }
+///         }
+///     },
+/// }
+/// ```
+#[macro_export]
+macro_rules! conformance_suite {
+    (make = $make:expr $(,)?) => {
+        $crate::conformance_suite!(make = $make, tamper_evident = true);
+    };
+    (make = $make:expr, tamper_evident = true $(,)?) => {
+        $crate::__conformance_tests!($make; [tampered_cookie_gives_fresh_session]);
+    };
+    (make = $make:expr, tamper_evident = false $(,)?) => {
+        $crate::__conformance_tests!($make; []);
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_tests {
+    ($make:expr; [$($extra:ident),*]) => {
+        mod conformance {
+            #[allow(unused_imports)]
+            use super::*;
+            $crate::__rule_tests!($make;
+                new_session_without_cookie,
+                round_trip_of_typed_values,
+                unchanged_session_is_not_saved,
+                write_resets_created_but_changed_does_not,
+                idle_expiry_follows_max_age,
+                empty_payload_loads_as_new_without_identity,
+                invalidate_empties_the_session,
+                set_new_identity_only_when_new,
+                truncated_cookie_gives_fresh_session,
+                garbage_cookie_gives_fresh_session,
+                empty_cookie_gives_fresh_session,
+                cookie_attributes_follow_config,
+                cookie_size_is_guarded,
+                custom_codec_reads_and_writes,
+                sessions_are_isolated
+                $(, $extra)*
+            );
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __rule_tests {
+    ($make:expr; $($rule:ident),+) => {
+        $(
+            #[test]
+            fn $rule() {
+                $crate::block_on(async {
+                    let make = $crate::__private::storage_factory($make);
+                    $crate::rules::$rule(&make).await;
+                });
+            }
+        )+
+    };
+}

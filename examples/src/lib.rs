@@ -1,0 +1,11 @@
+//! What the example apps share: choosing a storage from command-line flags, and serving an axum app
+//! until Ctrl-C. Each app is a module with its router; its binary parses flags and serves it.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod last_visit;
+mod server;
+mod storage_args;
+
+pub use server::{init_logging, serve};
+pub use storage_args::{StorageArgs, StorageKind};

@@ -1,0 +1,68 @@
+//! The flags every example shares to pick and configure its session storage.
+
+use std::sync::Arc;
+
+use clap::{Args, ValueEnum};
+use session_cookie::{EncryptedCookieStorage, SimpleCookieStorage};
+use session_core::{AbstractStorage, CookieConfig, KeyError};
+
+/// The storages an example can run on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StorageKind {
+    /// Plain JSON in the cookie (readable and forgeable by the client: demos only).
+    Simple,
+    /// Fernet-encrypted cookie, compatible with aiohttp-session's EncryptedCookieStorage.
+    Encrypted,
+}
+
+/// Session flags (each also read from the environment variable shown in `--help`).
+///
+/// No `Debug`: it holds the secret key.
+#[derive(Args, Clone)]
+pub struct StorageArgs {
+    /// Where sessions live.
+    #[arg(long, env = "SESSION_STORAGE", value_enum, default_value_t = StorageKind::Encrypted)]
+    pub storage: StorageKind,
+
+    /// Url-safe base64 of 32 bytes, e.g. from Python's `Fernet.generate_key()`; share it with a Python
+    /// service to share sessions. Without it a key is generated and sessions end at restart.
+    #[arg(long, env = "SESSION_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+
+    /// Name of the session cookie.
+    #[arg(long, env = "SESSION_COOKIE_NAME", default_value = "AIOHTTP_SESSION")]
+    pub cookie_name: String,
+
+    /// Idle timeout of a session in seconds (none: sessions never expire).
+    #[arg(long, env = "SESSION_MAX_AGE")]
+    pub max_age: Option<u64>,
+}
+
+impl StorageArgs {
+    /// The cookie settings these flags describe.
+    pub fn cookie_config(&self) -> CookieConfig {
+        CookieConfig::new().name(self.cookie_name.clone()).max_age(self.max_age)
+    }
+
+    /// The storage these flags describe. A malformed key is an error; a missing one is generated, with
+    /// a warning on stderr.
+    pub fn build(&self) -> Result<Arc<dyn AbstractStorage>, KeyError> {
+        let config = self.cookie_config();
+        Ok(match self.storage {
+            StorageKind::Simple => Arc::new(SimpleCookieStorage::new().with_config(config)),
+            StorageKind::Encrypted => {
+                let key = match &self.secret_key {
+                    Some(text) => text.as_str().try_into()?,
+                    None => {
+                        eprintln!(
+                            "warning: no --secret-key given; using a key generated for this run, \
+                             so sessions will not survive a restart"
+                        );
+                        EncryptedCookieStorage::generate_key()
+                    }
+                };
+                Arc::new(EncryptedCookieStorage::new(key)?.with_config(config))
+            }
+        })
+    }
+}
