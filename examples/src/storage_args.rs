@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 use session_cookie::{EncryptedCookieStorage, SimpleCookieStorage};
-use session_core::{AbstractStorage, CookieConfig, KeyError};
+use session_core::{AbstractStorage, CookieConfig, KeyError, SecretKey};
+use session_nacl::NaClCookieStorage;
 
 /// The storages an example can run on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -13,6 +14,8 @@ pub enum StorageKind {
     Simple,
     /// Fernet-encrypted cookie, compatible with aiohttp-session's EncryptedCookieStorage.
     Encrypted,
+    /// NaCl secretbox cookie, compatible with aiohttp-session's NaClCookieStorage.
+    Nacl,
 }
 
 /// Session flags (each also read from the environment variable shown in `--help`).
@@ -51,18 +54,27 @@ impl StorageArgs {
         Ok(match self.storage {
             StorageKind::Simple => Arc::new(SimpleCookieStorage::new().with_config(config)),
             StorageKind::Encrypted => {
-                let key = match &self.secret_key {
-                    Some(text) => text.as_str().try_into()?,
-                    None => {
-                        eprintln!(
-                            "warning: no --secret-key given; using a key generated for this run, \
-                             so sessions will not survive a restart"
-                        );
-                        EncryptedCookieStorage::generate_key()
-                    }
-                };
+                let key = self.secret_key(EncryptedCookieStorage::generate_key)?;
                 Arc::new(EncryptedCookieStorage::new(key)?.with_config(config))
             }
+            StorageKind::Nacl => {
+                let key = self.secret_key(NaClCookieStorage::generate_key)?;
+                Arc::new(NaClCookieStorage::new(key)?.with_config(config))
+            }
         })
+    }
+
+    /// The `--secret-key`, or a generated one with a warning that sessions end at restart.
+    fn secret_key(&self, generate: fn() -> SecretKey) -> Result<SecretKey, KeyError> {
+        match &self.secret_key {
+            Some(text) => SecretKey::from_base64(text),
+            None => {
+                eprintln!(
+                    "warning: no --secret-key given; using a key generated for this run, \
+                     so sessions will not survive a restart"
+                );
+                Ok(generate())
+            }
+        }
     }
 }

@@ -66,6 +66,18 @@ async fn the_demo_remembers_the_last_visit_and_forgets_it_on_logout() {
 }
 
 #[tokio::test]
+async fn the_nacl_storage_serves_the_same_demo() {
+    let demo = Demo::start(&["--storage", "nacl", "--secret-key", KEY]).await;
+    let mut browser = Browser::new(demo.address);
+    assert_eq!(last_visit(&browser.get("/").await.body), None);
+    let cookie = browser.jar["AIOHTTP_SESSION"].trim_matches('"').to_owned();
+    assert!(!cookie.contains(['-', '_']), "standard base64: {cookie}");
+    assert!(last_visit(&browser.get("/").await.body).is_some());
+    browser.get("/logout").await;
+    assert_eq!(last_visit(&browser.get("/").await.body), None);
+}
+
+#[tokio::test]
 async fn sessions_survive_a_restart_with_the_same_key() {
     let mut jar = {
         let demo = Demo::start(&["--secret-key", KEY]).await;

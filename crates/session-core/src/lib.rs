@@ -8,6 +8,7 @@
 //! | crate | storage |
 //! |---|---|
 //! | `session-cookie` | `SimpleCookieStorage` (plain JSON, tests only), `EncryptedCookieStorage` (Fernet) |
+//! | `session-nacl` | `NaClCookieStorage` (XSalsa20-Poly1305 secretbox) |
 //! | `session-tower` | the tower `Layer` and axum extractors (`setup`, `get_session`, `new_session`) |
 //! | `session-testkit` | the conformance suite every storage runs |
 //!

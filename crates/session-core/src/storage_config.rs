@@ -8,6 +8,7 @@ use crate::codec::{Codec, JsonCodec};
 use crate::cookie_config::CookieConfig;
 use crate::error::Error;
 use crate::session::Session;
+use crate::storage::CookieAction;
 
 /// The part of a storage that is the same for every backend: the [`CookieConfig`] (with the storage's
 /// `max_age`), the [`Codec`] and the [`Clock`].
@@ -133,6 +134,40 @@ impl StorageConfig {
             Ok(session) => session,
             Err(malformed) => self.reject(storage, &malformed),
         }
+    }
+
+    /// The load path of a storage whose cookie is the encrypted payload (Fernet, NaCl): no cookie is a
+    /// new session; a cookie that `decrypt` refuses, or that decrypts to something other than UTF-8, is
+    /// a fresh session with a warning; the rest goes through [`open`](Self::open).
+    pub fn open_sealed(
+        &self,
+        storage: &'static str,
+        cookie: Option<&str>,
+        decrypt: impl FnOnce(&str) -> Option<Vec<u8>>,
+    ) -> Session {
+        let Some(token) = cookie else {
+            return self.new_session();
+        };
+        let Some(plaintext) = decrypt(token) else {
+            return self.reject(storage, &"cookie does not decrypt (another key, tampered, expired or garbage)");
+        };
+        match std::str::from_utf8(&plaintext) {
+            Ok(payload) => self.open(storage, None, payload),
+            Err(_) => self.reject(storage, &"decrypted payload is not UTF-8"),
+        }
+    }
+
+    /// The save path of a storage whose cookie is the encrypted payload: an empty session removes the
+    /// cookie; otherwise the cookie is `encrypt` of the encoded payload.
+    pub fn seal(
+        &self,
+        session: &Session,
+        encrypt: impl FnOnce(&[u8]) -> Result<String, Error>,
+    ) -> Result<CookieAction, Error> {
+        if session.is_empty() {
+            return Ok(CookieAction::Remove);
+        }
+        encrypt(self.encode(session)?.as_bytes()).map(CookieAction::Set)
     }
 
     /// A fresh session in place of one that `storage` could not accept, with a warning that says why.
