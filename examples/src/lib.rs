@@ -4,8 +4,9 @@
 #![deny(missing_docs)]
 
 pub mod last_visit;
+pub mod mixed;
 mod server;
 mod storage_args;
 
 pub use server::{init_logging, serve};
-pub use storage_args::{StorageArgs, StorageKind};
+pub use storage_args::{SetupError, StorageArgs, StorageKind, redis, secret_key};

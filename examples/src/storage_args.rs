@@ -6,6 +6,7 @@ use clap::{Args, ValueEnum};
 use session_cookie::{EncryptedCookieStorage, SimpleCookieStorage};
 use session_core::{AbstractStorage, CookieConfig, KeyError, SecretKey};
 use session_nacl::NaClCookieStorage;
+use session_redis::{RedisBackend, RedisStorage};
 
 /// The storages an example can run on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -16,6 +17,8 @@ pub enum StorageKind {
     Encrypted,
     /// NaCl secretbox cookie, compatible with aiohttp-session's NaClCookieStorage.
     Nacl,
+    /// Redis (`--redis-url`), compatible with aiohttp-session's RedisStorage.
+    Redis,
 }
 
 /// Session flags (each also read from the environment variable shown in `--help`).
@@ -39,7 +42,14 @@ pub struct StorageArgs {
     /// Idle timeout of a session in seconds (none: sessions never expire).
     #[arg(long, env = "SESSION_MAX_AGE")]
     pub max_age: Option<u64>,
+
+    /// Redis for `--storage redis`.
+    #[arg(long, env = "REDIS_URL", default_value = "redis://127.0.0.1:6379")]
+    pub redis_url: String,
 }
+
+/// Why the storage could not be set up.
+pub type SetupError = Box<dyn std::error::Error + Send + Sync>;
 
 impl StorageArgs {
     /// The cookie settings these flags describe.
@@ -47,34 +57,40 @@ impl StorageArgs {
         CookieConfig::new().name(self.cookie_name.clone()).max_age(self.max_age)
     }
 
-    /// The storage these flags describe. A malformed key is an error; a missing one is generated, with
-    /// a warning on stderr.
-    pub fn build(&self) -> Result<Arc<dyn AbstractStorage>, KeyError> {
+    /// The storage these flags describe. A malformed key or URL is an error; a missing key is
+    /// generated, with a warning on stderr.
+    pub fn build(&self) -> Result<Arc<dyn AbstractStorage>, SetupError> {
         let config = self.cookie_config();
         Ok(match self.storage {
             StorageKind::Simple => Arc::new(SimpleCookieStorage::new().with_config(config)),
             StorageKind::Encrypted => {
-                let key = self.secret_key(EncryptedCookieStorage::generate_key)?;
+                let key = secret_key(self.secret_key.as_deref(), EncryptedCookieStorage::generate_key)?;
                 Arc::new(EncryptedCookieStorage::new(key)?.with_config(config))
             }
             StorageKind::Nacl => {
-                let key = self.secret_key(NaClCookieStorage::generate_key)?;
+                let key = secret_key(self.secret_key.as_deref(), NaClCookieStorage::generate_key)?;
                 Arc::new(NaClCookieStorage::new(key)?.with_config(config))
             }
+            StorageKind::Redis => Arc::new(redis(&self.redis_url, config)?),
         })
     }
+}
 
-    /// The `--secret-key`, or a generated one with a warning that sessions end at restart.
-    fn secret_key(&self, generate: fn() -> SecretKey) -> Result<SecretKey, KeyError> {
-        match &self.secret_key {
-            Some(text) => SecretKey::from_base64(text),
-            None => {
-                eprintln!(
-                    "warning: no --secret-key given; using a key generated for this run, \
+/// The Redis storage at `url` with the `cookie` settings.
+pub fn redis(url: &str, cookie: CookieConfig) -> Result<RedisStorage, SetupError> {
+    Ok(RedisStorage::new(RedisBackend::from_url(url)?).with_config(cookie))
+}
+
+/// The key given as base64 `text`, or a generated one with a warning that sessions end at restart.
+pub fn secret_key(text: Option<&str>, generate: fn() -> SecretKey) -> Result<SecretKey, KeyError> {
+    match text {
+        Some(text) => SecretKey::from_base64(text),
+        None => {
+            eprintln!(
+                "warning: no --secret-key given; using a key generated for this run, \
                      so sessions will not survive a restart"
-                );
-                Ok(generate())
-            }
+            );
+            Ok(generate())
         }
     }
 }

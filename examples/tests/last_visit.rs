@@ -1,49 +1,16 @@
 //! The demo as a new user runs it: the real binary on a free port, a browser with a cookie jar.
 
-use std::net::SocketAddr;
+mod common;
+
 use std::process::Stdio;
 use std::time::Duration;
 
-use session_testkit::Browser;
+use common::Demo;
+use session_testkit::{Browser, RedisServer};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
-use tokio::process::{Child, ChildStderr, Command};
+use tokio::process::Command;
 
 const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-
-/// The `last_visit` binary, serving on a port the OS picked; killed on drop.
-struct Demo {
-    _child: Child,
-    address: SocketAddr,
-    stderr: ChildStderr,
-}
-
-impl Demo {
-    async fn start(args: &[&str]) -> Demo {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_last_visit"))
-            .args(args)
-            .args(["--port", "0"])
-            .env_remove("SESSION_SECRET_KEY")
-            .env_remove("SESSION_STORAGE")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start last_visit");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-            .await
-            .expect("last_visit prints its URL")
-            .expect("read stdout")
-            .expect("a line");
-        let address = line
-            .strip_prefix("Serving on http://")
-            .and_then(|a| a.parse().ok())
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-        let stderr = child.stderr.take().expect("stderr");
-        Demo { _child: child, address, stderr }
-    }
-}
 
 fn last_visit(body: &str) -> Option<f64> {
     let value = body.strip_prefix("Last visited: ").unwrap_or_else(|| panic!("unexpected body {body:?}"));
@@ -52,7 +19,7 @@ fn last_visit(body: &str) -> Option<f64> {
 
 #[tokio::test]
 async fn the_demo_remembers_the_last_visit_and_forgets_it_on_logout() {
-    let demo = Demo::start(&["--secret-key", KEY]).await;
+    let demo = Demo::start(env!("CARGO_BIN_EXE_last_visit"), &["--secret-key", KEY]).await;
     let mut browser = Browser::new(demo.address);
     assert_eq!(last_visit(&browser.get("/").await.body), None);
     let first = browser.get("/").await;
@@ -67,7 +34,7 @@ async fn the_demo_remembers_the_last_visit_and_forgets_it_on_logout() {
 
 #[tokio::test]
 async fn the_nacl_storage_serves_the_same_demo() {
-    let demo = Demo::start(&["--storage", "nacl", "--secret-key", KEY]).await;
+    let demo = Demo::start(env!("CARGO_BIN_EXE_last_visit"), &["--storage", "nacl", "--secret-key", KEY]).await;
     let mut browser = Browser::new(demo.address);
     assert_eq!(last_visit(&browser.get("/").await.body), None);
     let cookie = browser.jar["AIOHTTP_SESSION"].trim_matches('"').to_owned();
@@ -80,12 +47,12 @@ async fn the_nacl_storage_serves_the_same_demo() {
 #[tokio::test]
 async fn sessions_survive_a_restart_with_the_same_key() {
     let mut jar = {
-        let demo = Demo::start(&["--secret-key", KEY]).await;
+        let demo = Demo::start(env!("CARGO_BIN_EXE_last_visit"), &["--secret-key", KEY]).await;
         let mut browser = Browser::new(demo.address);
         browser.get("/").await;
         browser.jar
     };
-    let demo = Demo::start(&["--secret-key", KEY, "--max-age", "3600"]).await;
+    let demo = Demo::start(env!("CARGO_BIN_EXE_last_visit"), &["--secret-key", KEY, "--max-age", "3600"]).await;
     let mut browser = Browser::new(demo.address);
     std::mem::swap(&mut browser.jar, &mut jar);
     let reply = browser.get("/").await;
@@ -95,7 +62,7 @@ async fn sessions_survive_a_restart_with_the_same_key() {
 
 #[tokio::test]
 async fn without_a_key_the_demo_warns_that_sessions_end_at_restart() {
-    let mut demo = Demo::start(&["--cookie-name", "DEMO"]).await;
+    let mut demo = Demo::start(env!("CARGO_BIN_EXE_last_visit"), &["--cookie-name", "DEMO"]).await;
     let mut browser = Browser::new(demo.address);
     browser.get("/").await;
     assert!(browser.jar.contains_key("DEMO"));
@@ -113,7 +80,7 @@ async fn without_a_key_the_demo_warns_that_sessions_end_at_restart() {
 
 #[tokio::test]
 async fn the_simple_storage_serves_the_same_demo() {
-    let demo = Demo::start(&["--storage", "simple"]).await;
+    let demo = Demo::start(env!("CARGO_BIN_EXE_last_visit"), &["--storage", "simple"]).await;
     let mut browser = Browser::new(demo.address);
     browser.get("/").await;
     let cookie = &browser.jar["AIOHTTP_SESSION"];
@@ -136,4 +103,20 @@ async fn a_malformed_key_is_a_clear_error() {
     assert_eq!(status.code(), Some(2));
     assert!(stderr.contains("secret key"), "{stderr}");
     assert!(!stderr.contains("not-a-key"), "the key is never printed: {stderr}");
+}
+
+#[tokio::test]
+async fn the_redis_storage_serves_the_same_demo() {
+    let redis = RedisServer::start().await.expect("redis-server");
+    let demo =
+        Demo::start(env!("CARGO_BIN_EXE_last_visit"), &["--storage", "redis", "--redis-url", &redis.url()]).await;
+    let mut browser = Browser::new(demo.address);
+    assert_eq!(last_visit(&browser.get("/").await.body), None);
+    let id = browser.jar["AIOHTTP_SESSION"].clone();
+    assert_eq!(id.len(), 32, "the cookie is the session id: {id}");
+    let stored = redis.command(&format!("GET AIOHTTP_SESSION_{id}")).await.expect("GET");
+    assert!(stored.contains(r#"{"created": "#) && stored.contains(r#""session": {"last_visit": "#), "{stored}");
+    assert!(last_visit(&browser.get("/").await.body).is_some());
+    browser.get("/logout").await;
+    assert_eq!(redis.command(&format!("EXISTS AIOHTTP_SESSION_{id}")).await.unwrap().trim(), ":0");
 }

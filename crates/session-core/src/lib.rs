@@ -9,6 +9,7 @@
 //! |---|---|
 //! | `session-cookie` | `SimpleCookieStorage` (plain JSON, tests only), `EncryptedCookieStorage` (Fernet) |
 //! | `session-nacl` | `NaClCookieStorage` (XSalsa20-Poly1305 secretbox) |
+//! | `session-redis` | `RedisStorage` (one node or a cluster) |
 //! | `session-tower` | the tower `Layer` and axum extractors (`setup`, `get_session`, `new_session`) |
 //! | `session-testkit` | the conformance suite every storage runs |
 //!
@@ -70,6 +71,12 @@
 //! # }).unwrap();
 //! ```
 //!
+//! # Server-side storages
+//!
+//! [`ServerSideStorage`] keeps the payload in a key-value store under `<cookie_name>_<id>` and only the
+//! id (32 hex characters of 128 random bits) in the cookie. A backend crate only implements
+//! [`KeyValueBackend`] (fetch, store, delete); the session rules stay here.
+//!
 //! # Wire compatibility
 //!
 //! A Python aiohttp-session service and one built on these crates can share a cookie (and a Redis or
@@ -99,6 +106,7 @@ mod error;
 mod python_json;
 mod quoting;
 mod secret_key;
+mod server_side;
 mod session;
 mod storage;
 mod storage_config;
@@ -110,6 +118,7 @@ pub use cookie_header::find_cookie;
 pub use error::{BoxError, Error};
 pub use quoting::{cookie_quote, cookie_unquote};
 pub use secret_key::{KeyError, SecretKey};
+pub use server_side::{KeyFactory, KeyValueBackend, RandomHexIds, ServerSideStorage};
 pub use session::Session;
 pub use storage::{AbstractStorage, CookieAction, save_if_changed};
 pub use storage_config::StorageConfig;

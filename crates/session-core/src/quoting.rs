@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 
 /// Characters a value may hold and still be sent bare (`http.cookies._LegalChars`).
-fn is_legal(byte: u8) -> bool {
+pub(crate) fn is_legal(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~:".contains(&byte)
 }
 

@@ -51,6 +51,12 @@
 //! tampered, truncated, garbage and empty cookies give a fresh session; cookie attributes follow the
 //! `CookieConfig`; the 4096-byte cookie guard; the codec is used on both sides; sessions are isolated.
 //!
+//! # Real servers
+//!
+//! [`RedisServer`] and [`RedisCluster`] start `redis-server` processes on free 127.0.0.1 ports, wait
+//! until they answer, and kill them on drop; a missing binary is an error that names the Debian package
+//! to install. Tests never use a fixed port or another host.
+//!
 //! # Other helpers
 //!
 //! - [`TestClient`]: a browser with a cookie jar that runs requests through a storage exactly as the
@@ -66,6 +72,8 @@
 mod browser;
 mod client;
 mod codecs;
+mod process;
+mod redis_server;
 pub mod rules;
 mod suite;
 
@@ -73,6 +81,7 @@ mod suite;
 pub use browser::{Browser, Reply};
 pub use client::{Exchange, TestClient};
 pub use codecs::{ForgedPayloadCodec, ReversedJsonCodec};
+pub use redis_server::{RedisCluster, RedisServer};
 pub use suite::{MakeStorage, block_on};
 
 #[doc(hidden)]

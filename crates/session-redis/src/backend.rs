@@ -1,0 +1,233 @@
+//! Moving session bytes to and from Redis: `GET`, `SET … [EX]`, `DEL`, one round trip each.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use deadpool_redis::redis::aio::MultiplexedConnection;
+use deadpool_redis::redis::{Cmd, FromRedisValue, RedisError, Value, cmd};
+use deadpool_redis::{PoolConfig, Runtime, Timeouts};
+use session_core::{Error, KeyValueBackend};
+
+use crate::error::RedisStorageError;
+
+/// The default bound on one Redis operation, connection included.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Longest `EX` sent: Redis refuses expiries that overflow its millisecond clock.
+const MAX_EXPIRY: u64 = i32::MAX as u64;
+
+/// The Redis side of [`RedisStorage`](crate::RedisStorage): a deadpool-redis pool, single node or
+/// cluster.
+///
+/// Pooled Redis connections are multiplexed: one carries any number of concurrent commands. So the
+/// backend takes one connection from the pool and shares it (cheap clones) across requests, instead of
+/// checking one out per command, which deadpool-redis would precede with a `PING` round trip. When that
+/// connection breaks (Redis restarted), the command is retried once on a fresh connection from the pool,
+/// so a restart costs no failed request once Redis answers again.
+#[derive(Clone)]
+pub struct RedisBackend {
+    inner: Arc<Inner>,
+    timeout: Duration,
+}
+
+struct Inner {
+    pool: Pool,
+    shared: Mutex<Option<Connection>>,
+}
+
+enum Pool {
+    Single(deadpool_redis::Pool),
+    #[cfg(feature = "cluster")]
+    Cluster(deadpool_redis::cluster::Pool),
+}
+
+#[derive(Clone)]
+enum Connection {
+    Single(MultiplexedConnection),
+    #[cfg(feature = "cluster")]
+    Cluster(deadpool_redis::redis::cluster_async::ClusterConnection),
+}
+
+impl Connection {
+    async fn query<T: FromRedisValue>(&mut self, command: &Cmd) -> Result<T, RedisError> {
+        match self {
+            Connection::Single(connection) => command.query_async(connection).await,
+            #[cfg(feature = "cluster")]
+            Connection::Cluster(connection) => command.query_async(connection).await,
+        }
+    }
+}
+
+impl fmt::Debug for RedisBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.inner.pool {
+            Pool::Single(_) => "single node",
+            #[cfg(feature = "cluster")]
+            Pool::Cluster(_) => "cluster",
+        };
+        f.debug_struct("RedisBackend").field("pool", &kind).field("timeout", &self.timeout).finish()
+    }
+}
+
+impl From<deadpool_redis::Pool> for RedisBackend {
+    fn from(pool: deadpool_redis::Pool) -> Self {
+        RedisBackend::with_pool(Pool::Single(pool))
+    }
+}
+
+#[cfg(feature = "cluster")]
+impl From<deadpool_redis::cluster::Pool> for RedisBackend {
+    fn from(pool: deadpool_redis::cluster::Pool) -> Self {
+        RedisBackend::with_pool(Pool::Cluster(pool))
+    }
+}
+
+/// Bounded waits for the pools this crate builds, so a Redis that hangs cannot hold a request forever.
+fn pool_config() -> PoolConfig {
+    let timeouts =
+        Timeouts { wait: Some(DEFAULT_TIMEOUT), create: Some(DEFAULT_TIMEOUT), recycle: Some(DEFAULT_TIMEOUT) };
+    PoolConfig { timeouts, ..PoolConfig::default() }
+}
+
+impl RedisBackend {
+    fn with_pool(pool: Pool) -> Self {
+        RedisBackend { inner: Arc::new(Inner { pool, shared: Mutex::new(None) }), timeout: DEFAULT_TIMEOUT }
+    }
+
+    /// A backend on a new pool for the Redis at `url` (`redis://[:password@]host:port[/db]`), with
+    /// bounded connection waits.
+    pub fn from_url(url: &str) -> Result<Self, RedisStorageError> {
+        let mut config = deadpool_redis::Config::from_url(url);
+        config.pool = Some(pool_config());
+        let pool = config.create_pool(Some(Runtime::Tokio1)).map_err(|e| RedisStorageError::Config(e.into()))?;
+        Ok(pool.into())
+    }
+
+    /// A backend on a new pool for the Redis Cluster that the node `urls` belong to.
+    #[cfg(feature = "cluster")]
+    pub fn from_cluster_urls(urls: Vec<String>) -> Result<Self, RedisStorageError> {
+        let mut config = deadpool_redis::cluster::Config::from_urls(urls);
+        config.pool = Some(pool_config());
+        let pool = config.create_pool(Some(Runtime::Tokio1)).map_err(|e| RedisStorageError::Config(e.into()))?;
+        Ok(pool.into())
+    }
+
+    /// Bounds every operation (getting a connection included) to `timeout`; the default is
+    /// [`DEFAULT_TIMEOUT`]. A request never waits longer than this for Redis.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The operation timeout.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The shared connection, or a new one from the pool.
+    async fn connection(&self) -> Result<Connection, RedisStorageError> {
+        if let Some(connection) = self.inner.shared.lock().unwrap_or_else(PoisonError::into_inner).clone() {
+            return Ok(connection);
+        }
+        let connection = match &self.inner.pool {
+            Pool::Single(pool) => Connection::Single((*pool.get().await.map_err(RedisStorageError::Pool)?).clone()),
+            #[cfg(feature = "cluster")]
+            Pool::Cluster(pool) => Connection::Cluster((*pool.get().await.map_err(cluster_pool_error)?).clone()),
+        };
+        *self.inner.shared.lock().unwrap_or_else(PoisonError::into_inner) = Some(connection.clone());
+        Ok(connection)
+    }
+
+    fn forget_connection(&self) {
+        self.inner.shared.lock().unwrap_or_else(PoisonError::into_inner).take();
+    }
+
+    /// Runs `command` on the shared connection; if the connection turns out broken, once more on a
+    /// fresh one. Every Redis command this storage sends is idempotent, so the retry is safe.
+    async fn run<T: FromRedisValue>(&self, name: &'static str, command: &Cmd) -> Result<T, RedisStorageError> {
+        self.bounded(name, async {
+            let mut connection = self.connection().await?;
+            match connection.query(command).await {
+                Ok(reply) => Ok(reply),
+                Err(error) if is_broken_connection(&error) => {
+                    self.forget_connection();
+                    let mut fresh = self.connection().await?;
+                    fresh.query(command).await.map_err(|source| {
+                        self.forget_connection();
+                        RedisStorageError::Command { command: name, source }
+                    })
+                }
+                Err(source) => Err(RedisStorageError::Command { command: name, source }),
+            }
+        })
+        .await
+    }
+
+    async fn bounded<T>(
+        &self,
+        command: &'static str,
+        operation: impl Future<Output = Result<T, RedisStorageError>>,
+    ) -> Result<T, RedisStorageError> {
+        let timeout = self.timeout;
+        match tokio::time::timeout(timeout, operation).await {
+            Ok(result) => result,
+            Err(_) => {
+                // A connection that went silent is not trusted for the next request.
+                self.forget_connection();
+                Err(RedisStorageError::Timeout { command, timeout })
+            }
+        }
+    }
+}
+
+#[cfg(feature = "cluster")]
+fn cluster_pool_error(error: deadpool_redis::cluster::PoolError) -> RedisStorageError {
+    use deadpool_redis::cluster::PoolError as Cluster;
+    // Both pool error types carry the same cases; keep one public type for callers to match on.
+    RedisStorageError::Pool(match error {
+        Cluster::Timeout(kind) => deadpool_redis::PoolError::Timeout(kind),
+        Cluster::Backend(e) => deadpool_redis::PoolError::Backend(e),
+        Cluster::Closed => deadpool_redis::PoolError::Closed,
+        Cluster::NoRuntimeSpecified => deadpool_redis::PoolError::NoRuntimeSpecified,
+        Cluster::PostCreateHook(e) => deadpool_redis::PoolError::PostCreateHook(e),
+    })
+}
+
+fn is_broken_connection(error: &RedisError) -> bool {
+    error.is_io_error()
+        || error.is_connection_dropped()
+        || error.is_connection_refusal()
+        || error.is_unrecoverable_error()
+}
+
+#[async_trait]
+impl KeyValueBackend for RedisBackend {
+    fn name(&self) -> &'static str {
+        "redis"
+    }
+
+    async fn load(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
+        Ok(self.run("GET", cmd("GET").arg(key)).await?)
+    }
+
+    async fn store(&self, key: &str, payload: &[u8], max_age: Option<u64>, _now: i64) -> Result<(), Error> {
+        let mut set = cmd("SET");
+        set.arg(key).arg(payload);
+        if let Some(max_age) = max_age {
+            set.arg("EX").arg(max_age.clamp(1, MAX_EXPIRY));
+        }
+        match self.run::<Value>("SET", &set).await? {
+            Value::Okay => Ok(()),
+            Value::SimpleString(ok) if ok == "OK" => Ok(()),
+            other => Err(RedisStorageError::UnexpectedReply { command: "SET", reply: format!("{other:?}") }.into()),
+        }
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), Error> {
+        self.run::<i64>("DEL", cmd("DEL").arg(key)).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,54 @@
+//! `RedisStorage`: sessions in Redis (one node or a Redis Cluster), wire-compatible with
+//! aiohttp-session's `RedisStorage`. A Python service pointed at the same Redis reads our sessions and
+//! we read its.
+//!
+//! The cookie holds the session id (32 lowercase hex characters, 128 bits from the OS CSPRNG); Redis
+//! holds the JSON payload under `<cookie_name>_<id>`, e.g. `AIOHTTP_SESSION_0123…cdef`, written with
+//! `SET key payload [EX max_age]` and read with `GET key`: one round trip to load, one to save, never
+//! `KEYS`. `invalidate()` deletes the key (aiohttp overwrites it with `{}`; a Python reader sees a new
+//! session either way), and the entry of a session replaced by `new_session` is deleted once the new
+//! one is saved.
+//!
+//! - A cookie that is not a plausible id is a fresh session, without a round trip.
+//! - A stored value that does not decode is a fresh session with a new id, where aiohttp-session
+//!   answers 500.
+//! - Redis failures are [`session_core::Error::Backend`] with a [`RedisStorageError`] source (pool,
+//!   command, timeout), which the middleware turns into a 500; nothing panics. Every operation is bounded
+//!   by a timeout ([`RedisBackend::with_timeout`]).
+//! - Concurrent requests on one session are last-writer-wins, as in aiohttp-session.
+//!
+//! ```no_run
+//! use session_core::CookieConfig;
+//! use session_redis::{RedisBackend, RedisStorage};
+//!
+//! // From a URL (this crate builds the pool)...
+//! let storage = RedisStorage::new(RedisBackend::from_url("redis://127.0.0.1:6379")?)
+//!     .with_config(CookieConfig::new().max_age(Some(3600)));
+//!
+//! // ...or from a pool you built.
+//! let pool = deadpool_redis::Config::from_url("redis://127.0.0.1:6379")
+//!     .create_pool(Some(deadpool_redis::Runtime::Tokio1))
+//!     .expect("valid URL");
+//! let storage = RedisStorage::new(pool);
+//! # Ok::<(), session_redis::RedisStorageError>(())
+//! ```
+//!
+//! # Redis Cluster
+//!
+//! With the `cluster` feature, a `deadpool_redis::cluster::Pool` (or
+//! [`RedisBackend::from_cluster_urls`]) takes the place of the pool and nothing else changes: every
+//! command touches one key, so the cluster routes it to the key's node.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod backend;
+mod error;
+
+pub use backend::{DEFAULT_TIMEOUT, RedisBackend};
+pub use error::RedisStorageError;
+
+/// Sessions in Redis: [`ServerSideStorage`](session_core::ServerSideStorage) over a [`RedisBackend`].
+///
+/// Build it with `RedisStorage::new(pool_or_backend)`, then `with_config`, `with_key_factory`,
+/// `with_key_prefix`.
+pub type RedisStorage = session_core::ServerSideStorage<RedisBackend>;

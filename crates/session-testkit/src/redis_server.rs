@@ -1,0 +1,173 @@
+//! `redis-server` processes for tests: one node, or a three-master cluster.
+
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use crate::process::{ServerProcess, TempDir, ask, free_port, missing_binary, wait_until_answers};
+
+const PACKAGE: &str = "redis-server";
+
+/// A `redis-server` on a free 127.0.0.1 port with its own temp dir, killed on drop.
+///
+/// ```no_run
+/// # session_testkit::block_on(async {
+/// let server = session_testkit::RedisServer::start().await?;
+/// let url = server.url(); // redis://127.0.0.1:<port>/
+/// # Ok::<(), std::io::Error>(())
+/// # }).unwrap();
+/// ```
+#[derive(Debug)]
+pub struct RedisServer {
+    process: ServerProcess,
+    port: u16,
+    dir: TempDir,
+}
+
+impl RedisServer {
+    /// A server without persistence (`--save "" --appendonly no`), answering `PING`.
+    pub async fn start() -> io::Result<Self> {
+        Self::start_with(&["--save", "", "--appendonly", "no"]).await
+    }
+
+    /// A server that writes every command to its append-only file before answering
+    /// (`--appendonly yes --appendfsync always`): what it acknowledged survives a `kill -9`.
+    pub async fn start_persistent() -> io::Result<Self> {
+        Self::start_with(&["--save", "", "--appendonly", "yes", "--appendfsync", "always"]).await
+    }
+
+    async fn start_with(options: &[&str]) -> io::Result<Self> {
+        Self::start_node(free_port(None)?, options).await
+    }
+
+    async fn start_node(port: u16, options: &[&str]) -> io::Result<Self> {
+        let dir = TempDir::new("redis")?;
+        let mut args: Vec<String> = vec![
+            "--port".into(),
+            port.to_string(),
+            "--bind".into(),
+            "127.0.0.1".into(),
+            "--dir".into(),
+            dir.path().display().to_string(),
+            "--logfile".into(),
+            dir.path().join("redis.log").display().to_string(),
+        ];
+        args.extend(options.iter().map(|option| option.to_string()));
+        let mut process = ServerProcess::start("redis-server", PACKAGE, args)?;
+        wait_until_answers(&mut process, port, b"PING\r\n", b"+PONG").await?;
+        Ok(RedisServer { process, port, dir })
+    }
+
+    /// Its port on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `redis://127.0.0.1:<port>/`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// Kills the server (SIGKILL). Its data stays in its directory for [`restart`](Self::restart).
+    pub fn stop(&mut self) {
+        self.process.stop();
+    }
+
+    /// Starts the server again on the same port with the same options, and waits until it answers.
+    pub async fn restart(&mut self) -> io::Result<()> {
+        self.process.spawn()?;
+        wait_until_answers(&mut self.process, self.port, b"PING\r\n", b"+PONG").await
+    }
+
+    /// Runs one command (inline protocol) and returns the raw reply: for checks that must not go
+    /// through the code under test.
+    pub async fn command(&self, command: &str) -> io::Result<String> {
+        let reply =
+            ask(SocketAddr::from((Ipv4Addr::LOCALHOST, self.port)), format!("{command}\r\n").as_bytes()).await?;
+        Ok(String::from_utf8_lossy(&reply).into_owned())
+    }
+
+    /// The directory it runs in (its append-only file and log).
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+}
+
+/// Three `redis-server` masters on free ports, joined with `redis-cli --cluster create`; killed on drop.
+#[derive(Debug)]
+pub struct RedisCluster {
+    nodes: Vec<RedisServer>,
+}
+
+impl RedisCluster {
+    /// Starts three masters with cluster mode on, assigns all slots and waits for `cluster_state:ok`.
+    pub async fn start() -> io::Result<Self> {
+        let mut nodes = Vec::with_capacity(3);
+        for _ in 0..3 {
+            // Cluster nodes also listen on port + 10000 (the cluster bus).
+            let port = free_port(Some(10_000))?;
+            let options =
+                ["--save", "", "--appendonly", "no", "--cluster-enabled", "yes", "--cluster-node-timeout", "5000"];
+            nodes.push(RedisServer::start_node(port, &options).await?);
+        }
+        let addresses: Vec<String> = nodes.iter().map(|node| format!("127.0.0.1:{}", node.port)).collect();
+        let output = tokio::process::Command::new("redis-cli")
+            .arg("--cluster")
+            .arg("create")
+            .args(&addresses)
+            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .output()
+            .await
+            .map_err(|e| missing_binary("redis-cli", "redis-tools", e))?;
+        if !output.status.success() {
+            return Err(io::Error::other(format!(
+                "redis-cli --cluster create failed: {}",
+                String::from_utf8_lossy(&output.stdout)
+            )));
+        }
+        let cluster = RedisCluster { nodes };
+        cluster.wait_until_ready().await?;
+        Ok(cluster)
+    }
+
+    /// A cluster shared by the tests of one test binary that run at the same time: started by the
+    /// first caller, killed when the last `Arc` is dropped (a later caller starts a new one). Sessions
+    /// of different tests never meet: their ids are random.
+    pub async fn shared() -> io::Result<Arc<Self>> {
+        static SHARED: tokio::sync::Mutex<Weak<RedisCluster>> = tokio::sync::Mutex::const_new(Weak::new());
+        let mut shared = SHARED.lock().await;
+        if let Some(cluster) = shared.upgrade() {
+            return Ok(cluster);
+        }
+        let cluster = Arc::new(RedisCluster::start().await?);
+        *shared = Arc::downgrade(&cluster);
+        Ok(cluster)
+    }
+
+    async fn wait_until_ready(&self) -> io::Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        for node in &self.nodes {
+            loop {
+                if node.command("CLUSTER INFO").await.is_ok_and(|info| info.contains("cluster_state:ok")) {
+                    break;
+                }
+                if Instant::now() > deadline {
+                    return Err(io::Error::new(io::ErrorKind::TimedOut, "the cluster did not reach cluster_state:ok"));
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// `redis://127.0.0.1:<port>/` of every node.
+    pub fn urls(&self) -> Vec<String> {
+        self.nodes.iter().map(RedisServer::url).collect()
+    }
+
+    /// The nodes.
+    pub fn nodes(&self) -> &[RedisServer] {
+        &self.nodes
+    }
+}

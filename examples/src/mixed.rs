@@ -1,0 +1,47 @@
+//! Two storages in one app: display preferences in an encrypted cookie (nothing to look up, nothing
+//! secret), the login in Redis (revocable, shared by every server).
+
+use axum::Router;
+use axum::extract::Path;
+use axum::routing::get;
+use session_core::AbstractStorage;
+use session_tower::{Session, SessionLayer};
+
+/// Tag of the preferences layer: handlers ask for `Session<Prefs>`.
+pub struct Prefs;
+
+/// `GET /` greets the user in their theme; `/login/{user}`, `/logout`, `/theme/{name}` change them.
+///
+/// `login` keeps the default cookie name; `prefs` needs a cookie name of its own.
+pub fn router(login: impl AbstractStorage + 'static, prefs: impl AbstractStorage + 'static) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/login/{user}", get(login_as))
+        .route("/logout", get(logout))
+        .route("/theme/{theme}", get(set_theme))
+        .layer(SessionLayer::new(login))
+        .layer(SessionLayer::<Prefs>::tagged(prefs))
+}
+
+async fn index(login: Session, prefs: Session<Prefs>) -> String {
+    let user = login.lock().get::<String>("user").ok().flatten();
+    let theme = prefs.lock().get::<String>("theme").ok().flatten();
+    format!("Hello {}; theme: {}", user.as_deref().unwrap_or("guest"), theme.as_deref().unwrap_or("light"))
+}
+
+async fn login_as(login: Session, Path(user): Path<String>) -> String {
+    // A fresh session id at login, so an id planted before login is worth nothing.
+    let mut session = login.new_session();
+    let _ = session.insert("user", &user);
+    format!("Logged in as {user}")
+}
+
+async fn logout(login: Session) -> &'static str {
+    login.lock().invalidate();
+    "Logged out"
+}
+
+async fn set_theme(prefs: Session<Prefs>, Path(theme): Path<String>) -> String {
+    let _ = prefs.lock().insert("theme", &theme);
+    format!("Theme: {theme}")
+}
