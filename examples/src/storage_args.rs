@@ -5,6 +5,7 @@ use std::sync::Arc;
 use clap::{Args, ValueEnum};
 use session_cookie::{EncryptedCookieStorage, SimpleCookieStorage};
 use session_core::{AbstractStorage, CookieConfig, KeyError, SecretKey};
+use session_memcached::{MemcachedBackend, MemcachedStorage};
 use session_nacl::NaClCookieStorage;
 use session_redis::{RedisBackend, RedisStorage};
 
@@ -19,6 +20,8 @@ pub enum StorageKind {
     Nacl,
     /// Redis (`--redis-url`), compatible with aiohttp-session's RedisStorage.
     Redis,
+    /// memcached (`--memcached`), compatible with aiohttp-session's MemcachedStorage.
+    Memcached,
 }
 
 /// Session flags (each also read from the environment variable shown in `--help`).
@@ -46,6 +49,10 @@ pub struct StorageArgs {
     /// Redis for `--storage redis`.
     #[arg(long, env = "REDIS_URL", default_value = "redis://127.0.0.1:6379")]
     pub redis_url: String,
+
+    /// memcached servers for `--storage memcached` (host:port, comma-separated).
+    #[arg(long, env = "MEMCACHED", value_delimiter = ',', default_value = "127.0.0.1:11211")]
+    pub memcached: Vec<String>,
 }
 
 /// Why the storage could not be set up.
@@ -59,7 +66,7 @@ impl StorageArgs {
 
     /// The storage these flags describe. A malformed key or URL is an error; a missing key is
     /// generated, with a warning on stderr.
-    pub fn build(&self) -> Result<Arc<dyn AbstractStorage>, SetupError> {
+    pub async fn build(&self) -> Result<Arc<dyn AbstractStorage>, SetupError> {
         let config = self.cookie_config();
         Ok(match self.storage {
             StorageKind::Simple => Arc::new(SimpleCookieStorage::new().with_config(config)),
@@ -72,6 +79,10 @@ impl StorageArgs {
                 Arc::new(NaClCookieStorage::new(key)?.with_config(config))
             }
             StorageKind::Redis => Arc::new(redis(&self.redis_url, config)?),
+            StorageKind::Memcached => {
+                let backend = MemcachedBackend::connect(self.memcached.iter().cloned()).await?;
+                Arc::new(MemcachedStorage::new(backend).with_config(config))
+            }
         })
     }
 }

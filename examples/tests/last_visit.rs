@@ -6,7 +6,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use common::Demo;
-use session_testkit::{Browser, RedisServer};
+use session_testkit::{Browser, MemcachedServer, RedisServer};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::Command;
 
@@ -119,4 +119,19 @@ async fn the_redis_storage_serves_the_same_demo() {
     assert!(last_visit(&browser.get("/").await.body).is_some());
     browser.get("/logout").await;
     assert_eq!(redis.command(&format!("EXISTS AIOHTTP_SESSION_{id}")).await.unwrap().trim(), ":0");
+}
+
+#[tokio::test]
+async fn the_memcached_storage_serves_the_same_demo_over_two_servers() {
+    let (first, second) =
+        (MemcachedServer::start().await.expect("memcached"), MemcachedServer::start().await.expect("memcached"));
+    let servers = format!("{},{}", first.address(), second.address());
+    let demo =
+        Demo::start(env!("CARGO_BIN_EXE_last_visit"), &["--storage", "memcached", "--memcached", &servers]).await;
+    let mut browser = Browser::new(demo.address);
+    assert_eq!(last_visit(&browser.get("/").await.body), None);
+    let key = format!("AIOHTTP_SESSION_{}", browser.jar["AIOHTTP_SESSION"]);
+    let stored = [first.get(&key).await.unwrap(), second.get(&key).await.unwrap()];
+    assert_eq!(stored.iter().flatten().count(), 1, "on exactly one of the two servers");
+    assert!(last_visit(&browser.get("/").await.body).is_some());
 }

@@ -161,13 +161,12 @@ mod tests {
     use super::*;
     use session_core::{CookieConfig, ManualClock};
 
-    /// Design §4: made by aiohttp-session 2.12 with key = bytes 0..31, a zero IV, t = 1700000000.
-    const PYTHON_TOKEN: &str = "gAAAAABlU_EAAAAAAAAAAAAAAAAAAAAAAO76hUp1afHPQiWkzSlmAk3BKpG1Z084XxuqaMnePcFvSzqIMNuekdBac86KwQUW8aONVsXr_HYc4E4ePT0D7gVFTAYQZfzO-vRSb3kiErBDFevNA1XOcJKQcnwClJdbOA==";
-    const PLAINTEXT: &str = r#"{"created": 1700000000, "session": {"user": "alice", "n": 42}}"#;
-    const T: i64 = 1_700_000_000;
+    use session_testkit::vectors::{
+        FERNET_TOKEN as PYTHON_TOKEN, KEY_BASE64, PAYLOAD as PLAINTEXT, TIME as T, login_alice,
+    };
 
     fn key() -> SecretKey {
-        SecretKey::try_from(&(0u8..32).collect::<Vec<u8>>()[..]).unwrap()
+        SecretKey::try_from(KEY_BASE64).unwrap()
     }
 
     fn storage(clock: &ManualClock, max_age: Option<u64>) -> EncryptedCookieStorage {
@@ -199,8 +198,7 @@ mod tests {
         let clock = ManualClock::new(T);
         let storage = storage(&clock, None);
         let mut session = storage.new_session();
-        session.insert("user", "alice").unwrap();
-        session.insert("n", 42).unwrap();
+        login_alice(&mut session);
         assert_eq!(storage.config().encode(&session).unwrap(), PLAINTEXT);
         let CookieAction::Set(token) = storage.save_session(&mut session).await.unwrap() else {
             panic!("a non-empty session sets the cookie");

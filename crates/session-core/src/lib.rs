@@ -10,6 +10,7 @@
 //! | `session-cookie` | `SimpleCookieStorage` (plain JSON, tests only), `EncryptedCookieStorage` (Fernet) |
 //! | `session-nacl` | `NaClCookieStorage` (XSalsa20-Poly1305 secretbox) |
 //! | `session-redis` | `RedisStorage` (one node or a cluster) |
+//! | `session-memcached` | `MemcachedStorage` (one server or many) |
 //! | `session-tower` | the tower `Layer` and axum extractors (`setup`, `get_session`, `new_session`) |
 //! | `session-testkit` | the conformance suite every storage runs |
 //!

@@ -142,13 +142,12 @@ mod tests {
     use super::*;
     use session_core::{CookieConfig, ManualClock};
 
-    /// Design §4: made by aiohttp-session 2.12 with key = bytes 0..31, a zero nonce, t = 1700000000.
-    const PYTHON_COOKIE: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB9IZQQPn6PsGuSY9BjdfQzEskzP9y8tWOHZILxRxjuLUBETAd9YEbElwLv5PoLBc9z7zdrQd3H3wQNszS7i+Vq6HwrWK7QbhwKv8JrXv";
-    const PLAINTEXT: &str = r#"{"created": 1700000000, "session": {"user": "alice", "n": 42}}"#;
-    const T: i64 = 1_700_000_000;
+    use session_testkit::vectors::{
+        KEY_BASE64, NACL_COOKIE as PYTHON_COOKIE, PAYLOAD as PLAINTEXT, TIME as T, login_alice,
+    };
 
     fn key() -> SecretKey {
-        SecretKey::try_from(&(0u8..32).collect::<Vec<u8>>()[..]).unwrap()
+        SecretKey::try_from(KEY_BASE64).unwrap()
     }
 
     fn storage(clock: &ManualClock, max_age: Option<u64>) -> NaClCookieStorage {
@@ -169,8 +168,7 @@ mod tests {
         let clock = ManualClock::new(T);
         let storage = storage(&clock, None);
         let mut session = storage.new_session();
-        session.insert("user", "alice").unwrap();
-        session.insert("n", 42).unwrap();
+        login_alice(&mut session);
         let payload = storage.config().encode(&session).unwrap();
         assert_eq!(payload, PLAINTEXT);
         assert_eq!(storage.seal_with(payload.as_bytes(), &Nonce::default()).unwrap(), PYTHON_COOKIE);

@@ -1,19 +1,16 @@
 //! What only Redis has: the key layout and expiry Python peers rely on, Redis's own TTL, and outages.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::StatusCode;
 use axum::routing::get;
 use session_core::{AbstractStorage, CookieConfig, Error, ManualClock, StorageConfig};
 use session_redis::{RedisBackend, RedisStorage, RedisStorageError};
-use session_testkit::{Browser, RedisServer, TestClient};
+use session_testkit::{Browser, RedisServer, TestClient, scenarios};
 use session_tower::{Session, SessionLayer};
 
-const T: i64 = 1_700_000_000;
-const PYTHON_PAYLOAD: &str = r#"{"created": 1700000000, "session": {"user": "alice", "n": 42}}"#;
+use session_testkit::vectors::{PAYLOAD, TIME, login_alice};
 
 fn storage(server: &RedisServer, cookie: CookieConfig) -> Arc<RedisStorage> {
     let backend = RedisBackend::from_url(&server.url()).expect("pool");
@@ -35,21 +32,15 @@ async fn ttl(server: &RedisServer, key: &str) -> i64 {
 #[tokio::test]
 async fn we_write_the_python_layout_and_no_expiry_without_max_age() {
     let server = RedisServer::start().await.expect("redis-server");
-    let clock = ManualClock::new(T);
+    let clock = ManualClock::new(TIME);
     let backend = RedisBackend::from_url(&server.url()).expect("pool");
     let storage = RedisStorage::new(backend).with_config(StorageConfig::default().with_clock(clock.clock()));
     let mut client = TestClient::new(Arc::new(storage));
-    let saved = client
-        .request(|s| {
-            s.insert("user", "alice").unwrap();
-            s.insert("n", 42).unwrap();
-        })
-        .await
-        .expect("save");
+    let saved = client.request(login_alice).await.expect("save");
     let id = client.cookie().expect("cookie").to_owned();
     assert!(id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()), "{id}");
     assert!(saved.set_cookie.unwrap().starts_with(&format!("AIOHTTP_SESSION={id}; ")), "the id is sent bare");
-    assert_eq!(raw_get(&server, &format!("AIOHTTP_SESSION_{id}")).await.as_deref(), Some(PYTHON_PAYLOAD));
+    assert_eq!(raw_get(&server, &format!("AIOHTTP_SESSION_{id}")).await.as_deref(), Some(PAYLOAD));
     assert_eq!(ttl(&server, &format!("AIOHTTP_SESSION_{id}")).await, -1, "SET without EX");
 }
 
@@ -58,7 +49,7 @@ async fn a_session_written_by_python_loads() {
     let server = RedisServer::start().await.expect("redis-server");
     let id = "0123456789abcdef0123456789abcdef";
     // What aiohttp-session's RedisStorage sends for the vector (V9 of the reference study).
-    let set = format!("SET AIOHTTP_SESSION_{id} \"{}\"", PYTHON_PAYLOAD.replace('"', "\\\""));
+    let set = format!("SET AIOHTTP_SESSION_{id} \"{}\"", PAYLOAD.replace('"', "\\\""));
     assert_eq!(server.command(&set).await.expect("SET").trim(), "+OK");
     let mut client = TestClient::new(storage(&server, CookieConfig::new()));
     client.set_cookie(Some(id.to_owned()));
@@ -194,45 +185,18 @@ async fn a_silent_redis_is_a_timeout_not_a_hang() {
     assert!(error.is_backend());
 }
 
-async fn serve(app: Router) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
-    let address = listener.local_addr().expect("address");
-    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
-    address
-}
-
-async fn count(session: Session) -> String {
-    let mut session = session.lock();
-    let n = session.get::<u64>("n").ok().flatten().unwrap_or(0) + 1;
-    session.insert("n", n).expect("int");
-    n.to_string()
-}
-
 #[tokio::test]
 async fn the_app_answers_500_while_redis_is_down_and_recovers_without_a_restart() {
     let mut server = RedisServer::start().await.expect("redis-server");
     let storage = storage(&server, CookieConfig::new());
-    let app = Router::new().route("/", get(count)).layer(SessionLayer::new(storage));
-    let mut browser = Browser::new(serve(app).await);
-    assert_eq!(browser.get("/").await.body, "1");
-
-    server.stop();
-    let down = browser.get("/").await;
-    assert_eq!(down.status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert!(down.set_cookies.is_empty());
-
-    // A fresh Redis on the same port (no persistence: the session itself is gone, the app is fine).
-    server.restart().await.expect("restart");
-    let back = browser.get("/").await;
-    assert_eq!((back.status, back.body.as_str()), (StatusCode::OK, "1"));
-    assert_eq!(browser.get("/").await.body, "2");
+    scenarios::app_survives_store_restart(storage, &mut server).await;
 }
 
 #[tokio::test]
 async fn new_session_rotates_the_id_and_deletes_the_old_key() {
     let server = RedisServer::start().await.expect("redis-server");
     let app = Router::new()
-        .route("/", get(count))
+        .route("/", get(|session: Session| async move { session.lock().insert("visited", true).expect("bool") }))
         .route(
             "/login",
             get(|session: Session| async move {
@@ -240,7 +204,7 @@ async fn new_session_rotates_the_id_and_deletes_the_old_key() {
             }),
         )
         .layer(SessionLayer::new(storage(&server, CookieConfig::new())));
-    let mut browser = Browser::new(serve(app).await);
+    let mut browser = Browser::new(scenarios::serve(app).await);
     browser.get("/").await;
     let before = browser.jar["AIOHTTP_SESSION"].clone();
     browser.get("/login").await;

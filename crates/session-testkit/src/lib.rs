@@ -53,16 +53,17 @@
 //!
 //! # Real servers
 //!
-//! [`RedisServer`] and [`RedisCluster`] start `redis-server` processes on free 127.0.0.1 ports, wait
-//! until they answer, and kill them on drop; a missing binary is an error that names the Debian package
-//! to install. Tests never use a fixed port or another host.
+//! [`RedisServer`], [`RedisCluster`] and [`MemcachedServer`] start `redis-server` and `memcached`
+//! processes on free 127.0.0.1 ports, wait until they answer, and kill them on drop; a missing binary
+//! is an error that names the Debian package to install. Tests never use a fixed port or another host.
 //!
 //! # Other helpers
 //!
 //! - [`TestClient`]: a browser with a cookie jar that runs requests through a storage exactly as the
 //!   middleware does, for your own tests.
 //! - `Browser` (feature `http`): a real HTTP client with a cookie jar, for tests through the
-//!   middleware of a real server.
+//!   middleware of a real server; `scenarios` (feature `http`): whole-app checks such as an app that
+//!   survives a store restart.
 //! - [`ReversedJsonCodec`] and [`ForgedPayloadCodec`]: a codec that counts its use, and one that stores
 //!   any payload you choose through a storage's real write path.
 #![forbid(unsafe_code)]
@@ -72,15 +73,20 @@
 mod browser;
 mod client;
 mod codecs;
+mod memcached_server;
 mod process;
 mod redis_server;
 pub mod rules;
+#[cfg(feature = "http")]
+pub mod scenarios;
 mod suite;
+pub mod vectors;
 
 #[cfg(feature = "http")]
 pub use browser::{Browser, Reply};
 pub use client::{Exchange, TestClient};
 pub use codecs::{ForgedPayloadCodec, ReversedJsonCodec};
+pub use memcached_server::MemcachedServer;
 pub use redis_server::{RedisCluster, RedisServer};
 pub use suite::{MakeStorage, block_on};
 

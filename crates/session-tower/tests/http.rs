@@ -1,7 +1,5 @@
 //! The middleware over real HTTP: an axum server on loopback, a hyper client with a cookie jar.
 
-mod common;
-
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -11,11 +9,11 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
-use common::serve;
 use http::Response;
 use session_cookie::{EncryptedCookieStorage, SimpleCookieStorage};
 use session_core::{AbstractStorage, CookieAction, CookieConfig, Error, Session as CoreSession, StorageConfig};
 use session_testkit::Browser;
+use session_testkit::scenarios::serve;
 use session_tower::{Session, SessionLayer};
 
 const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";

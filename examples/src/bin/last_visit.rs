@@ -32,7 +32,7 @@ struct Cli {
 async fn main() -> ExitCode {
     init_logging();
     let cli = Cli::parse();
-    let storage = match cli.session.build() {
+    let storage = match cli.session.build().await {
         Ok(storage) => storage,
         Err(error) => {
             eprintln!("error: {error}");
