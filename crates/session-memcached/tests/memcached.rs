@@ -61,7 +61,8 @@ async fn a_max_age_beyond_30_days_is_sent_as_an_absolute_time() {
     assert_eq!(session.get::<String>("user").unwrap().as_deref(), Some("alice"));
     let ttl = server.command(&format!("mg AIOHTTP_SESSION_{} t", client.cookie().unwrap())).await.unwrap();
     let remaining: i64 = ttl.trim().strip_prefix("HD t").expect("meta TTL flag").parse().unwrap();
-    assert!((2_678_300..=2_678_400).contains(&remaining), "{ttl}");
+    // memcached keeps time in whole seconds that may lag ours by one.
+    assert!((2_678_300..=2_678_401).contains(&remaining), "{ttl}");
 }
 
 #[tokio::test]

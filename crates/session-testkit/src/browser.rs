@@ -47,6 +47,12 @@ impl Browser {
         Browser { address, client: Client::builder(TokioExecutor::new()).build_http(), jar: BTreeMap::new() }
     }
 
+    /// Points the browser (and its jar) at another server: one browser visiting two apps that share a
+    /// cookie.
+    pub fn set_address(&mut self, address: SocketAddr) {
+        self.address = address;
+    }
+
     /// `GET path`.
     pub async fn get(&mut self, path: &str) -> Reply {
         self.send(Method::GET, path).await

@@ -1,0 +1,210 @@
+//! Live wire compatibility with Python aiohttp-session 2.12.1: our `last_visit` and the same demo on the
+//! real library (interop/app.py) share one browser's cookie (and one Redis or memcached), for every
+//! storage, in both directions.
+//!
+//! The Python peer runs in a virtualenv under target/ that interop/setup makes from
+//! interop/requirements.txt. Run this test alone with `cargo test -p examples --test interop`.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use common::Demo;
+use session_testkit::vectors::KEY_BASE64;
+use session_testkit::{Browser, MemcachedServer, RedisServer};
+
+const INTEROP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../interop");
+
+/// The virtualenv's python, made by interop/setup on first use; `None` only when scripts/test found
+/// no python3 and said so (SESSION_INTEROP=skip).
+fn python() -> Option<&'static PathBuf> {
+    static PYTHON: OnceLock<Option<PathBuf>> = OnceLock::new();
+    PYTHON
+        .get_or_init(|| {
+            if std::env::var("SESSION_INTEROP").as_deref() == Ok("skip") {
+                eprintln!("SESSION_INTEROP=skip: the live Python interop test does not run");
+                return None;
+            }
+            let output = std::process::Command::new(format!("{INTEROP}/setup"))
+                .output()
+                .expect("run interop/setup (needs python3 with venv and pip)");
+            assert!(output.status.success(), "interop/setup failed:\n{}", String::from_utf8_lossy(&output.stderr));
+            Some(PathBuf::from(String::from_utf8(output.stdout).expect("a path").trim()))
+        })
+        .as_ref()
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Side {
+    Python,
+    Rust,
+}
+
+/// The servers a storage needs, and the flags that point both apps at them.
+struct Backend {
+    flags: Vec<String>,
+    _redis: Option<RedisServer>,
+    _memcached: Option<MemcachedServer>,
+}
+
+impl Backend {
+    async fn start(storage: &str, max_age: Option<u64>) -> Backend {
+        let mut flags: Vec<String> = vec!["--storage".into(), storage.into(), "--secret-key".into(), KEY_BASE64.into()];
+        if let Some(max_age) = max_age {
+            flags.extend(["--max-age".into(), max_age.to_string()]);
+        }
+        let (mut redis, mut memcached) = (None, None);
+        match storage {
+            "redis" => {
+                let server = RedisServer::start().await.expect("redis-server");
+                flags.extend(["--redis-url".into(), server.url()]);
+                redis = Some(server);
+            }
+            "memcached" => {
+                let server = MemcachedServer::start().await.expect("memcached");
+                flags.extend(["--memcached".into(), server.address()]);
+                memcached = Some(server);
+            }
+            _ => {}
+        }
+        Backend { flags, _redis: redis, _memcached: memcached }
+    }
+
+    async fn app(&self, side: Side, python: &Path) -> Demo {
+        let flags: Vec<&str> = self.flags.iter().map(String::as_str).collect();
+        match side {
+            Side::Rust => Demo::start(env!("CARGO_BIN_EXE_last_visit"), &flags).await,
+            Side::Python => {
+                let app = format!("{INTEROP}/app.py");
+                let args: Vec<&str> = std::iter::once(app.as_str()).chain(flags).collect();
+                Demo::start(python.to_str().expect("UTF-8 path"), &args).await
+            }
+        }
+    }
+}
+
+/// What `GET /` said about the previous visit.
+fn last_visit(body: &str) -> Option<String> {
+    let value = body.strip_prefix("Last visited: ").unwrap_or_else(|| panic!("unexpected body {body:?}"));
+    (value != "None").then(|| value.to_owned())
+}
+
+/// One browser alternates between the two apps: each must show the time the other stored. Then the
+/// second app logs out and the first sees a new session; for server-side storages, the logged-out id
+/// replayed to the first app finds nothing either.
+async fn share_a_session(storage: &str, first: Side) {
+    let Some(python) = python() else { return };
+    let backend = Backend::start(storage, None).await;
+    let second = if first == Side::Python { Side::Rust } else { Side::Python };
+    let (a, b) = (backend.app(first, python).await, backend.app(second, python).await);
+    let mut browser = Browser::new(a.address);
+
+    let mut seen = Vec::new();
+    for (step, app) in [&a, &b, &a, &b].into_iter().enumerate() {
+        browser.set_address(app.address);
+        let reply = browser.get("/").await;
+        assert_eq!(reply.status, 200, "{storage}: step {step}: {}", reply.body);
+        seen.push(last_visit(&reply.body));
+    }
+    assert_eq!(seen[0], None, "{storage}: the first visit starts a session");
+    let times: Vec<f64> = seen[1..]
+        .iter()
+        .map(|time| {
+            time.as_deref().unwrap_or_else(|| panic!("{storage}: {first:?} first: a visit lost the session: {seen:?}"))
+        })
+        .map(|time| time.parse().expect("a float"))
+        .collect();
+    assert!(times.windows(2).all(|pair| pair[0] < pair[1]), "{storage}: each app read the other's write: {seen:?}");
+
+    let before_logout = browser.jar.clone();
+    browser.set_address(b.address);
+    assert_eq!(browser.get("/logout").await.body, "Logged out");
+    browser.set_address(a.address);
+    assert_eq!(
+        last_visit(&browser.get("/").await.body),
+        None,
+        "{storage}: {second:?}'s logout ends the session for {first:?}"
+    );
+    if matches!(storage, "redis" | "memcached") {
+        browser.jar = before_logout;
+        assert_eq!(last_visit(&browser.get("/").await.body), None, "{storage}: a replayed id after logout is new");
+    }
+}
+
+/// A Fernet cookie from one app is refused by the other once the TTL (max_age) has passed.
+async fn fernet_ttl_is_enforced_by_the_other_side(writer: Side) {
+    let Some(python) = python() else { return };
+    let backend = Backend::start("encrypted", Some(1)).await;
+    let reader = if writer == Side::Python { Side::Rust } else { Side::Python };
+    let (w, r) = (backend.app(writer, python).await, backend.app(reader, python).await);
+    let mut browser = Browser::new(w.address);
+    browser.get("/").await;
+    browser.set_address(r.address);
+    let jar = browser.jar.clone();
+    assert!(last_visit(&browser.get("/").await.body).is_some(), "within the TTL the token is good");
+    browser.jar = jar;
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    assert_eq!(last_visit(&browser.get("/").await.body), None, "{reader:?} refuses {writer:?}'s expired token");
+}
+
+#[tokio::test]
+async fn simple_python_then_rust() {
+    share_a_session("simple", Side::Python).await;
+}
+
+#[tokio::test]
+async fn simple_rust_then_python() {
+    share_a_session("simple", Side::Rust).await;
+}
+
+#[tokio::test]
+async fn encrypted_python_then_rust() {
+    share_a_session("encrypted", Side::Python).await;
+}
+
+#[tokio::test]
+async fn encrypted_rust_then_python() {
+    share_a_session("encrypted", Side::Rust).await;
+}
+
+#[tokio::test]
+async fn nacl_python_then_rust() {
+    share_a_session("nacl", Side::Python).await;
+}
+
+#[tokio::test]
+async fn nacl_rust_then_python() {
+    share_a_session("nacl", Side::Rust).await;
+}
+
+#[tokio::test]
+async fn redis_python_then_rust() {
+    share_a_session("redis", Side::Python).await;
+}
+
+#[tokio::test]
+async fn redis_rust_then_python() {
+    share_a_session("redis", Side::Rust).await;
+}
+
+#[tokio::test]
+async fn memcached_python_then_rust() {
+    share_a_session("memcached", Side::Python).await;
+}
+
+#[tokio::test]
+async fn memcached_rust_then_python() {
+    share_a_session("memcached", Side::Rust).await;
+}
+
+#[tokio::test]
+async fn fernet_token_from_python_expires_for_rust() {
+    fernet_ttl_is_enforced_by_the_other_side(Side::Python).await;
+}
+
+#[tokio::test]
+async fn fernet_token_from_rust_expires_for_python() {
+    fernet_ttl_is_enforced_by_the_other_side(Side::Rust).await;
+}
