@@ -3,10 +3,13 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod app_main;
+pub mod cart;
 pub mod last_visit;
 pub mod mixed;
 mod server;
 mod storage_args;
 
+pub use app_main::{Listen, run};
 pub use server::{init_logging, serve};
 pub use storage_args::{SetupError, StorageArgs, StorageKind, redis, secret_key};

@@ -43,6 +43,13 @@ pub enum Error {
     #[error("can't change the identity of a session which is not new")]
     IdentityNotNew,
 
+    /// Concurrent requests kept changing the session while this one tried to save it.
+    #[error("the session kept changing under concurrent writes; gave up after {attempts} attempts")]
+    Conflict {
+        /// How many times the save was tried.
+        attempts: usize,
+    },
+
     /// The store failed: unreachable, timed out, refused the command. The source says which.
     #[error("the session store failed")]
     Backend(#[source] BoxError),

@@ -89,8 +89,10 @@
 //!
 //! # What is not guaranteed
 //!
-//! - **Concurrent requests on one session are last-writer-wins**, as in aiohttp-session: two requests
-//!   that load the same session and both write it keep only the later write.
+//! - **Concurrent requests on one session merge only with server-side storages** that can
+//!   compare-and-set (Redis, memcached; [`Concurrency::Merge`]): each save re-applies just what its
+//!   request changed. Cookie storages, and [`Concurrency::LastWriterWins`], keep aiohttp-session's
+//!   behaviour: of two requests that load the same session and both write it, the later save wins whole.
 //! - **Cookie storages cannot revoke a cookie.** Logging out deletes the cookie in the browser; a copy
 //!   someone kept stays valid until `max_age` runs out, or forever without `max_age`.
 //! - **Values mutated in place are not noticed.** Call [`Session::changed`] after doing so.
@@ -99,6 +101,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod changes;
 mod clock;
 mod codec;
 mod cookie_config;
@@ -119,7 +122,7 @@ pub use cookie_header::find_cookie;
 pub use error::{BoxError, Error};
 pub use quoting::{cookie_quote, cookie_unquote};
 pub use secret_key::{KeyError, SecretKey};
-pub use server_side::{KeyFactory, KeyValueBackend, RandomHexIds, ServerSideStorage};
+pub use server_side::{CasOutcome, Concurrency, KeyFactory, KeyValueBackend, RandomHexIds, ServerSideStorage, Version};
 pub use session::Session;
 pub use storage::{AbstractStorage, CookieAction, save_if_changed};
 pub use storage_config::StorageConfig;

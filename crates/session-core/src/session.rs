@@ -6,9 +6,11 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use crate::changes::Changes;
 use crate::clock::Clock;
 use crate::codec::SessionRecord;
 use crate::error::Error;
+use crate::server_side::Version;
 
 /// One visitor's session: a JSON object with `created`, `max_age`, `identity`, `new` and `changed`
 /// tracking, with the semantics of aiohttp-session 2.12's `Session`.
@@ -45,6 +47,10 @@ pub struct Session {
     changed: bool,
     data: Map<String, Value>,
     clock: Clock,
+    /// What this request changed, for the merge of compare-and-set storages.
+    changes: Changes,
+    /// What the storage loaded, for its compare-and-set (`None`: nothing was stored).
+    version: Option<Version>,
 }
 
 /// Why a decoded payload could not be a session (it then loads as a fresh one).
@@ -68,7 +74,17 @@ impl fmt::Display for Malformed {
 impl Session {
     /// A fresh session: new, unchanged, no identity, `created` = now.
     pub(crate) fn fresh(max_age: Option<u64>, clock: Clock) -> Self {
-        Session { identity: None, created: clock.now(), max_age, new: true, changed: false, data: Map::new(), clock }
+        Session {
+            identity: None,
+            created: clock.now(),
+            max_age,
+            new: true,
+            changed: false,
+            data: Map::new(),
+            clock,
+            changes: Changes::default(),
+            version: None,
+        }
     }
 
     /// A session from a decoded payload, with the rules of aiohttp-session's `Session.__init__`:
@@ -112,6 +128,8 @@ impl Session {
             changed: false,
             data: if expired { Map::new() } else { data },
             clock,
+            changes: Changes::default(),
+            version: None,
         })
     }
 
@@ -160,6 +178,7 @@ impl Session {
     /// place, which the session cannot see.
     pub fn changed(&mut self) {
         self.changed = true;
+        self.changes.all_keys();
     }
 
     /// Empties the session and marks it changed. Cookie storages then delete the cookie, server-side
@@ -167,6 +186,7 @@ impl Session {
     pub fn invalidate(&mut self) {
         self.data = Map::new();
         self.changed = true;
+        self.changes.invalidate();
     }
 
     /// The lifetime written with this session (cookie `Max-Age`, Redis `EX`, memcached exptime),
@@ -208,7 +228,9 @@ impl Session {
 
     /// Stores a raw JSON value; otherwise as [`insert`](Self::insert).
     pub fn insert_value(&mut self, key: impl Into<String>, value: Value) {
-        self.data.insert(key.into(), value);
+        let key = key.into();
+        self.changes.key(&key);
+        self.data.insert(key, value);
         self.touch();
     }
 
@@ -227,6 +249,7 @@ impl Session {
     pub fn remove_value(&mut self, key: &str) -> Option<Value> {
         let removed = self.data.shift_remove(key);
         if removed.is_some() {
+            self.changes.key(key);
             self.touch();
         }
         removed
@@ -236,6 +259,9 @@ impl Session {
     /// already empty. Prefer [`invalidate`](Self::invalidate) to log a user out.
     pub fn clear(&mut self) {
         if !self.data.is_empty() {
+            for key in self.data.keys() {
+                self.changes.key(key);
+            }
             self.data = Map::new();
             self.touch();
         }
@@ -269,6 +295,28 @@ impl Session {
     /// What a storage writes for this session.
     pub fn record(&self) -> SessionRecord<'_> {
         SessionRecord::new(self.created, &self.data)
+    }
+
+    /// Whether this request invalidated the session (then nobody else's writes are merged in).
+    pub(crate) fn is_invalidation(&self) -> bool {
+        self.changes.is_invalidation()
+    }
+
+    /// The version the storage loaded this session at.
+    pub(crate) fn version(&self) -> Option<&Version> {
+        self.version.as_ref()
+    }
+
+    pub(crate) fn set_version(&mut self, version: Option<Version>) {
+        self.version = version;
+    }
+
+    /// Re-applies this request's changes on top of `stored` (the session as another request saved it
+    /// meanwhile), which becomes the version to compare against.
+    pub(crate) fn rebase(&mut self, stored: Session) {
+        self.data = self.changes.rebase(&self.data, stored.data);
+        self.created = self.created.max(stored.created);
+        self.version = stored.version;
     }
 
     fn touch(&mut self) {

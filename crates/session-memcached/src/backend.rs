@@ -4,8 +4,8 @@ use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use memcache::exp::{AsyncMetaClient, MetaClientBuilder, MutationStatus};
-use session_core::{Error, KeyValueBackend};
+use memcache::exp::{AsyncMetaClient, Meta, MetaClientBuilder, MutationStatus};
+use session_core::{CasOutcome, Error, KeyValueBackend, Version};
 
 use crate::error::MemcachedStorageError;
 
@@ -130,6 +130,49 @@ impl KeyValueBackend for MemcachedBackend {
             .await
             .map_err(|source| MemcachedStorageError::Client { command: "delete", source })?;
         Ok(())
+    }
+
+    fn supports_cas(&self) -> bool {
+        true
+    }
+
+    async fn load_versioned(&self, key: &str) -> Result<Option<(Vec<u8>, Version)>, Error> {
+        let reply = self
+            .client
+            .get(key)
+            .meta(Meta::NONE.cas())
+            .send()
+            .await
+            .map_err(|source| MemcachedStorageError::Client { command: "get", source })?;
+        let cas = reply.item.cas.unwrap_or_default();
+        Ok(reply.value.map(|value| (value, Version::new(cas.to_string()))))
+    }
+
+    async fn store_if(
+        &self,
+        key: &str,
+        payload: &[u8],
+        max_age: Option<u64>,
+        now: i64,
+        expected: Option<&Version>,
+    ) -> Result<CasOutcome, Error> {
+        let set = self.client.set(key, payload).ttl_raw(exptime(max_age, now));
+        let set = match expected {
+            None => set.add(),
+            Some(version) => match version.as_str().parse() {
+                Ok(cas) => set.compare_cas(cas),
+                // Not a version this backend made: it cannot match.
+                Err(_) => return Ok(CasOutcome::Conflict),
+            },
+        };
+        let reply = set.send().await.map_err(|source| MemcachedStorageError::Client { command: "set", source })?;
+        match reply.status {
+            MutationStatus::Applied => Ok(CasOutcome::Stored),
+            MutationStatus::AlreadyExists | MutationStatus::CasMismatch | MutationStatus::NotFound => {
+                Ok(CasOutcome::Conflict)
+            }
+            status => Err(MemcachedStorageError::NotStored { command: "set", status: format!("{status:?}") }.into()),
+        }
     }
 }
 

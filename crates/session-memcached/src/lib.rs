@@ -14,7 +14,10 @@
 //! - Failures are [`session_core::Error::Backend`] with a [`MemcachedStorageError`] source, bounded by
 //!   the client's timeouts; the middleware turns them into a 500, and the next request after memcached
 //!   is back succeeds.
-//! - Concurrent requests on one session are last-writer-wins, as in aiohttp-session.
+//! - Concurrent requests on one session keep each other's writes: loads carry memcached's CAS token
+//!   (`mg … c`), saves are `ms … C<cas>` (or add-only for a new id), and on a conflict the save reloads
+//!   and re-applies only its own changes ([`Concurrency::Merge`](session_core::Concurrency::Merge),
+//!   the default). Still one round trip per load and per save without a conflict.
 //!
 //! # The client
 //!

@@ -11,4 +11,5 @@ session_testkit::conformance_suite! {
             async move { MemcachedStorage::new(MemcachedBackend::connect([address]).await.expect("client")).with_config(config) }
         }
     },
+    merges_concurrent_writes = true,
 }

@@ -14,4 +14,5 @@ session_testkit::conformance_suite! {
             async move { MemcachedStorage::new(MemcachedBackend::connect(addresses).await.expect("client")).with_config(config) }
         }
     },
+    merges_concurrent_writes = true,
 }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use session_core::{AbstractStorage, CookieConfig, ManualClock, StorageConfig};
+use session_core::{AbstractStorage, Concurrency, CookieConfig, ManualClock, StorageConfig};
 use session_memcached::{MemcachedBackend, MemcachedStorage, MemcachedStorageError};
 use session_testkit::{MemcachedServer, TestClient, scenarios};
 
@@ -176,4 +176,21 @@ async fn the_app_answers_500_while_memcached_is_down_and_recovers_without_a_rest
     let mut server = MemcachedServer::start().await.expect("memcached");
     let storage = storage(&[&server], CookieConfig::new()).await;
     scenarios::app_survives_store_restart(storage, &mut server).await;
+}
+
+#[tokio::test]
+async fn fifty_concurrent_requests_on_one_session_all_keep_their_write() {
+    let server = MemcachedServer::start().await.expect("memcached");
+    let kept =
+        scenarios::concurrent_requests_keep_their_writes(storage(&[&server], CookieConfig::new()).await, 50).await;
+    assert_eq!(kept, 50);
+}
+
+#[tokio::test]
+async fn last_writer_wins_loses_concurrent_writes() {
+    let server = MemcachedServer::start().await.expect("memcached");
+    let backend = MemcachedBackend::connect([server.address()]).await.expect("client");
+    let storage = MemcachedStorage::new(backend).with_concurrency(Concurrency::LastWriterWins);
+    let kept = scenarios::concurrent_requests_keep_their_writes(storage, 50).await;
+    assert!(kept < 50, "without the merge, concurrent saves overwrite each other: {kept} of 50 kept");
 }

@@ -2,14 +2,16 @@
 
 use std::fmt;
 use std::future::Future;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use deadpool_redis::redis::aio::MultiplexedConnection;
-use deadpool_redis::redis::{Cmd, FromRedisValue, RedisError, Value, cmd};
+use deadpool_redis::redis::aio::{ConnectionLike, MultiplexedConnection};
+use deadpool_redis::redis::{
+    Cmd, FromRedisValue, Pipeline, RedisError, RedisFuture, Script, ScriptInvocation, Value, cmd,
+};
 use deadpool_redis::{PoolConfig, Runtime, Timeouts};
-use session_core::{Error, KeyValueBackend};
+use session_core::{CasOutcome, Error, KeyValueBackend, Version};
 
 use crate::error::RedisStorageError;
 
@@ -51,14 +53,76 @@ enum Connection {
     Cluster(deadpool_redis::redis::cluster_async::ClusterConnection),
 }
 
-impl Connection {
-    async fn query<T: FromRedisValue>(&mut self, command: &Cmd) -> Result<T, RedisError> {
+/// One kind of connection for commands and scripts, whatever the pool.
+impl ConnectionLike for Connection {
+    fn req_packed_command<'a>(&'a mut self, command: &'a Cmd) -> RedisFuture<'a, Value> {
         match self {
-            Connection::Single(connection) => command.query_async(connection).await,
+            Connection::Single(connection) => connection.req_packed_command(command),
             #[cfg(feature = "cluster")]
-            Connection::Cluster(connection) => command.query_async(connection).await,
+            Connection::Cluster(connection) => connection.req_packed_command(command),
         }
     }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Connection::Single(connection) => connection.req_packed_commands(pipeline, offset, count),
+            #[cfg(feature = "cluster")]
+            Connection::Cluster(connection) => connection.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Connection::Single(connection) => connection.get_db(),
+            #[cfg(feature = "cluster")]
+            Connection::Cluster(connection) => connection.get_db(),
+        }
+    }
+}
+
+/// What one Redis round trip sends: a command, or the compare-and-set script.
+enum Request<'a> {
+    Command(&'a Cmd),
+    Script(&'a ScriptInvocation<'a>),
+}
+
+impl Request<'_> {
+    async fn send<T: FromRedisValue>(&self, connection: &mut Connection) -> Result<T, RedisError> {
+        match self {
+            Request::Command(command) => command.query_async(connection).await,
+            Request::Script(invocation) => invocation.invoke_async(connection).await,
+        }
+    }
+}
+
+/// Sets `KEYS[1]` to `ARGV[2]` (with `EX ARGV[3]` unless empty) only if it still holds the bytes whose
+/// SHA-1 is `ARGV[1]` (or, with `ARGV[1]` empty, only if it does not exist). Returns 1 if it wrote.
+/// The stored value stays the bare payload, exactly what a Python peer reads and writes.
+const COMPARE_AND_SET: &str = r"
+local current = redis.call('GET', KEYS[1])
+if ARGV[1] == '' then
+  if current then return 0 end
+elseif (not current) or redis.sha1hex(current) ~= ARGV[1] then
+  return 0
+end
+if ARGV[3] == '' then
+  redis.call('SET', KEYS[1], ARGV[2])
+else
+  redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+end
+return 1
+";
+
+static COMPARE_AND_SET_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(COMPARE_AND_SET));
+
+/// The version of stored bytes: their SHA-1, as Redis's `redis.sha1hex` writes it.
+fn digest(bytes: &[u8]) -> Version {
+    Version::new(sha1_smol::Sha1::from(bytes).digest().to_string())
 }
 
 impl fmt::Debug for RedisBackend {
@@ -146,16 +210,23 @@ impl RedisBackend {
     }
 
     /// Runs `command` on the shared connection; if the connection turns out broken, once more on a
-    /// fresh one. Every Redis command this storage sends is idempotent, so the retry is safe.
+    /// fresh one.
     async fn run<T: FromRedisValue>(&self, name: &'static str, command: &Cmd) -> Result<T, RedisStorageError> {
+        self.send(name, Request::Command(command)).await
+    }
+
+    /// Sends `request`, retrying once on a fresh connection if the shared one is broken. Every request
+    /// this storage sends is idempotent (a compare-and-set that did apply then reports a conflict, and
+    /// the merge re-applies the same changes), so the retry is safe.
+    async fn send<T: FromRedisValue>(&self, name: &'static str, request: Request<'_>) -> Result<T, RedisStorageError> {
         self.bounded(name, async {
             let mut connection = self.connection().await?;
-            match connection.query(command).await {
+            match request.send(&mut connection).await {
                 Ok(reply) => Ok(reply),
                 Err(error) if is_broken_connection(&error) => {
                     self.forget_connection();
                     let mut fresh = self.connection().await?;
-                    fresh.query(command).await.map_err(|source| {
+                    request.send(&mut fresh).await.map_err(|source| {
                         self.forget_connection();
                         RedisStorageError::Command { command: name, source }
                     })
@@ -229,5 +300,36 @@ impl KeyValueBackend for RedisBackend {
     async fn delete(&self, key: &str) -> Result<(), Error> {
         self.run::<i64>("DEL", cmd("DEL").arg(key)).await?;
         Ok(())
+    }
+
+    fn supports_cas(&self) -> bool {
+        true
+    }
+
+    async fn load_versioned(&self, key: &str) -> Result<Option<(Vec<u8>, Version)>, Error> {
+        Ok(self.load(key).await?.map(|bytes| {
+            let version = digest(&bytes);
+            (bytes, version)
+        }))
+    }
+
+    async fn store_if(
+        &self,
+        key: &str,
+        payload: &[u8],
+        max_age: Option<u64>,
+        _now: i64,
+        expected: Option<&Version>,
+    ) -> Result<CasOutcome, Error> {
+        let mut invocation = COMPARE_AND_SET_SCRIPT.prepare_invoke();
+        invocation
+            .key(key)
+            .arg(expected.map_or("", Version::as_str))
+            .arg(payload)
+            .arg(max_age.map(|max_age| max_age.clamp(1, MAX_EXPIRY).to_string()).unwrap_or_default());
+        match self.send::<i64>("EVALSHA", Request::Script(&invocation)).await? {
+            1 => Ok(CasOutcome::Stored),
+            _ => Ok(CasOutcome::Conflict),
+        }
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! The cookie holds the session id (32 lowercase hex characters, 128 bits from the OS CSPRNG); Redis
 //! holds the JSON payload under `<cookie_name>_<id>`, e.g. `AIOHTTP_SESSION_0123…cdef`, written with
-//! `SET key payload [EX max_age]` and read with `GET key`: one round trip to load, one to save, never
+//! `SET key payload [EX max_age]` (inside a compare-and-set script, see below) and read with `GET key`:
+//! one round trip to load, one to save, never
 //! `KEYS`. `invalidate()` deletes the key (aiohttp overwrites it with `{}`; a Python reader sees a new
 //! session either way), and the entry of a session replaced by `new_session` is deleted once the new
 //! one is saved.
@@ -15,7 +16,11 @@
 //! - Redis failures are [`session_core::Error::Backend`] with a [`RedisStorageError`] source (pool,
 //!   command, timeout), which the middleware turns into a 500; nothing panics. Every operation is bounded
 //!   by a timeout ([`RedisBackend::with_timeout`]).
-//! - Concurrent requests on one session are last-writer-wins, as in aiohttp-session.
+//! - Concurrent requests on one session keep each other's writes: a save is a Lua compare-and-set that
+//!   writes only if the stored bytes still have the SHA-1 of what the request loaded (the value stays
+//!   the bare Python-format payload); on a conflict the save reloads and re-applies only its own changes
+//!   ([`Concurrency::Merge`](session_core::Concurrency::Merge), the default; `LastWriterWins` sends a
+//!   plain `SET`). Still one round trip per load and per save without a conflict.
 //!
 //! ```no_run
 //! use session_core::CookieConfig;

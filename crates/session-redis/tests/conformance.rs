@@ -11,4 +11,5 @@ session_testkit::conformance_suite! {
             async move { RedisStorage::new(backend).with_config(config) }
         }
     },
+    merges_concurrent_writes = true,
 }

@@ -12,4 +12,5 @@ session_testkit::conformance_suite! {
             async move { RedisStorage::new(backend).with_config(config) }
         }
     },
+    merges_concurrent_writes = true,
 }

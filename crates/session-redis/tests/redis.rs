@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
-use session_core::{AbstractStorage, CookieConfig, Error, ManualClock, StorageConfig};
+use session_core::{AbstractStorage, Concurrency, CookieConfig, Error, ManualClock, StorageConfig};
 use session_redis::{RedisBackend, RedisStorage, RedisStorageError};
 use session_testkit::{Browser, RedisServer, TestClient, scenarios};
 use session_tower::{Session, SessionLayer};
@@ -212,4 +212,29 @@ async fn new_session_rotates_the_id_and_deletes_the_old_key() {
     assert_ne!(before, after);
     assert_eq!(raw_get(&server, &format!("AIOHTTP_SESSION_{before}")).await, None, "old key deleted");
     assert!(raw_get(&server, &format!("AIOHTTP_SESSION_{after}")).await.unwrap().contains("alice"));
+}
+
+#[tokio::test]
+async fn fifty_concurrent_requests_on_one_session_all_keep_their_write() {
+    let server = RedisServer::start().await.expect("redis-server");
+    let kept = scenarios::concurrent_requests_keep_their_writes(storage(&server, CookieConfig::new()), 50).await;
+    assert_eq!(kept, 50);
+}
+
+#[tokio::test]
+async fn last_writer_wins_loses_concurrent_writes() {
+    let server = RedisServer::start().await.expect("redis-server");
+    let backend = RedisBackend::from_url(&server.url()).expect("pool");
+    let storage = RedisStorage::new(backend).with_concurrency(Concurrency::LastWriterWins);
+    let kept = scenarios::concurrent_requests_keep_their_writes(storage, 50).await;
+    assert!(kept < 50, "without the merge, concurrent saves overwrite each other: {kept} of 50 kept");
+}
+
+#[cfg(feature = "cluster")]
+#[tokio::test]
+async fn fifty_concurrent_requests_on_a_cluster_all_keep_their_write() {
+    let cluster = session_testkit::RedisCluster::shared().await.expect("redis cluster");
+    let backend = RedisBackend::from_cluster_urls(cluster.urls()).expect("cluster pool");
+    let kept = scenarios::concurrent_requests_keep_their_writes(RedisStorage::new(backend), 50).await;
+    assert_eq!(kept, 50);
 }

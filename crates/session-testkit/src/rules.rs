@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use serde_json::json;
 use session_core::{
     AbstractStorage, CookieAction, CookieConfig, Error, MAX_COOKIE_SIZE, ManualClock, SameSite, Session, StorageConfig,
-    Value, cookie_quote, cookie_unquote,
+    Value, cookie_quote, cookie_unquote, save_if_changed,
 };
 
 use crate::client::TestClient;
@@ -416,4 +416,67 @@ pub async fn sessions_are_isolated(make: &dyn MakeStorage) {
     alice.request(|s| s.invalidate()).await.expect("logout");
     assert_eq!(user(&alice.session().await.expect("load")), None);
     assert_eq!(user(&bob.session().await.expect("load")).as_deref(), Some("bob"));
+}
+
+/// Loads the session of `client` twice, as two concurrent requests of one browser would.
+async fn two_requests(client: &TestClient) -> (Session, Session) {
+    (client.session().await.expect("load"), client.session().await.expect("load"))
+}
+
+async fn save(storage: &Arc<dyn AbstractStorage>, session: &mut Session) -> Option<String> {
+    save_if_changed(&**storage, session).await.expect("save")
+}
+
+/// Merging storages only: two requests that loaded the same session and wrote different keys both
+/// keep their write.
+pub async fn concurrent_writes_to_different_keys_both_survive(make: &dyn MakeStorage) {
+    let clock = ManualClock::new(T);
+    let storage = default_storage(make, &clock).await;
+    let client = logged_in(storage.clone()).await;
+    let (mut first, mut second) = two_requests(&client).await;
+    first.insert("first", 1).expect("int");
+    second.insert("second", 2).expect("int");
+    let cookies = (save(&storage, &mut first).await, save(&storage, &mut second).await);
+    assert_eq!(cookies.0, cookies.1, "both keep the session's cookie");
+    let merged = client.session().await.expect("load");
+    assert_eq!(merged.get::<String>("user").expect("typed").as_deref(), Some("alice"));
+    assert_eq!(merged.get::<i64>("first").expect("typed"), Some(1), "the first write survived the second");
+    assert_eq!(merged.get::<i64>("second").expect("typed"), Some(2));
+}
+
+/// Merging storages only: on a key both requests wrote, the one that saved last wins.
+pub async fn concurrent_writes_to_one_key_keep_the_later(make: &dyn MakeStorage) {
+    let clock = ManualClock::new(T);
+    let storage = default_storage(make, &clock).await;
+    let client = logged_in(storage.clone()).await;
+    for (later_saves_second, expected) in [(true, "second"), (false, "first")] {
+        let (mut first, mut second) = two_requests(&client).await;
+        first.insert("k", "first").expect("str");
+        second.insert("k", "second").expect("str");
+        if later_saves_second {
+            save(&storage, &mut first).await;
+            save(&storage, &mut second).await;
+        } else {
+            save(&storage, &mut second).await;
+            save(&storage, &mut first).await;
+        }
+        let merged = client.session().await.expect("load");
+        assert_eq!(merged.get::<String>("k").expect("typed").as_deref(), Some(expected));
+        assert_eq!(merged.get::<String>("user").expect("typed").as_deref(), Some("alice"));
+    }
+}
+
+/// Merging storages only: a write saved after a concurrent invalidation does not bring the session
+/// back.
+pub async fn invalidate_wins_over_a_concurrent_write(make: &dyn MakeStorage) {
+    let clock = ManualClock::new(T);
+    let storage = default_storage(make, &clock).await;
+    let client = logged_in(storage.clone()).await;
+    let (mut logout, mut late) = two_requests(&client).await;
+    logout.invalidate();
+    late.insert("late", true).expect("bool");
+    save(&storage, &mut logout).await;
+    let late_cookie = save(&storage, &mut late).await.expect("a cookie answer");
+    assert!(late_cookie.split("; ").any(|a| a == "Max-Age=0"), "the late request removes the cookie: {late_cookie}");
+    assert_fresh(&client.session().await.expect("load"), "after logout and a late write");
 }

@@ -6,8 +6,9 @@ use std::io;
 use std::net::SocketAddr;
 
 use axum::Router;
-use axum::routing::get;
-use http::StatusCode;
+use axum::extract::Path;
+use axum::routing::{get, post};
+use http::{Method, StatusCode};
 use session_core::AbstractStorage;
 use session_tower::{Session, SessionLayer};
 use tokio::net::TcpListener;
@@ -77,4 +78,41 @@ pub async fn app_survives_store_restart(storage: impl AbstractStorage + 'static,
     let back = browser.get("/").await;
     assert_eq!((back.status, back.body.as_str()), (StatusCode::OK, "1"), "the restarted store is empty: a new session");
     assert_eq!(browser.get("/").await.body, "2", "and sessions are saved again");
+}
+
+/// An app whose `POST /items/{item}` adds the key `item:<item>` to the session and whose `GET /items`
+/// answers how many such keys it holds.
+pub fn items_app(storage: impl AbstractStorage + 'static) -> Router {
+    async fn add(session: Session, Path(item): Path<String>) {
+        let _ = session.lock().insert(format!("item:{item}"), true);
+    }
+    async fn count(session: Session) -> String {
+        session.lock().keys().filter(|key| key.starts_with("item:")).count().to_string()
+    }
+    Router::new().route("/items/{item}", post(add)).route("/items", get(count)).layer(SessionLayer::new(storage))
+}
+
+/// `concurrency` requests of one browser at once, through the real middleware, each adding its own key
+/// to one existing session; returns how many of those keys the session holds afterwards. A storage that
+/// merges concurrent saves keeps all of them; a last-writer-wins storage loses some.
+pub async fn concurrent_requests_keep_their_writes(
+    storage: impl AbstractStorage + 'static,
+    concurrency: usize,
+) -> usize {
+    let address = serve(items_app(storage)).await;
+    let mut browser = Browser::new(address);
+    assert_eq!(browser.send(Method::POST, "/items/first").await.status, StatusCode::OK);
+    let jar = browser.jar.clone();
+    let requests: Vec<_> = (0..concurrency)
+        .map(|n| {
+            let mut tab = Browser::new(address);
+            tab.jar = jar.clone();
+            tokio::spawn(async move { tab.send(Method::POST, &format!("/items/{n}")).await.status })
+        })
+        .collect();
+    for request in requests {
+        assert_eq!(request.await.expect("request task"), StatusCode::OK);
+    }
+    let count: usize = browser.get("/items").await.body.parse().expect("a count");
+    count - 1
 }

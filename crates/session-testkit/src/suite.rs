@@ -57,7 +57,9 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 /// it, such as a test server.
 ///
 /// `tamper_evident = false` leaves out the rule that a changed cookie gives a fresh session, for
-/// storages whose cookie is not signed (`SimpleCookieStorage`).
+/// storages whose cookie is not signed (`SimpleCookieStorage`). `merges_concurrent_writes = true` adds
+/// the rules of storages that merge concurrent saves (compare-and-set): writes to different keys both
+/// survive, the later write to one key wins, an invalidation wins over a late write.
 ///
 /// ```text
 /// session_testkit::conformance_suite! {
@@ -77,20 +79,15 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 #[macro_export]
 macro_rules! conformance_suite {
     (make = $make:expr $(,)?) => {
-        $crate::conformance_suite!(make = $make, tamper_evident = true);
+        $crate::conformance_suite!(make = $make, tamper_evident = true, merges_concurrent_writes = false);
     };
-    (make = $make:expr, tamper_evident = true $(,)?) => {
-        $crate::__conformance_tests!($make; [tampered_cookie_gives_fresh_session]);
+    (make = $make:expr, tamper_evident = $tamper:tt $(,)?) => {
+        $crate::conformance_suite!(make = $make, tamper_evident = $tamper, merges_concurrent_writes = false);
     };
-    (make = $make:expr, tamper_evident = false $(,)?) => {
-        $crate::__conformance_tests!($make; []);
+    (make = $make:expr, merges_concurrent_writes = $merges:tt $(,)?) => {
+        $crate::conformance_suite!(make = $make, tamper_evident = true, merges_concurrent_writes = $merges);
     };
-}
-
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __conformance_tests {
-    ($make:expr; [$($extra:ident),*]) => {
+    (make = $make:expr, tamper_evident = $tamper:tt, merges_concurrent_writes = $merges:tt $(,)?) => {
         mod conformance {
             #[allow(unused_imports)]
             use super::*;
@@ -109,17 +106,34 @@ macro_rules! __conformance_tests {
                 cookie_attributes_follow_config,
                 cookie_size_is_guarded,
                 custom_codec_reads_and_writes,
-                sessions_are_isolated
-                $(, $extra)*
+                sessions_are_isolated,
             );
+            $crate::__optional_rules!($make; tamper_evident = $tamper);
+            $crate::__optional_rules!($make; merges_concurrent_writes = $merges);
         }
     };
 }
 
 #[doc(hidden)]
 #[macro_export]
+macro_rules! __optional_rules {
+    ($make:expr; tamper_evident = true) => {
+        $crate::__rule_tests!($make; tampered_cookie_gives_fresh_session);
+    };
+    ($make:expr; merges_concurrent_writes = true) => {
+        $crate::__rule_tests!($make;
+            concurrent_writes_to_different_keys_both_survive,
+            concurrent_writes_to_one_key_keep_the_later,
+            invalidate_wins_over_a_concurrent_write,
+        );
+    };
+    ($make:expr; $flag:ident = false) => {};
+}
+
+#[doc(hidden)]
+#[macro_export]
 macro_rules! __rule_tests {
-    ($make:expr; $($rule:ident),+) => {
+    ($make:expr; $($rule:ident),+ $(,)?) => {
         $(
             #[test]
             fn $rule() {

@@ -54,7 +54,8 @@
 //!
 //! # What is not guaranteed
 //!
-//! - Concurrent requests on one session are last-writer-wins, as in aiohttp-session.
+//! - Concurrent requests on one session merge their writes only with storages that compare-and-set
+//!   (Redis, memcached); with cookie storages the last response's cookie wins, as in aiohttp-session.
 //! - Writes made through a `Session` kept past the response (in a spawned task) are not saved.
 //! - If the handler sets a cookie with the session's name itself, both `Set-Cookie` headers are sent.
 //! - The layer needs a response body type that can be built from a `String` (axum's `Body`,

@@ -8,11 +8,10 @@
 //! ```
 #![forbid(unsafe_code)]
 
-use std::net::IpAddr;
 use std::process::ExitCode;
 
 use clap::Parser;
-use examples::{SetupError, init_logging, mixed, redis, secret_key, serve};
+use examples::{Listen, SetupError, init_logging, mixed, redis, secret_key, serve};
 use session_cookie::EncryptedCookieStorage;
 use session_core::CookieConfig;
 
@@ -28,13 +27,8 @@ struct Cli {
     #[arg(long, env = "REDIS_URL", default_value = "redis://127.0.0.1:6379")]
     redis_url: String,
 
-    /// Address to listen on.
-    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
-    host: IpAddr,
-
-    /// Port to listen on (0: any free port).
-    #[arg(long, env = "PORT", default_value_t = 8080)]
-    port: u16,
+    #[command(flatten)]
+    listen: Listen,
 }
 
 fn app(cli: &Cli) -> Result<axum::Router, SetupError> {
@@ -56,7 +50,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match serve(app, cli.host, cli.port).await {
+    match serve(app, cli.listen.host, cli.listen.port).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
