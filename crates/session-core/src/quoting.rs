@@ -6,15 +6,57 @@
 
 use std::borrow::Cow;
 
+/// How Python's `http.cookies` treats each byte: bare (`_LegalChars`), unescaped inside quotes
+/// (`_UnescapedChars`), or escaped. A table, because quoting looks at every byte of every cookie.
+const LEGAL: u8 = 1;
+const UNESCAPED: u8 = 2;
+const CLASSES: [u8; 256] = {
+    let mut classes = [0u8; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        let legal = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+                    | b':'
+            );
+        let unescaped = legal
+            || matches!(b, b' ' | b'(' | b')' | b'/' | b'<' | b'=' | b'>' | b'?' | b'@' | b'[' | b']' | b'{' | b'}');
+        classes[byte] = if legal {
+            LEGAL | UNESCAPED
+        } else if unescaped {
+            UNESCAPED
+        } else {
+            0
+        };
+        byte += 1;
+    }
+    classes
+};
+
 /// Characters a value may hold and still be sent bare (`http.cookies._LegalChars`).
 pub(crate) fn is_legal(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~:".contains(&byte)
+    CLASSES[usize::from(byte)] & LEGAL != 0
 }
 
 /// Characters that stay as they are inside quotes (`_UnescapedChars`); others below U+0100 become
 /// `\ooo`.
 fn is_unescaped(byte: u8) -> bool {
-    is_legal(byte) || b" ()/<=>?@[]{}".contains(&byte)
+    CLASSES[usize::from(byte)] & UNESCAPED != 0
 }
 
 /// Quotes `value` like Python's `http.cookies._quote`: bare when every character is legal (and the
@@ -34,9 +76,16 @@ pub fn cookie_quote(value: &str) -> Cow<'_, str> {
     if !value.is_empty() && value.bytes().all(is_legal) {
         return Cow::Borrowed(value);
     }
-    let mut quoted = String::with_capacity(value.len() + value.len() / 8 + 2);
+    let mut quoted = String::with_capacity(value.len() + value.len() / 4 + 2);
     quoted.push('"');
-    for ch in value.chars() {
+    let mut rest = value;
+    while !rest.is_empty() {
+        // Copy the longest run that needs no escape in one go.
+        let run = rest.bytes().take_while(|&b| is_unescaped(b)).count();
+        quoted.push_str(&rest[..run]);
+        rest = &rest[run..];
+        let Some(ch) = rest.chars().next() else { break };
+        rest = &rest[ch.len_utf8()..];
         match ch {
             '"' => quoted.push_str("\\\""),
             '\\' => quoted.push_str("\\\\"),

@@ -54,7 +54,7 @@ impl MemcachedBackend {
             .io_timeout(Some(timeout))
             .connect_multiple_async(servers.iter().map(String::as_str))
             .await
-            .map_err(|source| MemcachedStorageError::Client { command: "connect", source })?;
+            .map_err(|source| MemcachedStorageError::client("connect", source))?;
         Ok(MemcachedBackend { client, servers })
     }
 
@@ -100,12 +100,7 @@ impl KeyValueBackend for MemcachedBackend {
     }
 
     async fn load(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
-        let reply = self
-            .client
-            .get(key)
-            .send()
-            .await
-            .map_err(|source| MemcachedStorageError::Client { command: "get", source })?;
+        let reply = self.client.get(key).send().await.map_err(|source| MemcachedStorageError::client("get", source))?;
         Ok(reply.value)
     }
 
@@ -116,7 +111,7 @@ impl KeyValueBackend for MemcachedBackend {
             .ttl_raw(exptime(max_age, now))
             .send()
             .await
-            .map_err(|source| MemcachedStorageError::Client { command: "set", source })?;
+            .map_err(|source| MemcachedStorageError::client("set", source))?;
         match reply.status {
             MutationStatus::Applied => Ok(()),
             status => Err(MemcachedStorageError::NotStored { command: "set", status: format!("{status:?}") }.into()),
@@ -124,11 +119,7 @@ impl KeyValueBackend for MemcachedBackend {
     }
 
     async fn delete(&self, key: &str) -> Result<(), Error> {
-        self.client
-            .delete(key)
-            .send()
-            .await
-            .map_err(|source| MemcachedStorageError::Client { command: "delete", source })?;
+        self.client.delete(key).send().await.map_err(|source| MemcachedStorageError::client("delete", source))?;
         Ok(())
     }
 
@@ -143,7 +134,7 @@ impl KeyValueBackend for MemcachedBackend {
             .meta(Meta::NONE.cas())
             .send()
             .await
-            .map_err(|source| MemcachedStorageError::Client { command: "get", source })?;
+            .map_err(|source| MemcachedStorageError::client("get", source))?;
         let cas = reply.item.cas.unwrap_or_default();
         Ok(reply.value.map(|value| (value, Version::new(cas.to_string()))))
     }
@@ -165,7 +156,7 @@ impl KeyValueBackend for MemcachedBackend {
                 Err(_) => return Ok(CasOutcome::Conflict),
             },
         };
-        let reply = set.send().await.map_err(|source| MemcachedStorageError::Client { command: "set", source })?;
+        let reply = set.send().await.map_err(|source| MemcachedStorageError::client("set", source))?;
         match reply.status {
             MutationStatus::Applied => Ok(CasOutcome::Stored),
             MutationStatus::AlreadyExists | MutationStatus::CasMismatch | MutationStatus::NotFound => {

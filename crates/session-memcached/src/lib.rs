@@ -46,7 +46,7 @@ mod backend;
 mod error;
 
 pub use backend::{DEFAULT_TIMEOUT, MemcachedBackend};
-pub use error::MemcachedStorageError;
+pub use error::{ClientError, ClientErrorKind, MemcachedStorageError};
 
 /// Sessions in memcached: [`ServerSideStorage`](session_core::ServerSideStorage) over a
 /// [`MemcachedBackend`].

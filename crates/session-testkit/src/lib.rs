@@ -69,16 +69,22 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(feature = "bench")]
+pub mod bench;
 #[cfg(feature = "http")]
 mod browser;
 mod client;
 mod codecs;
+pub mod forgery;
+#[cfg(feature = "http")]
+pub mod logs;
 mod memcached_server;
 mod process;
 mod redis_server;
 pub mod rules;
 #[cfg(feature = "http")]
 pub mod scenarios;
+pub mod strategies;
 mod suite;
 pub mod vectors;
 

@@ -31,6 +31,17 @@ impl MemcachedServer {
         Ok(MemcachedServer { process, port })
     }
 
+    /// Freezes the server (SIGSTOP): connections stay open and nothing is answered, like a store that
+    /// hangs.
+    pub fn pause(&self) -> io::Result<()> {
+        self.process.pause()
+    }
+
+    /// Lets a paused server answer again (SIGCONT).
+    pub fn resume(&self) -> io::Result<()> {
+        self.process.resume()
+    }
+
     /// Its port on 127.0.0.1.
     pub fn port(&self) -> u16 {
         self.port

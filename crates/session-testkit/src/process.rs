@@ -91,6 +91,23 @@ impl ServerProcess {
         }
     }
 
+    /// Freezes the process (SIGSTOP): it keeps its connections and answers nothing, like a store
+    /// that hangs.
+    pub(crate) fn pause(&self) -> io::Result<()> {
+        self.signal("-STOP")
+    }
+
+    /// Lets a paused process run again (SIGCONT).
+    pub(crate) fn resume(&self) -> io::Result<()> {
+        self.signal("-CONT")
+    }
+
+    fn signal(&self, signal: &str) -> io::Result<()> {
+        let pid = self.child.as_ref().map(Child::id).ok_or_else(|| io::Error::other("the server is not running"))?;
+        let status = Command::new("kill").arg(signal).arg(pid.to_string()).status()?;
+        if status.success() { Ok(()) } else { Err(io::Error::other(format!("kill {signal} {pid} failed"))) }
+    }
+
     pub(crate) fn is_running(&mut self) -> bool {
         self.child.as_mut().is_some_and(|child| matches!(child.try_wait(), Ok(None)))
     }

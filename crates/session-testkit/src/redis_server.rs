@@ -59,6 +59,17 @@ impl RedisServer {
         Ok(RedisServer { process, port, dir })
     }
 
+    /// Freezes the server (SIGSTOP): connections stay open and nothing is answered, like a store that
+    /// hangs.
+    pub fn pause(&self) -> io::Result<()> {
+        self.process.pause()
+    }
+
+    /// Lets a paused server answer again (SIGCONT).
+    pub fn resume(&self) -> io::Result<()> {
+        self.process.resume()
+    }
+
     /// Its port on 127.0.0.1.
     pub fn port(&self) -> u16 {
         self.port

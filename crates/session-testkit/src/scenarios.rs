@@ -4,6 +4,9 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::Path;
@@ -115,4 +118,100 @@ pub async fn concurrent_requests_keep_their_writes(
     }
     let count: usize = browser.get("/items").await.body.parse().expect("a count");
     count - 1
+}
+
+/// One request of a load run: when it started and ended (since the run began) and what came back.
+#[derive(Clone, Copy, Debug)]
+pub struct Sample {
+    /// When the request was sent.
+    pub started: Duration,
+    /// When its answer (or the transport error) came.
+    pub finished: Duration,
+    /// The status, or `None` when no HTTP answer came at all (a dropped connection, a crash).
+    pub status: Option<StatusCode>,
+}
+
+/// What a steady load saw while its store went down and came back.
+#[derive(Debug)]
+pub struct OutageReport {
+    /// Every request of the run.
+    pub samples: Vec<Sample>,
+    /// When the store was killed.
+    pub stopped_at: Duration,
+    /// When the store was started again.
+    pub restarting_at: Duration,
+    /// When the restarted store answered again.
+    pub restarted_at: Duration,
+}
+
+impl OutageReport {
+    /// Requests sent and answered entirely while the store was down.
+    pub fn during_outage(&self) -> impl Iterator<Item = &Sample> {
+        self.samples.iter().filter(|s| s.started > self.stopped_at && s.finished < self.restarting_at)
+    }
+
+    /// The longest any request waited.
+    pub fn slowest(&self) -> Duration {
+        self.samples.iter().map(|s| s.finished - s.started).max().unwrap_or_default()
+    }
+
+    /// How long after the restart the first request (sent after it) succeeded.
+    pub fn recovery(&self) -> Option<Duration> {
+        self.samples
+            .iter()
+            .filter(|s| s.started >= self.restarted_at && s.status == Some(StatusCode::OK))
+            .map(|s| s.finished - self.restarted_at)
+            .min()
+    }
+
+    /// Requests that got no HTTP answer at all.
+    pub fn unanswered(&self) -> usize {
+        self.samples.iter().filter(|s| s.status.is_none()).count()
+    }
+}
+
+/// Drives the counter app with `clients` concurrent browsers while the store behind `storage` is
+/// killed, kept down for `down_for`, and restarted on the same port; the load goes on for two seconds
+/// after the restart.
+pub async fn steady_load_through_outage(
+    storage: impl AbstractStorage + 'static,
+    server: &mut impl Restartable,
+    clients: usize,
+    down_for: Duration,
+) -> OutageReport {
+    let address = serve(counter_app(storage)).await;
+    let begun = Instant::now();
+    let running = Arc::new(AtomicBool::new(true));
+    let samples = Arc::new(Mutex::new(Vec::new()));
+    let load: Vec<_> = (0..clients)
+        .map(|_| {
+            let (running, samples) = (Arc::clone(&running), Arc::clone(&samples));
+            tokio::spawn(async move {
+                let mut browser = Browser::new(address);
+                while running.load(Ordering::Relaxed) {
+                    let started = begun.elapsed();
+                    let status = browser.try_send(Method::GET, "/").await.ok().map(|reply| reply.status);
+                    let sample = Sample { started, finished: begun.elapsed(), status };
+                    samples.lock().unwrap_or_else(PoisonError::into_inner).push(sample);
+                    if status.is_none() {
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let stopped_at = begun.elapsed();
+    server.stop();
+    tokio::time::sleep(down_for).await;
+    let restarting_at = begun.elapsed();
+    server.restart().await.expect("restart the store");
+    let restarted_at = begun.elapsed();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    running.store(false, Ordering::Relaxed);
+    for task in load {
+        task.await.expect("a load task panicked");
+    }
+    let samples = std::mem::take(&mut *samples.lock().unwrap_or_else(PoisonError::into_inner));
+    OutageReport { samples, stopped_at, restarting_at, restarted_at }
 }

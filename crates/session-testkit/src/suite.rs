@@ -94,6 +94,7 @@ macro_rules! conformance_suite {
             $crate::__rule_tests!($make;
                 new_session_without_cookie,
                 round_trip_of_typed_values,
+                arbitrary_values_round_trip,
                 unchanged_session_is_not_saved,
                 write_resets_created_but_changed_does_not,
                 idle_expiry_follows_max_age,

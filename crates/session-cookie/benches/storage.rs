@@ -1,0 +1,40 @@
+//! One request's load and save on the cookie storages, and the Fernet primitive alone on the same
+//! bytes, so the report shows our overhead over the crypto.
+//!
+//! `cargo bench -p session-cookie --bench storage`
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use session_cookie::{EncryptedCookieStorage, SimpleCookieStorage};
+use session_core::StorageConfig;
+use session_testkit::bench::{large_session, runtime, storage_benchmarks, typical_session};
+use session_testkit::vectors::KEY_BASE64;
+
+fn storages(c: &mut Criterion) {
+    let runtime = runtime();
+    storage_benchmarks(c, &runtime, "simple", Arc::new(SimpleCookieStorage::new()));
+    let encrypted = EncryptedCookieStorage::new(KEY_BASE64).expect("key");
+    storage_benchmarks(c, &runtime, "encrypted", Arc::new(encrypted));
+}
+
+fn fernet_alone(c: &mut Criterion) {
+    let fernet = fernet::Fernet::new(KEY_BASE64).expect("key");
+    for (size, data) in [("typical", typical_session()), ("large", large_session())] {
+        let mut session = StorageConfig::default().new_session();
+        for (key, value) in data {
+            session.insert_value(key, value);
+        }
+        let payload = StorageConfig::default().encode(&session).expect("JSON");
+        c.bench_function(&format!("fernet_alone/{size}/encrypt_decrypt"), |b| {
+            b.iter(|| {
+                let token = fernet.encrypt(black_box(payload.as_bytes()));
+                fernet.decrypt(&token).expect("decrypts")
+            })
+        });
+    }
+}
+
+criterion_group!(benches, storages, fernet_alone);
+criterion_main!(benches);

@@ -1,0 +1,47 @@
+//! Forged Fernet cookies: bit flips, other keys, expired and future tokens all give a fresh session.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
+use session_cookie::EncryptedCookieStorage;
+use session_core::{AbstractStorage, CookieConfig, ManualClock, StorageConfig};
+use session_testkit::forgery::every_bit_flip_is_refused;
+use session_testkit::vectors::{FERNET_TOKEN, KEY_BASE64, TIME};
+
+fn storage(clock: &ManualClock, max_age: Option<u64>) -> Arc<dyn AbstractStorage> {
+    let config = StorageConfig::new(CookieConfig::new().max_age(max_age)).with_clock(clock.clock());
+    Arc::new(EncryptedCookieStorage::new(KEY_BASE64).expect("key").with_config(config))
+}
+
+#[tokio::test]
+async fn every_bit_flip_of_a_fernet_cookie_is_refused() {
+    let clock = ManualClock::new(TIME);
+    let tried = every_bit_flip_is_refused(
+        &storage(&clock, Some(3600)),
+        FERNET_TOKEN,
+        |token| URL_SAFE_NO_PAD.decode(token.trim_end_matches('=')).expect("base64"),
+        |bytes| URL_SAFE.encode(bytes),
+    )
+    .await;
+    assert!(tried > 1800, "{tried} forgeries");
+}
+
+#[tokio::test]
+async fn tokens_of_another_key_expired_or_from_the_future_are_refused() {
+    let clock = ManualClock::new(TIME);
+    let other = EncryptedCookieStorage::new(EncryptedCookieStorage::generate_key())
+        .expect("key")
+        .with_config(StorageConfig::default().with_clock(clock.clock()));
+    let mut session = other.new_session();
+    session.insert("user", "mallory").expect("str");
+    let session_core::CookieAction::Set(foreign) = other.save_session(&mut session).await.expect("save") else {
+        panic!("a cookie");
+    };
+    assert!(storage(&clock, None).load_session(Some(&foreign)).await.unwrap().is_new(), "another key");
+
+    clock.set(TIME + 3601);
+    assert!(storage(&clock, Some(3600)).load_session(Some(FERNET_TOKEN)).await.unwrap().is_new(), "expired");
+    clock.set(TIME - 61);
+    assert!(storage(&clock, Some(3600)).load_session(Some(FERNET_TOKEN)).await.unwrap().is_new(), "from the future");
+}

@@ -1,0 +1,42 @@
+//! One request's load and save on the NaCl cookie storage, and the secretbox primitive alone on the
+//! same bytes, so the report shows our overhead over the crypto.
+//!
+//! `cargo bench -p session-nacl --bench storage`
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use crypto_secretbox::aead::{Aead, AeadCore, KeyInit, OsRng};
+use crypto_secretbox::{Key, XSalsa20Poly1305};
+use session_core::{SecretKey, StorageConfig};
+use session_nacl::NaClCookieStorage;
+use session_testkit::bench::{large_session, runtime, storage_benchmarks, typical_session};
+use session_testkit::vectors::KEY_BASE64;
+
+fn storage(c: &mut Criterion) {
+    let runtime = runtime();
+    storage_benchmarks(c, &runtime, "nacl", Arc::new(NaClCookieStorage::new(KEY_BASE64).expect("key")));
+}
+
+fn secretbox_alone(c: &mut Criterion) {
+    let key = SecretKey::try_from(KEY_BASE64).expect("key");
+    let secretbox = XSalsa20Poly1305::new(Key::from_slice(key.as_bytes()));
+    for (size, data) in [("typical", typical_session()), ("large", large_session())] {
+        let mut session = StorageConfig::default().new_session();
+        for (key, value) in data {
+            session.insert_value(key, value);
+        }
+        let payload = StorageConfig::default().encode(&session).expect("JSON");
+        c.bench_function(&format!("secretbox_alone/{size}/encrypt_decrypt"), |b| {
+            b.iter(|| {
+                let nonce = XSalsa20Poly1305::generate_nonce(&mut OsRng);
+                let sealed = secretbox.encrypt(&nonce, black_box(payload.as_bytes())).expect("seals");
+                secretbox.decrypt(&nonce, sealed.as_slice()).expect("opens")
+            })
+        });
+    }
+}
+
+criterion_group!(benches, storage, secretbox_alone);
+criterion_main!(benches);

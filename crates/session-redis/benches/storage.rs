@@ -1,0 +1,28 @@
+//! One request's load and save on Redis (a real `redis-server` started here), with the merging
+//! compare-and-set save and with a plain `SET` (last-writer-wins), to show what the merge costs.
+//!
+//! `cargo bench -p session-redis --bench storage`
+
+use std::sync::Arc;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use session_core::Concurrency;
+use session_redis::{RedisBackend, RedisStorage};
+use session_testkit::RedisServer;
+use session_testkit::bench::{runtime, storage_benchmarks};
+
+fn storage(c: &mut Criterion) {
+    let runtime = runtime();
+    let server = runtime.block_on(RedisServer::start()).expect("redis-server");
+    for (name, concurrency) in
+        [("redis_merge", Concurrency::Merge), ("redis_last_writer_wins", Concurrency::LastWriterWins)]
+    {
+        let storage = runtime.block_on(async {
+            RedisStorage::new(RedisBackend::from_url(&server.url()).expect("pool")).with_concurrency(concurrency)
+        });
+        storage_benchmarks(c, &runtime, name, Arc::new(storage));
+    }
+}
+
+criterion_group!(benches, storage);
+criterion_main!(benches);

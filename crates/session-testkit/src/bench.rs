@@ -1,0 +1,103 @@
+//! The criterion benchmarks every storage runs: one request's load and save, as the middleware does
+//! it, for a typical and a large session, for a new visitor and a returning one.
+
+use std::sync::Arc;
+
+use criterion::Criterion;
+use serde_json::json;
+use session_core::{AbstractStorage, Map, Value};
+use tokio::runtime::Runtime;
+
+use crate::client::TestClient;
+
+/// A runtime for the benchmarks (current thread, as one request runs).
+pub fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime")
+}
+
+/// A typical session: five keys, about 200 bytes of JSON.
+pub fn typical_session() -> Map<String, Value> {
+    let Value::Object(data) = json!({
+        "user_id": 1_234_567,
+        "user": "alice@example.com",
+        "roles": ["admin", "editor"],
+        "csrf": "8f14e45fceea167a5a36dedd4bea2543b1c8f1d1e9a2a3b4",
+        "last_visit": 1_764_107_000.123_456,
+    }) else {
+        unreachable!()
+    };
+    data
+}
+
+/// A large session: the typical one plus about 2.6 KB of history, as big as still fits an encrypted
+/// cookie.
+pub fn large_session() -> Map<String, Value> {
+    let mut data = typical_session();
+    let history: Vec<Value> = (0..62).map(|n| json!(format!("/catalog/category-{n:02}/item-{n:04}?ref=h"))).collect();
+    data.insert("history".into(), Value::Array(history));
+    data
+}
+
+/// A new visitor: no cookie, the handler writes `data`, the session is saved. Returns the cookie
+/// value the browser keeps.
+pub async fn new_visitor(storage: &Arc<dyn AbstractStorage>, data: &Map<String, Value>) -> String {
+    let mut client = TestClient::new(Arc::clone(storage));
+    client
+        .request(|session| {
+            for (key, value) in data {
+                session.insert_value(key.clone(), value.clone());
+            }
+        })
+        .await
+        .expect("save");
+    client.cookie().expect("a cookie").to_owned()
+}
+
+/// A returning visitor: the session is loaded from `cookie`, the handler reads and rewrites
+/// `last_visit` (the seed's demo), the session is saved.
+pub async fn returning_visitor(storage: &Arc<dyn AbstractStorage>, cookie: &str) {
+    let mut client = TestClient::new(Arc::clone(storage));
+    client.set_cookie(Some(cookie.to_owned()));
+    client
+        .request(|session| {
+            let last: Option<f64> = session.get("last_visit").expect("a float");
+            session.insert("last_visit", last.unwrap_or_default() + 1.0).expect("a float");
+        })
+        .await
+        .expect("save");
+}
+
+/// Registers `<name>/<typical|large>/<new_visitor|returning_visitor>` for `storage`, which must have
+/// been built inside `runtime`.
+pub fn storage_benchmarks(c: &mut Criterion, runtime: &Runtime, name: &str, storage: Arc<dyn AbstractStorage>) {
+    for (size, data) in [("typical", typical_session()), ("large", large_session())] {
+        let mut group = c.benchmark_group(format!("{name}/{size}"));
+        group.bench_function("new_visitor", |b| b.to_async(runtime).iter(|| new_visitor(&storage, &data)));
+        let cookie = runtime.block_on(new_visitor(&storage, &data));
+        group
+            .bench_function("returning_visitor", |b| b.to_async(runtime).iter(|| returning_visitor(&storage, &cookie)));
+        group.finish();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use session_core::{Codec, JsonCodec, ManualClock, StorageConfig};
+
+    #[test]
+    fn the_sessions_have_the_sizes_they_claim() {
+        let clock = ManualClock::new(1);
+        let mut session = StorageConfig::default().with_clock(clock.clock()).new_session();
+        for (key, value) in typical_session() {
+            session.insert_value(key, value);
+        }
+        let typical = JsonCodec.encode(&session.record()).unwrap().len();
+        for (key, value) in large_session() {
+            session.insert_value(key, value);
+        }
+        let large = JsonCodec.encode(&session.record()).unwrap().len();
+        assert!((170..=240).contains(&typical), "{typical}");
+        assert!((2600..=3000).contains(&large), "{large}");
+    }
+}

@@ -1,0 +1,42 @@
+//! Secrets never reach the logs or `Debug`: not the key, not the cookie, not what the session holds.
+
+use axum::Router;
+use axum::routing::get;
+use session_cookie::EncryptedCookieStorage;
+use session_core::CookieConfig;
+use session_testkit::scenarios::serve;
+use session_testkit::vectors::KEY_BASE64;
+use session_testkit::{Browser, logs};
+use session_tower::{Session, SessionLayer};
+
+const SECRET_VALUE: &str = "alice-credit-card-4111111111111111";
+
+#[tokio::test]
+async fn logs_hold_neither_keys_nor_cookies_nor_session_data() {
+    let (_guard, logs) = logs::capture();
+    let storage =
+        EncryptedCookieStorage::new(KEY_BASE64).expect("key").with_config(CookieConfig::new().max_age(Some(60)));
+    let debug_of_storage = format!("{storage:?}");
+    let app = Router::new()
+        .route("/", get(|s: Session| async move { s.lock().insert("card", SECRET_VALUE).expect("str") }))
+        .route("/read", get(|s: Session| async move { format!("{:?}", *s.lock()) }))
+        .layer(SessionLayer::new(storage));
+    let mut browser = Browser::new(serve(app).await);
+    browser.get("/").await;
+    let cookie = browser.jar["AIOHTTP_SESSION"].trim_matches('"').to_owned();
+    let debug_of_session = browser.get("/read").await.body;
+    // A tampered cookie is logged as rejected: with the reason, not the value.
+    browser.jar.insert("AIOHTTP_SESSION".into(), format!("{}x", &cookie[..cookie.len() - 3]));
+    browser.get("/read").await;
+
+    let logged = logs.text();
+    assert!(logged.contains("session rejected"), "the rejection is logged: {logged}");
+    assert!(logged.contains("session saved"), "saves are logged at debug: {logged}");
+    for (what, shown) in
+        [("logs", &logged), ("Debug of the storage", &debug_of_storage), ("Debug of the session", &debug_of_session)]
+    {
+        assert!(!shown.contains(KEY_BASE64) && !shown.contains("AAECAwQF"), "{what} show the key: {shown}");
+        assert!(!shown.contains(&cookie[..40]), "{what} show the cookie: {shown}");
+        assert!(!shown.contains(SECRET_VALUE), "{what} show the session's data: {shown}");
+    }
+}

@@ -1,0 +1,15 @@
+//! The `Cookie` header reader and Python unquoting: any header is read without panicking, and quoting
+//! then unquoting any text gives it back.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use session_core::{cookie_quote, cookie_unquote, find_cookie};
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    let _ = find_cookie([text.as_ref()], "AIOHTTP_SESSION");
+    let _ = cookie_unquote(&text);
+    let quoted = cookie_quote(&text);
+    assert!(!quoted.contains(['\r', '\n', ';', ',']));
+    assert_eq!(cookie_unquote(&quoted), text);
+});
