@@ -1,13 +1,35 @@
 //! The session cookie's name and attributes, and the `Set-Cookie` headers made from them.
 
 use std::borrow::Cow;
+use std::fmt::Write;
 
-use cookie::Cookie;
-pub use cookie::SameSite;
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
+use time::macros::format_description;
 
 use crate::error::Error;
 use crate::quoting::cookie_quote;
+
+/// The `SameSite` attribute: whether the browser sends the cookie with requests from other sites.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SameSite {
+    /// Only with requests from this site.
+    Strict,
+    /// With requests from this site and top-level navigations from others (links), not with other
+    /// sites' POSTs, images or frames.
+    Lax,
+    /// With every request, cross-site included; browsers require `Secure` with it.
+    None,
+}
+
+impl SameSite {
+    fn as_str(self) -> &'static str {
+        match self {
+            SameSite::Strict => "Strict",
+            SameSite::Lax => "Lax",
+            SameSite::None => "None",
+        }
+    }
+}
 
 /// The largest `name=value` a cookie may have: browsers keep at least 4096 bytes per cookie and
 /// silently drop larger ones (aiohttp-session issue #574), so a larger session is an error at save.
@@ -37,7 +59,7 @@ const LAST_EXPIRES: i64 = 253_402_300_799;
 /// let header = config.set_cookie("abc", Some(3600), 1_700_000_000)?;
 /// assert_eq!(
 ///     header,
-///     "SID=abc; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=3600; Expires=Tue, 14 Nov 2023 23:13:20 GMT"
+///     "SID=abc; Expires=Tue, 14 Nov 2023 23:13:20 GMT; HttpOnly; Max-Age=3600; Path=/; SameSite=Lax; Secure"
 /// );
 /// assert_eq!(config.get_same_site(), Some(SameSite::Lax));
 /// # Ok::<(), session_core::Error>(())
@@ -162,7 +184,8 @@ impl CookieConfig {
     }
 
     /// The `Set-Cookie` header value that stores `value`, quoted the Python way, with `Max-Age` and
-    /// `Expires` (now + `max_age`) when the session's `max_age` is set.
+    /// `Expires` (now + `max_age`) when the session's `max_age` is set. Attributes come in the order
+    /// Python's `http.cookies` writes them.
     ///
     /// Fails with [`Error::CookieTooLarge`] when `name=value` would exceed [`MAX_COOKIE_SIZE`].
     pub fn set_cookie(&self, value: &str, max_age: Option<u64>, now: i64) -> Result<String, Error> {
@@ -171,13 +194,11 @@ impl CookieConfig {
         if size > MAX_COOKIE_SIZE {
             return Err(Error::CookieTooLarge { size, limit: MAX_COOKIE_SIZE });
         }
-        let mut cookie = self.cookie(value);
-        if let Some(max_age) = max_age {
+        let lifetime = max_age.map(|max_age| {
             let seconds = i64::try_from(max_age).unwrap_or(i64::MAX);
-            cookie.set_max_age(Duration::seconds(seconds));
-            cookie.set_expires(unix_time(now.saturating_add(seconds)));
-        }
-        Ok(cookie.to_string())
+            (seconds, unix_time(now.saturating_add(seconds)))
+        });
+        Ok(self.render(&value, lifetime))
     }
 
     /// The `Set-Cookie` header value that deletes the cookie: empty value, `Max-Age=0`, `Expires` in
@@ -188,32 +209,62 @@ impl CookieConfig {
     /// let header = session_core::CookieConfig::new().removal_cookie();
     /// assert_eq!(
     ///     header,
-    ///     r#"AIOHTTP_SESSION=""; HttpOnly; SameSite=Lax; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"#
+    ///     r#"AIOHTTP_SESSION=""; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Max-Age=0; Path=/; SameSite=Lax"#
     /// );
     /// ```
     pub fn removal_cookie(&self) -> String {
-        let mut cookie = self.cookie(cookie_quote(""));
-        cookie.set_max_age(Duration::ZERO);
-        cookie.set_expires(OffsetDateTime::UNIX_EPOCH);
-        cookie.to_string()
+        self.render("\"\"", Some((0, OffsetDateTime::UNIX_EPOCH)))
     }
 
-    fn cookie<'a>(&'a self, value: Cow<'a, str>) -> Cookie<'a> {
-        let mut cookie = Cookie::new(&*self.name, value);
-        cookie.set_path(&*self.path);
+    /// `name=value` and the attributes, in the order Python's `Morsel.OutputString` writes them.
+    fn render(&self, value: &str, lifetime: Option<(i64, OffsetDateTime)>) -> String {
+        let mut header = String::with_capacity(self.name.len() + value.len() + 128);
+        header.push_str(&self.name);
+        header.push('=');
+        header.push_str(value);
         if let Some(domain) = &self.domain {
-            cookie.set_domain(domain.as_str());
+            header.push_str("; Domain=");
+            header.push_str(domain);
+        }
+        if let Some((_, expires)) = lifetime {
+            header.push_str("; Expires=");
+            // An HTTP-date; the clamp in `unix_time` keeps it formattable.
+            let format = format_description!(
+                "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+            );
+            let _ = expires.format_into(&mut StringWriter(&mut header), &format);
         }
         if self.http_only {
-            cookie.set_http_only(true);
+            header.push_str("; HttpOnly");
         }
-        if self.secure {
-            cookie.set_secure(true);
+        if let Some((max_age, _)) = lifetime {
+            let _ = write!(header, "; Max-Age={max_age}");
         }
+        header.push_str("; Path=");
+        header.push_str(&self.path);
         if let Some(same_site) = self.same_site {
-            cookie.set_same_site(same_site);
+            header.push_str("; SameSite=");
+            header.push_str(same_site.as_str());
         }
-        cookie
+        // Browsers refuse `SameSite=None` without `Secure`.
+        if self.secure || self.same_site == Some(SameSite::None) {
+            header.push_str("; Secure");
+        }
+        header
+    }
+}
+
+/// `io::Write` into a `String`, for `time`'s formatter (which only writes ASCII here).
+struct StringWriter<'a>(&'a mut String);
+
+impl std::io::Write for StringWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.push_str(std::str::from_utf8(bytes).map_err(std::io::Error::other)?);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -228,20 +279,14 @@ mod tests {
 
     const T: i64 = 1_700_000_000;
 
-    fn attributes(header: &str) -> Vec<String> {
-        let mut parts: Vec<String> = header.split("; ").map(str::to_owned).collect();
-        parts.sort();
-        parts
-    }
-
     #[test]
     fn defaults_are_httponly_path_root_lax() {
         let header = CookieConfig::new().set_cookie("abc", None, T).unwrap();
-        assert_eq!(header, "AIOHTTP_SESSION=abc; HttpOnly; SameSite=Lax; Path=/");
+        assert_eq!(header, "AIOHTTP_SESSION=abc; HttpOnly; Path=/; SameSite=Lax");
     }
 
     #[test]
-    fn python_vector_v2_has_the_same_attributes() {
+    fn python_vector_v2_is_written_as_python_writes_it() {
         // V2 of the reference study, written by aiohttp-session with SameSite=Lax.
         let config = CookieConfig::new()
             .max_age(Some(3600))
@@ -251,15 +296,15 @@ mod tests {
             .same_site(SameSite::Lax);
         let payload = r#"{"created": 1700000000, "session": {"user": "alice", "n": 42}}"#;
         let ours = config.set_cookie(payload, Some(3600), T).unwrap();
-        let python = r#"AIOHTTP_SESSION="{\"created\": 1700000000\054 \"session\": {\"user\": \"alice\"\054 \"n\": 42}}"; Domain=example.com; Expires=Tue, 14 Nov 2023 23:13:20 GMT; HttpOnly; Max-Age=3600; Path=/app; SameSite=Lax; Secure"#;
-        // Python writes `expires=Tue, 14-Nov-2023 …`; both are RFC 6265 dates, the value is the same instant.
-        assert_eq!(attributes(&ours), attributes(python));
+        let python = r#"AIOHTTP_SESSION="{\"created\": 1700000000\054 \"session\": {\"user\": \"alice\"\054 \"n\": 42}}"; Domain=example.com; expires=Tue, 14-Nov-2023 23:13:20 GMT; HttpOnly; Max-Age=3600; Path=/app; SameSite=Lax; Secure"#;
+        // Python writes `expires=Tue, 14-Nov-2023 …`; both are dates RFC 6265 reads, of the same instant.
+        assert_eq!(ours, python.replace("expires=Tue, 14-Nov-2023", "Expires=Tue, 14 Nov 2023"));
     }
 
     #[test]
     fn every_attribute_follows_the_config() {
         let config = CookieConfig::new().name("SID").http_only(false).same_site(None).path("/p").domain("d.example");
-        assert_eq!(config.set_cookie("v", None, T).unwrap(), "SID=v; Path=/p; Domain=d.example");
+        assert_eq!(config.set_cookie("v", None, T).unwrap(), "SID=v; Domain=d.example; Path=/p");
         let strict = CookieConfig::new().same_site(SameSite::Strict);
         assert!(strict.set_cookie("v", None, T).unwrap().contains("SameSite=Strict"));
     }

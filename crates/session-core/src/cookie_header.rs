@@ -2,8 +2,6 @@
 
 use std::borrow::Cow;
 
-use cookie::Cookie;
-
 use crate::quoting::cookie_unquote;
 
 /// The value of the cookie called `name` in the given `Cookie` header values, unquoted the Python
@@ -30,9 +28,13 @@ where
         if !header.contains(name) {
             continue;
         }
-        for pair in Cookie::split_parse(header).flatten() {
-            if pair.name() == name {
-                found = pair.value_raw();
+        // `name=value` pairs separated by `;`, white space around names and values ignored, pairs
+        // without `=` skipped (the cookie crate's reading, RFC 6265 section 5.2 in spirit).
+        for pair in header.split(';') {
+            if let Some((key, value)) = pair.split_once('=')
+                && key.trim() == name
+            {
+                found = Some(value.trim());
             }
         }
     }

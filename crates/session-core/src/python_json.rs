@@ -11,7 +11,7 @@ use serde_json::ser::{CharEscape, Formatter, Serializer};
 /// Serializes `value` the way `json.dumps(value)` does: `", "` and `": "` separators, every character
 /// outside printable ASCII as `\uXXXX` (surrogate pairs above U+FFFF), floats as Python's `repr`.
 pub fn to_string<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
-    let mut out = Vec::with_capacity(128);
+    let mut out = Vec::with_capacity(256);
     value.serialize(&mut Serializer::with_formatter(&mut out, PythonFormatter))?;
     // The formatter writes ASCII only.
     String::from_utf8(out).map_err(|e| serde::ser::Error::custom(e.to_string()))
@@ -81,11 +81,12 @@ fn write_python_float<W: ?Sized + Write>(writer: &mut W, value: f64) -> io::Resu
     }
     let mut buffer = ryu::Buffer::new();
     let shortest = buffer.format_finite(value.abs());
-    let (digits, decpt) = decimal_digits(shortest);
+    let mut digits = [0u8; 32];
+    let (len, decpt) = decimal_digits(shortest, &mut digits);
     if value < 0.0 {
         writer.write_all(b"-")?;
     }
-    let digits = digits.as_slice();
+    let digits = &digits[..len];
     if decpt <= -4 || decpt > 16 {
         writer.write_all(&digits[..1])?;
         if digits.len() > 1 {
@@ -117,23 +118,31 @@ fn write_python_float<W: ?Sized + Write>(writer: &mut W, value: f64) -> io::Resu
     }
 }
 
-/// Splits ryu's shortest text (`"123.45"`, `"1e-7"`, `"1.5e16"`, `"0.001"`) into significant digits and
-/// Python's `decpt`: the value is `0.d1d2d3… × 10^decpt`.
-fn decimal_digits(text: &str) -> (Vec<u8>, i32) {
+/// Splits ryu's shortest text (`"123.45"`, `"1e-7"`, `"1.5e16"`, `"0.001"`) into significant digits
+/// (written to `out`; their count is returned) and Python's `decpt`: the value is
+/// `0.d1d2d3… × 10^decpt`. No allocation: a float is written on every save of the demo's session.
+fn decimal_digits(text: &str, out: &mut [u8; 32]) -> (usize, i32) {
     let (mantissa, exponent) = match text.split_once('e') {
         Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
         None => (text, 0),
     };
     let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    let mut digits: Vec<u8> = int_part.bytes().chain(frac_part.bytes()).collect();
     let mut decpt = int_part.len() as i32 + exponent;
-    let leading = digits.iter().take_while(|&&d| d == b'0').count();
-    digits.drain(..leading);
-    decpt -= leading as i32;
-    while digits.len() > 1 && digits.last() == Some(&b'0') {
-        digits.pop();
+    let mut len = 0;
+    for digit in int_part.bytes().chain(frac_part.bytes()) {
+        if len == 0 && digit == b'0' {
+            decpt -= 1;
+            continue;
+        }
+        if len < out.len() {
+            out[len] = digit;
+            len += 1;
+        }
     }
-    (digits, decpt)
+    while len > 1 && out[len - 1] == b'0' {
+        len -= 1;
+    }
+    (len, decpt)
 }
 
 #[cfg(test)]

@@ -73,23 +73,27 @@ fn is_unescaped(byte: u8) -> bool {
 /// assert_eq!(cookie_quote("x\r\n;"), r#""x\015\012\073""#);
 /// ```
 pub fn cookie_quote(value: &str) -> Cow<'_, str> {
-    if !value.is_empty() && value.bytes().all(is_legal) {
-        return Cow::Borrowed(value);
-    }
-    let mut quoted = String::with_capacity(value.len() + value.len() / 4 + 2);
+    let bytes = value.as_bytes();
+    let first = match bytes.iter().position(|&b| !is_legal(b)) {
+        None if !value.is_empty() => return Cow::Borrowed(value),
+        None => 0,
+        Some(first) => first,
+    };
+    let mut quoted = String::with_capacity(value.len() + 16);
     quoted.push('"');
-    let mut rest = value;
-    while !rest.is_empty() {
-        // Copy the longest run that needs no escape in one go.
-        let run = rest.bytes().take_while(|&b| is_unescaped(b)).count();
-        quoted.push_str(&rest[..run]);
-        rest = &rest[run..];
-        let Some(ch) = rest.chars().next() else { break };
-        rest = &rest[ch.len_utf8()..];
+    quoted.push_str(&value[..first]);
+    let mut at = first;
+    while at < bytes.len() {
+        // Copy the longest run that needs no escape in one go: the common case, one memcpy.
+        let run = bytes[at..].iter().position(|&b| !is_unescaped(b)).unwrap_or(bytes.len() - at);
+        quoted.push_str(&value[at..at + run]);
+        at += run;
+        let Some(ch) = value[at..].chars().next() else { break };
+        at += ch.len_utf8();
         match ch {
             '"' => quoted.push_str("\\\""),
             '\\' => quoted.push_str("\\\\"),
-            _ if u32::from(ch) < 0x100 && !is_unescaped(ch as u8) => {
+            _ if u32::from(ch) < 0x100 => {
                 let code = u32::from(ch);
                 quoted.push('\\');
                 for shift in [6, 3, 0] {

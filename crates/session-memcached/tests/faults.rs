@@ -57,6 +57,8 @@ async fn more_requests_than_connections_on_a_hung_memcached_fail_within_the_time
     let id = "0123456789abcdef0123456789abcdef";
     storage.load_session(Some(id)).await.expect("memcached answers");
     server.pause().expect("SIGSTOP");
+    // SIGSTOP takes a moment to stop every thread of the server.
+    tokio::time::sleep(Duration::from_millis(100)).await;
     let started = Instant::now();
     let loads: Vec<_> = (0..64)
         .map(|_| {

@@ -47,6 +47,8 @@ async fn a_hung_redis_fails_every_request_within_the_timeout() {
     let id = "0123456789abcdef0123456789abcdef";
     storage.load_session(Some(id)).await.expect("Redis answers");
     server.pause().expect("SIGSTOP");
+    // SIGSTOP takes a moment to stop every thread of the server.
+    tokio::time::sleep(Duration::from_millis(100)).await;
     // Far more concurrent requests than the pool has connections.
     let started = Instant::now();
     let loads: Vec<_> = (0..64)

@@ -5,9 +5,10 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use http::{Request, Response, StatusCode};
+use pin_project_lite::pin_project;
 use session_core::{AbstractStorage, Error};
 use tower_layer::Layer;
 use tower_service::Service;
@@ -200,7 +201,7 @@ where
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+    type Future = ResponseFuture<S::Future, ResBody>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -213,9 +214,53 @@ where
         // The clone that was polled ready is the one that serves (tower's usual dance).
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        Box::pin(async move {
-            let response = inner.call(request).await?;
-            Ok(session.finish(response).await)
-        })
+        ResponseFuture { state: State::Handler { future: inner.call(request) }, session }
+    }
+}
+
+type Saving<B> = Pin<Box<dyn Future<Output = Response<B>> + Send>>;
+
+pin_project! {
+    /// The response of a [`SessionService`]: the handler's, then (only when the session changed) the
+    /// save that adds the cookie.
+    pub struct ResponseFuture<F, B> {
+        #[pin]
+        state: State<F, B>,
+        session: Arc<RequestSession>,
+    }
+}
+
+pin_project! {
+    #[project = StateProjection]
+    enum State<F, B> {
+        Handler { #[pin] future: F },
+        Saving { future: Saving<B> },
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F, B>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+    B: From<String> + Send + 'static,
+{
+    type Output = Result<Response<B>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        loop {
+            match this.state.as_mut().project() {
+                StateProjection::Handler { future } => {
+                    let response = ready!(future.poll(cx))?;
+                    // The common case (no session, or an unchanged one) answers without another step.
+                    let Some(changed) = this.session.take_changed(response.status()) else {
+                        return Poll::Ready(Ok(response));
+                    };
+                    let session = Arc::clone(this.session);
+                    let future = Box::pin(async move { session.save(changed, response).await });
+                    this.state.set(State::Saving { future });
+                }
+                StateProjection::Saving { future } => return future.as_mut().poll(cx).map(Ok),
+            }
+        }
     }
 }

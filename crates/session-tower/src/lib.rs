@@ -68,7 +68,7 @@ mod layer;
 mod request_session;
 
 pub use extract::{Session, SessionRejection, get_session, new_session};
-pub use layer::{SessionLayer, SessionService};
+pub use layer::{ResponseFuture, SessionLayer, SessionService};
 pub use request_session::SessionGuard;
 
 /// The README's examples, compiled as doc tests so they cannot rot.

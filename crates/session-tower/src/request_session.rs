@@ -4,7 +4,7 @@ use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use http::header::{COOKIE, SET_COOKIE};
-use http::{HeaderMap, HeaderValue, Response};
+use http::{HeaderMap, HeaderValue, Response, StatusCode};
 use session_core::{Error, Session, find_cookie, save_if_changed};
 use tokio::sync::OnceCell;
 
@@ -65,25 +65,26 @@ impl RequestSession {
         guard
     }
 
-    /// After the handler: save a changed session and add its `Set-Cookie` to a response below 500.
-    /// A session nobody asked for, or nobody changed, costs nothing.
-    pub(crate) async fn finish<B: From<String>>(&self, mut response: Response<B>) -> Response<B> {
-        // aiohttp-session saves on redirects and HTTP errors, not when the handler failed.
-        if response.status().is_server_error() {
-            return response;
+    /// After the handler: the session to save, if there is one to save with this response. A session
+    /// nobody asked for, or nobody changed, costs nothing; a 5xx response saves nothing
+    /// (aiohttp-session saves on redirects and HTTP errors, not when the handler failed).
+    pub(crate) fn take_changed(&self, status: StatusCode) -> Option<Changed> {
+        if status.is_server_error() {
+            return None;
         }
-        let Some(slot) = self.loaded.get() else {
-            return response;
-        };
-        let (mut session, replaced) = {
-            let mut slot = slot.lock().unwrap_or_else(PoisonError::into_inner);
-            if !slot.session.is_changed() {
-                return response;
-            }
-            // A handle kept past the response (a spawned task) gets a detached session to write into.
-            let detached = self.shared.storage.new_session();
-            (std::mem::replace(&mut slot.session, detached), slot.replaced.take())
-        };
+        let mut slot = self.loaded.get()?.lock().unwrap_or_else(PoisonError::into_inner);
+        if !slot.session.is_changed() {
+            return None;
+        }
+        // A handle kept past the response (a spawned task) gets a detached session to write into.
+        let detached = self.shared.storage.new_session();
+        Some(Changed { session: std::mem::replace(&mut slot.session, detached), replaced: slot.replaced.take() })
+    }
+
+    /// Saves `changed` and adds its `Set-Cookie` to `response`; a store failure replaces the response
+    /// with the error response.
+    pub(crate) async fn save<B: From<String>>(&self, changed: Changed, mut response: Response<B>) -> Response<B> {
+        let Changed { mut session, replaced } = changed;
         let storage = &*self.shared.storage;
         let name = storage.config().cookie().get_name();
         let set_cookie = match save_if_changed(storage, &mut session).await {
@@ -107,6 +108,12 @@ impl RequestSession {
         }
         response
     }
+}
+
+/// A changed session taken out of its request, to be saved.
+pub(crate) struct Changed {
+    session: Session,
+    replaced: Option<String>,
 }
 
 /// The locked session of a request: dereferences to [`session_core::Session`].

@@ -1,0 +1,239 @@
+//! Serves the `last_visit` workload from each server in turn (pinned to one core), drives it from this
+//! process (pinned to the other) as returning and as fresh visitors, and writes the table to
+//! BENCHMARKS.md. Run through `./bench/run`, which builds everything and does the pinning.
+#![forbid(unsafe_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use session_bench::load::{self, Visitor};
+use session_bench::report::{self, Kind, Row};
+use session_testkit::{MemcachedServer, RedisServer};
+use tokio::process::{Child, Command};
+
+const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+#[derive(Parser)]
+struct Cli {
+    /// Seconds measured per run.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Seconds of warm-up before each measured run.
+    #[arg(long, default_value_t = 2)]
+    warmup: u64,
+    /// Concurrent connections (each its own browser).
+    #[arg(long, default_value_t = 32)]
+    connections: usize,
+    /// The CPU the servers are pinned to.
+    #[arg(long, default_value_t = 0)]
+    server_cpu: usize,
+    /// Only servers whose name contains this.
+    #[arg(long)]
+    only: Option<String>,
+    /// Where to write the table (default: BENCHMARKS.md at the repository root).
+    #[arg(long)]
+    output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Backend {
+    None,
+    Redis,
+    Memcached,
+}
+
+struct Spec {
+    server: &'static str,
+    kind: Kind,
+    ours: bool,
+    /// A binary of this workspace, or `python` for the aiohttp-session peer.
+    program: &'static str,
+    args: &'static [&'static str],
+    path: &'static str,
+    backend: Backend,
+}
+
+const SPECS: &[Spec] = &[
+    Spec { server: "axum, no session (ceiling)", kind: Kind::Ceiling, ours: false, program: "axum_plain", args: &[], path: "/", backend: Backend::None },
+    Spec { server: "ours: route that never asks", kind: Kind::Untouched, ours: true, program: "ours", args: &["--storage", "encrypted", "--secret-key", KEY], path: "/untouched", backend: Backend::None },
+    Spec { server: "ours: simple cookie", kind: Kind::PlainCookie, ours: true, program: "ours", args: &["--storage", "simple"], path: "/", backend: Backend::None },
+    Spec { server: "ours: encrypted cookie", kind: Kind::EncryptedCookie, ours: true, program: "ours", args: &["--storage", "encrypted", "--secret-key", KEY], path: "/", backend: Backend::None },
+    Spec { server: "ours: nacl cookie", kind: Kind::EncryptedCookie, ours: true, program: "ours", args: &["--storage", "nacl", "--secret-key", KEY], path: "/", backend: Backend::None },
+    Spec { server: "ours: redis", kind: Kind::Redis, ours: true, program: "ours", args: &["--storage", "redis", "--redis-url", "{redis}"], path: "/", backend: Backend::Redis },
+    Spec { server: "ours: memcached", kind: Kind::Memcached, ours: true, program: "ours", args: &["--storage", "memcached", "--memcached", "{memcached}"], path: "/", backend: Backend::Memcached },
+    Spec { server: "tower-sessions: MemoryStore", kind: Kind::Memory, ours: false, program: "tower_sessions_app", args: &["--store", "memory"], path: "/", backend: Backend::None },
+    Spec { server: "tower-sessions: RedisStore", kind: Kind::Redis, ours: false, program: "tower_sessions_app", args: &["--store", "redis", "--redis-url", "{redis}"], path: "/", backend: Backend::Redis },
+    Spec { server: "actix-session: private cookie", kind: Kind::EncryptedCookie, ours: false, program: "actix_app", args: &["--store", "cookie"], path: "/", backend: Backend::None },
+    Spec { server: "actix-session: RedisSessionStore", kind: Kind::Redis, ours: false, program: "actix_app", args: &["--store", "redis", "--redis-url", "{redis}"], path: "/", backend: Backend::Redis },
+    Spec { server: "aiohttp-session: encrypted cookie", kind: Kind::EncryptedCookie, ours: false, program: "python", args: &["--storage", "encrypted", "--secret-key", KEY], path: "/", backend: Backend::None },
+    Spec { server: "aiohttp-session: redis", kind: Kind::Redis, ours: false, program: "python", args: &["--storage", "redis", "--redis-url", "{redis}"], path: "/", backend: Backend::Redis },
+];
+
+fn repository() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the repository").to_path_buf()
+}
+
+/// The virtualenv python with aiohttp-session 2.12.1, or `None` without python3.
+fn python() -> Option<PathBuf> {
+    let output = std::process::Command::new(repository().join("interop/setup")).output().ok()?;
+    output.status.success().then(|| PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("address").port()
+}
+
+async fn start(spec: &Spec, port: u16, cpu: usize, backend: &str, python: Option<&Path>) -> Option<Child> {
+    let here = std::env::current_exe().expect("own path");
+    let (program, mut args): (PathBuf, Vec<String>) = if spec.program == "python" {
+        (python?.to_path_buf(), vec![repository().join("interop/app.py").display().to_string()])
+    } else {
+        (here.with_file_name(spec.program), Vec::new())
+    };
+    args.extend(spec.args.iter().map(|arg| arg.replace("{redis}", backend).replace("{memcached}", backend)));
+    args.extend(["--port".to_owned(), port.to_string()]);
+    let child = Command::new("taskset")
+        .arg("-c")
+        .arg(cpu.to_string())
+        .arg(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start the server (is taskset installed?)");
+    Some(child)
+}
+
+async fn wait_until_ready(address: SocketAddr, path: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let probe = load::run(address, path, Visitor::Fresh, 1, Duration::ZERO, Duration::from_millis(50)).await;
+        if probe.ok > 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the server on {address} did not answer {path}");
+}
+
+/// Peak resident memory of `pid`, KiB.
+fn peak_rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn command_output(program: &str, args: &[&str]) -> String {
+    std::process::Command::new(program)
+        .args(args)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|line| line.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned()))
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|line| line.strip_prefix("MemTotal:").map(|v| v.trim().to_owned()))
+        .unwrap_or_default();
+    format!("{cpu}, {} CPUs, {memory} memory, {}", command_output("nproc", &[]), command_output("uname", &["-sr"]))
+}
+
+fn locked_version(name: &str) -> String {
+    let lock = std::fs::read_to_string(repository().join("bench/Cargo.lock")).unwrap_or_default();
+    let marker = format!("name = \"{name}\"\nversion = \"");
+    lock.split(&marker).nth(1).and_then(|rest| rest.split('"').next()).unwrap_or("?").to_owned()
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let cli = Cli::parse();
+    let python = python();
+    if python.is_none() {
+        eprintln!("python3 with venv is not available: the aiohttp-session rows are left out");
+    }
+    let (warmup, duration) = (Duration::from_secs(cli.warmup), Duration::from_secs(cli.seconds));
+    let mut rows = Vec::new();
+    for spec in SPECS.iter().filter(|s| cli.only.as_ref().is_none_or(|only| s.server.contains(only.as_str()))) {
+        for visitor in [Visitor::Returning, Visitor::Fresh] {
+            let redis = if spec.backend == Backend::Redis { Some(RedisServer::start().await.expect("redis-server")) } else { None };
+            let memcached =
+                if spec.backend == Backend::Memcached { Some(MemcachedServer::start().await.expect("memcached")) } else { None };
+            let backend = redis.as_ref().map(RedisServer::url).or(memcached.as_ref().map(MemcachedServer::address)).unwrap_or_default();
+            let port = free_port();
+            let Some(mut child) = start(spec, port, cli.server_cpu, &backend, python.as_deref()).await else { continue };
+            let address = SocketAddr::from(([127, 0, 0, 1], port));
+            wait_until_ready(address, spec.path).await;
+            let mut measured = load::run(address, spec.path, visitor, cli.connections, warmup, duration).await;
+            let peak_rss_kib = child.id().map(peak_rss).unwrap_or(0);
+            let _ = child.kill().await;
+            let row = Row {
+                server: spec.server.to_owned(),
+                kind: spec.kind,
+                ours: spec.ours,
+                visitor,
+                rate: measured.rate(),
+                p50: measured.latency(0.50),
+                p99: measured.latency(0.99),
+                errors: measured.errors,
+                peak_rss_kib,
+            };
+            eprintln!(
+                "{:<36} {:<9} {:>9.0} req/s  p50 {:>6} µs  p99 {:>6} µs  errors {:>4}  peak RSS {:>6.1} MiB",
+                row.server,
+                format!("{visitor:?}").to_lowercase(),
+                row.rate,
+                row.p50,
+                row.p99,
+                row.errors,
+                row.peak_rss_kib as f64 / 1024.0
+            );
+            rows.push(row);
+        }
+    }
+    let table = report::markdown(&rows);
+    println!("{table}");
+    let document = format!(
+        "# Benchmarks\n\n\
+         Written by `./bench/run` on {date}. Re-run it to replace this file; the figures are one run on a shared, \
+         noisy machine, so compare ratios within this table rather than with other machines.\n\n\
+         - Machine: {machine}\n\
+         - rustc: {rustc}; axum {axum}, tower-sessions {ts}, tower-sessions-redis-store {tsr}, actix-web {aw}, actix-session {as_}; \
+           Python peer: aiohttp-session 2.12.1 on aiohttp 3.14.5 ({python})\n\
+         - Method: each server alone, pinned to CPU {cpu} (`taskset`); the load generator (this harness, Rust, HTTP/1.1 \
+           keep-alive) pinned to the other CPU; {connections} connections, each one browser: a returning visitor keeps \
+           the cookies its responses set, a fresh visitor sends none. {warmup} s warm-up, then {seconds} s measured. Each \
+           request reads `last_visit`, writes it and answers a short text (the seed's demo). Redis and memcached are \
+           started fresh for each run, unpinned. Peak RSS is the server's `VmHWM`.\n\n{table}\n",
+        date = command_output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
+        machine = machine(),
+        rustc = command_output("rustc", &["--version"]),
+        axum = locked_version("axum"),
+        ts = locked_version("tower-sessions"),
+        tsr = locked_version("tower-sessions-redis-store"),
+        aw = locked_version("actix-web"),
+        as_ = locked_version("actix-session"),
+        python = python.as_ref().map(|p| command_output(&p.display().to_string(), &["--version"])).unwrap_or_else(|| "not run".into()),
+        cpu = cli.server_cpu,
+        connections = cli.connections,
+        warmup = cli.warmup,
+        seconds = cli.seconds,
+    );
+    let output = cli.output.unwrap_or_else(|| repository().join("BENCHMARKS.md"));
+    std::fs::write(&output, document).expect("write BENCHMARKS.md");
+    eprintln!("wrote {}", output.display());
+}

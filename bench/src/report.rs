@@ -1,0 +1,104 @@
+//! The results table: each figure, and its ratio to the axum ceiling and to the best peer that keeps
+//! sessions the same way.
+
+use std::fmt::Write;
+
+use crate::load::Visitor;
+
+/// How a server keeps sessions: rows compare within a kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// No sessions at all (the ceiling).
+    Ceiling,
+    /// Our layer on a route that never asks for the session.
+    Untouched,
+    /// Plain JSON in a cookie.
+    PlainCookie,
+    /// An encrypted cookie.
+    EncryptedCookie,
+    /// Sessions in the server's own memory.
+    Memory,
+    /// Sessions in Redis.
+    Redis,
+    /// Sessions in memcached.
+    Memcached,
+}
+
+/// One server under one kind of visitor.
+#[derive(Debug)]
+pub struct Row {
+    /// e.g. "ours: encrypted".
+    pub server: String,
+    /// How it keeps sessions.
+    pub kind: Kind,
+    /// Whether it is ours.
+    pub ours: bool,
+    /// Returning or fresh visitors.
+    pub visitor: Visitor,
+    /// Successful requests per second.
+    pub rate: f64,
+    /// Median latency, µs.
+    pub p50: u32,
+    /// 99th percentile latency, µs.
+    pub p99: u32,
+    /// Failed requests.
+    pub errors: u64,
+    /// The server's peak resident memory (VmHWM), KiB.
+    pub peak_rss_kib: u64,
+}
+
+fn ratio(value: f64, of: Option<f64>) -> String {
+    match of {
+        Some(of) if of > 0.0 => format!("{:.2}", value / of),
+        _ => "–".to_owned(),
+    }
+}
+
+impl Row {
+    fn visitor(&self) -> &'static str {
+        match self.visitor {
+            Visitor::Returning => "returning",
+            Visitor::Fresh => "fresh",
+        }
+    }
+}
+
+/// The ceiling's rate for `visitor`.
+pub fn ceiling(rows: &[Row], visitor: Visitor) -> Option<f64> {
+    rows.iter().find(|r| r.kind == Kind::Ceiling && r.visitor == visitor).map(|r| r.rate)
+}
+
+/// The best peer's rate for the kind and visitor of `row` (for the untouched route: the ceiling).
+pub fn best_peer(rows: &[Row], row: &Row) -> Option<f64> {
+    if row.kind == Kind::Untouched {
+        return ceiling(rows, row.visitor);
+    }
+    rows.iter()
+        .filter(|r| !r.ours && r.kind == row.kind && r.visitor == row.visitor && r.kind != Kind::Ceiling)
+        .map(|r| r.rate)
+        .max_by(f64::total_cmp)
+}
+
+/// The table, as Markdown.
+pub fn markdown(rows: &[Row]) -> String {
+    let mut out = String::from(
+        "| server | visitor | req/s | p50 µs | p99 µs | errors | peak RSS MiB | × ceiling | × best peer, same kind |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for row in rows {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.0} | {} | {} | {} | {:.1} | {} | {} |",
+            row.server,
+            row.visitor(),
+            row.rate,
+            row.p50,
+            row.p99,
+            row.errors,
+            row.peak_rss_kib as f64 / 1024.0,
+            ratio(row.rate, ceiling(rows, row.visitor)),
+            if row.ours { ratio(row.rate, best_peer(rows, row)) } else { "–".to_owned() },
+        );
+    }
+    out
+}
