@@ -57,19 +57,123 @@ struct Spec {
 }
 
 const SPECS: &[Spec] = &[
-    Spec { server: "axum, no session (ceiling)", kind: Kind::Ceiling, ours: false, program: "axum_plain", args: &[], path: "/", backend: Backend::None },
-    Spec { server: "ours: route that never asks", kind: Kind::Untouched, ours: true, program: "ours", args: &["--storage", "encrypted", "--secret-key", KEY], path: "/untouched", backend: Backend::None },
-    Spec { server: "ours: simple cookie", kind: Kind::PlainCookie, ours: true, program: "ours", args: &["--storage", "simple"], path: "/", backend: Backend::None },
-    Spec { server: "ours: encrypted cookie", kind: Kind::EncryptedCookie, ours: true, program: "ours", args: &["--storage", "encrypted", "--secret-key", KEY], path: "/", backend: Backend::None },
-    Spec { server: "ours: nacl cookie", kind: Kind::EncryptedCookie, ours: true, program: "ours", args: &["--storage", "nacl", "--secret-key", KEY], path: "/", backend: Backend::None },
-    Spec { server: "ours: redis", kind: Kind::Redis, ours: true, program: "ours", args: &["--storage", "redis", "--redis-url", "{redis}"], path: "/", backend: Backend::Redis },
-    Spec { server: "ours: memcached", kind: Kind::Memcached, ours: true, program: "ours", args: &["--storage", "memcached", "--memcached", "{memcached}"], path: "/", backend: Backend::Memcached },
-    Spec { server: "tower-sessions: MemoryStore", kind: Kind::Memory, ours: false, program: "tower_sessions_app", args: &["--store", "memory"], path: "/", backend: Backend::None },
-    Spec { server: "tower-sessions: RedisStore", kind: Kind::Redis, ours: false, program: "tower_sessions_app", args: &["--store", "redis", "--redis-url", "{redis}"], path: "/", backend: Backend::Redis },
-    Spec { server: "actix-session: private cookie", kind: Kind::EncryptedCookie, ours: false, program: "actix_app", args: &["--store", "cookie"], path: "/", backend: Backend::None },
-    Spec { server: "actix-session: RedisSessionStore", kind: Kind::Redis, ours: false, program: "actix_app", args: &["--store", "redis", "--redis-url", "{redis}"], path: "/", backend: Backend::Redis },
-    Spec { server: "aiohttp-session: encrypted cookie", kind: Kind::EncryptedCookie, ours: false, program: "python", args: &["--storage", "encrypted", "--secret-key", KEY], path: "/", backend: Backend::None },
-    Spec { server: "aiohttp-session: redis", kind: Kind::Redis, ours: false, program: "python", args: &["--storage", "redis", "--redis-url", "{redis}"], path: "/", backend: Backend::Redis },
+    Spec {
+        server: "axum, no session (ceiling)",
+        kind: Kind::Ceiling,
+        ours: false,
+        program: "axum_plain",
+        args: &[],
+        path: "/",
+        backend: Backend::None,
+    },
+    Spec {
+        server: "ours: route that never asks",
+        kind: Kind::Untouched,
+        ours: true,
+        program: "ours",
+        args: &["--storage", "encrypted", "--secret-key", KEY],
+        path: "/untouched",
+        backend: Backend::None,
+    },
+    Spec {
+        server: "ours: simple cookie",
+        kind: Kind::PlainCookie,
+        ours: true,
+        program: "ours",
+        args: &["--storage", "simple"],
+        path: "/",
+        backend: Backend::None,
+    },
+    Spec {
+        server: "ours: encrypted cookie",
+        kind: Kind::EncryptedCookie,
+        ours: true,
+        program: "ours",
+        args: &["--storage", "encrypted", "--secret-key", KEY],
+        path: "/",
+        backend: Backend::None,
+    },
+    Spec {
+        server: "ours: nacl cookie",
+        kind: Kind::EncryptedCookie,
+        ours: true,
+        program: "ours",
+        args: &["--storage", "nacl", "--secret-key", KEY],
+        path: "/",
+        backend: Backend::None,
+    },
+    Spec {
+        server: "ours: redis",
+        kind: Kind::Redis,
+        ours: true,
+        program: "ours",
+        args: &["--storage", "redis", "--redis-url", "{redis}"],
+        path: "/",
+        backend: Backend::Redis,
+    },
+    Spec {
+        server: "ours: memcached",
+        kind: Kind::Memcached,
+        ours: true,
+        program: "ours",
+        args: &["--storage", "memcached", "--memcached", "{memcached}"],
+        path: "/",
+        backend: Backend::Memcached,
+    },
+    Spec {
+        server: "tower-sessions: MemoryStore",
+        kind: Kind::Memory,
+        ours: false,
+        program: "tower_sessions_app",
+        args: &["--store", "memory"],
+        path: "/",
+        backend: Backend::None,
+    },
+    Spec {
+        server: "tower-sessions: RedisStore",
+        kind: Kind::Redis,
+        ours: false,
+        program: "tower_sessions_app",
+        args: &["--store", "redis", "--redis-url", "{redis}"],
+        path: "/",
+        backend: Backend::Redis,
+    },
+    Spec {
+        server: "actix-session: private cookie",
+        kind: Kind::EncryptedCookie,
+        ours: false,
+        program: "actix_app",
+        args: &["--store", "cookie"],
+        path: "/",
+        backend: Backend::None,
+    },
+    Spec {
+        server: "actix-session: RedisSessionStore",
+        kind: Kind::Redis,
+        ours: false,
+        program: "actix_app",
+        args: &["--store", "redis", "--redis-url", "{redis}"],
+        path: "/",
+        backend: Backend::Redis,
+    },
+    Spec {
+        server: "aiohttp-session: encrypted cookie",
+        kind: Kind::EncryptedCookie,
+        ours: false,
+        program: "python",
+        args: &["--storage", "encrypted", "--secret-key", KEY],
+        path: "/",
+        backend: Backend::None,
+    },
+    Spec {
+        server: "aiohttp-session: redis",
+        kind: Kind::Redis,
+        ours: false,
+        program: "python",
+        args: &["--storage", "redis", "--redis-url", "{redis}"],
+        path: "/",
+        backend: Backend::Redis,
+    },
 ];
 
 fn repository() -> PathBuf {
@@ -150,7 +254,13 @@ fn machine() -> String {
         .lines()
         .find_map(|line| line.strip_prefix("MemTotal:").map(|v| v.trim().to_owned()))
         .unwrap_or_default();
-    format!("{cpu}, {} CPUs, {memory} memory, {}", command_output("nproc", &[]), command_output("uname", &["-sr"]))
+    // `nproc` would count only the CPU this harness is pinned to.
+    let cpus = std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.starts_with("processor"))
+        .count();
+    format!("{cpu}, {cpus} CPUs, {memory} memory, {}", command_output("uname", &["-sr"]))
 }
 
 fn locked_version(name: &str) -> String {
@@ -170,12 +280,25 @@ async fn main() {
     let mut rows = Vec::new();
     for spec in SPECS.iter().filter(|s| cli.only.as_ref().is_none_or(|only| s.server.contains(only.as_str()))) {
         for visitor in [Visitor::Returning, Visitor::Fresh] {
-            let redis = if spec.backend == Backend::Redis { Some(RedisServer::start().await.expect("redis-server")) } else { None };
-            let memcached =
-                if spec.backend == Backend::Memcached { Some(MemcachedServer::start().await.expect("memcached")) } else { None };
-            let backend = redis.as_ref().map(RedisServer::url).or(memcached.as_ref().map(MemcachedServer::address)).unwrap_or_default();
+            let redis = if spec.backend == Backend::Redis {
+                Some(RedisServer::start().await.expect("redis-server"))
+            } else {
+                None
+            };
+            let memcached = if spec.backend == Backend::Memcached {
+                Some(MemcachedServer::start().await.expect("memcached"))
+            } else {
+                None
+            };
+            let backend = redis
+                .as_ref()
+                .map(RedisServer::url)
+                .or(memcached.as_ref().map(MemcachedServer::address))
+                .unwrap_or_default();
             let port = free_port();
-            let Some(mut child) = start(spec, port, cli.server_cpu, &backend, python.as_deref()).await else { continue };
+            let Some(mut child) = start(spec, port, cli.server_cpu, &backend, python.as_deref()).await else {
+                continue;
+            };
             let address = SocketAddr::from(([127, 0, 0, 1], port));
             wait_until_ready(address, spec.path).await;
             let mut measured = load::run(address, spec.path, visitor, cli.connections, warmup, duration).await;
@@ -227,7 +350,10 @@ async fn main() {
         tsr = locked_version("tower-sessions-redis-store"),
         aw = locked_version("actix-web"),
         as_ = locked_version("actix-session"),
-        python = python.as_ref().map(|p| command_output(&p.display().to_string(), &["--version"])).unwrap_or_else(|| "not run".into()),
+        python = python
+            .as_ref()
+            .map(|p| command_output(&p.display().to_string(), &["--version"]))
+            .unwrap_or_else(|| "not run".into()),
         cpu = cli.server_cpu,
         connections = cli.connections,
         warmup = cli.warmup,

@@ -9,7 +9,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use session_core::Concurrency;
 use session_memcached::{MemcachedBackend, MemcachedStorage};
 use session_testkit::MemcachedServer;
-use session_testkit::bench::{runtime, storage_benchmarks};
+use session_testkit::bench::{runtime, save_benchmarks, storage_benchmarks};
 
 fn storage(c: &mut Criterion) {
     let runtime = runtime();
@@ -21,7 +21,9 @@ fn storage(c: &mut Criterion) {
             let backend = MemcachedBackend::connect([server.address()]).await.expect("client");
             MemcachedStorage::new(backend).with_concurrency(concurrency)
         });
-        storage_benchmarks(c, &runtime, name, Arc::new(storage));
+        let storage: Arc<dyn session_core::AbstractStorage> = Arc::new(storage);
+        storage_benchmarks(c, &runtime, name, Arc::clone(&storage));
+        save_benchmarks(c, &runtime, name, storage);
     }
 }
 

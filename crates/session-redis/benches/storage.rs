@@ -9,7 +9,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use session_core::Concurrency;
 use session_redis::{RedisBackend, RedisStorage};
 use session_testkit::RedisServer;
-use session_testkit::bench::{runtime, storage_benchmarks};
+use session_testkit::bench::{runtime, save_benchmarks, storage_benchmarks};
 
 fn storage(c: &mut Criterion) {
     let runtime = runtime();
@@ -20,7 +20,9 @@ fn storage(c: &mut Criterion) {
         let storage = runtime.block_on(async {
             RedisStorage::new(RedisBackend::from_url(&server.url()).expect("pool")).with_concurrency(concurrency)
         });
-        storage_benchmarks(c, &runtime, name, Arc::new(storage));
+        let storage: Arc<dyn session_core::AbstractStorage> = Arc::new(storage);
+        storage_benchmarks(c, &runtime, name, Arc::clone(&storage));
+        save_benchmarks(c, &runtime, name, storage);
     }
 }
 

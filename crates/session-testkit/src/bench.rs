@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use criterion::Criterion;
 use serde_json::json;
-use session_core::{AbstractStorage, Map, Value};
+use session_core::{AbstractStorage, Map, Value, save_if_changed};
 use tokio::runtime::Runtime;
 
 use crate::client::TestClient;
@@ -78,6 +78,47 @@ pub fn storage_benchmarks(c: &mut Criterion, runtime: &Runtime, name: &str, stor
             .bench_function("returning_visitor", |b| b.to_async(runtime).iter(|| returning_visitor(&storage, &cookie)));
         group.finish();
     }
+}
+
+/// Registers `<name>/save/{without_conflict,after_a_concurrent_save}`: the save alone (timed) of a
+/// returning visitor's session, first when nothing else wrote it since it was loaded, then when another
+/// request saved it in between (a merging storage reloads and retries; last-writer-wins overwrites).
+pub fn save_benchmarks(c: &mut Criterion, runtime: &Runtime, name: &str, storage: Arc<dyn AbstractStorage>) {
+    let cookie = runtime.block_on(new_visitor(&storage, &typical_session()));
+    let load = |storage: Arc<dyn AbstractStorage>, cookie: String| async move {
+        let client = {
+            let mut client = TestClient::new(storage);
+            client.set_cookie(Some(cookie));
+            client
+        };
+        client.session().await.expect("load")
+    };
+    let mut group = c.benchmark_group(format!("{name}/save"));
+    for concurrent in [false, true] {
+        let id = if concurrent { "after_a_concurrent_save" } else { "without_conflict" };
+        group.bench_function(id, |b| {
+            b.to_async(runtime).iter_custom(|iterations| {
+                let (storage, cookie) = (Arc::clone(&storage), cookie.clone());
+                async move {
+                    let mut timed = std::time::Duration::ZERO;
+                    for n in 0..iterations {
+                        let mut ours = load(Arc::clone(&storage), cookie.clone()).await;
+                        if concurrent {
+                            let mut theirs = load(Arc::clone(&storage), cookie.clone()).await;
+                            theirs.insert("theirs", n).expect("int");
+                            save_if_changed(&*storage, &mut theirs).await.expect("save");
+                        }
+                        ours.insert("ours", n).expect("int");
+                        let started = std::time::Instant::now();
+                        save_if_changed(&*storage, &mut ours).await.expect("save");
+                        timed += started.elapsed();
+                    }
+                    timed
+                }
+            })
+        });
+    }
+    group.finish();
 }
 
 #[cfg(test)]
