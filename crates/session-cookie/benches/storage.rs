@@ -8,8 +8,7 @@ use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use session_cookie::{EncryptedCookieStorage, SimpleCookieStorage};
-use session_core::StorageConfig;
-use session_testkit::bench::{large_session, runtime, storage_benchmarks, typical_session};
+use session_testkit::bench::{large_session, payload, runtime, storage_benchmarks, typical_session};
 use session_testkit::vectors::KEY_BASE64;
 
 fn storages(c: &mut Criterion) {
@@ -22,11 +21,7 @@ fn storages(c: &mut Criterion) {
 fn fernet_alone(c: &mut Criterion) {
     let fernet = fernet::Fernet::new(KEY_BASE64).expect("key");
     for (size, data) in [("typical", typical_session()), ("large", large_session())] {
-        let mut session = StorageConfig::default().new_session();
-        for (key, value) in data {
-            session.insert_value(key, value);
-        }
-        let payload = StorageConfig::default().encode(&session).expect("JSON");
+        let payload = payload(&data);
         c.bench_function(&format!("fernet_alone/{size}/encrypt_decrypt"), |b| {
             b.iter(|| {
                 let token = fernet.encrypt(black_box(payload.as_bytes()));

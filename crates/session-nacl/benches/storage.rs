@@ -9,9 +9,9 @@ use std::sync::Arc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use crypto_secretbox::aead::{Aead, AeadCore, KeyInit, OsRng};
 use crypto_secretbox::{Key, XSalsa20Poly1305};
-use session_core::{SecretKey, StorageConfig};
+use session_core::SecretKey;
 use session_nacl::NaClCookieStorage;
-use session_testkit::bench::{large_session, runtime, storage_benchmarks, typical_session};
+use session_testkit::bench::{large_session, payload, runtime, storage_benchmarks, typical_session};
 use session_testkit::vectors::KEY_BASE64;
 
 fn storage(c: &mut Criterion) {
@@ -23,11 +23,7 @@ fn secretbox_alone(c: &mut Criterion) {
     let key = SecretKey::try_from(KEY_BASE64).expect("key");
     let secretbox = XSalsa20Poly1305::new(Key::from_slice(key.as_bytes()));
     for (size, data) in [("typical", typical_session()), ("large", large_session())] {
-        let mut session = StorageConfig::default().new_session();
-        for (key, value) in data {
-            session.insert_value(key, value);
-        }
-        let payload = StorageConfig::default().encode(&session).expect("JSON");
+        let payload = payload(&data);
         c.bench_function(&format!("secretbox_alone/{size}/encrypt_decrypt"), |b| {
             b.iter(|| {
                 let nonce = XSalsa20Poly1305::generate_nonce(&mut OsRng);

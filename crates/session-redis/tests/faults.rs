@@ -21,23 +21,7 @@ fn storage(server: &RedisServer) -> RedisStorage {
 async fn steady_load_through_a_redis_outage() {
     let mut server = RedisServer::start().await.expect("redis-server");
     let report = steady_load_through_outage(storage(&server), &mut server, 8, Duration::from_secs(2)).await;
-    let during: Vec<_> = report.during_outage().collect();
-    eprintln!(
-        "redis outage: {} requests, {} while down, slowest {:?}, recovered {:?} after the restart",
-        report.samples.len(),
-        during.len(),
-        report.slowest(),
-        report.recovery()
-    );
-    assert!(during.len() > 10, "the load went on during the outage");
-    assert!(during.iter().all(|s| s.status.is_some_and(|s| s.is_server_error())), "only 5xx while Redis is down");
-    assert_eq!(report.unanswered(), 0, "every request got an HTTP answer: nothing crashed");
-    assert!(report.slowest() < 2 * TIMEOUT + Duration::from_millis(500), "no hung request: {:?}", report.slowest());
-    assert!(
-        report.recovery().is_some_and(|r| r <= Duration::from_secs(1)),
-        "success within 1 s: {:?}",
-        report.recovery()
-    );
+    report.assert_recovered("redis", 2 * TIMEOUT + Duration::from_millis(500));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

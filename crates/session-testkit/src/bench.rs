@@ -38,6 +38,16 @@ pub fn large_session() -> Map<String, Value> {
     data
 }
 
+/// The JSON payload our storages write for a session holding `data` (what the crypto benches encrypt).
+pub fn payload(data: &Map<String, Value>) -> String {
+    let config = session_core::StorageConfig::default();
+    let mut session = config.new_session();
+    for (key, value) in data {
+        session.insert_value(key.clone(), value.clone());
+    }
+    config.encode(&session).expect("JSON")
+}
+
 /// A new visitor: no cookie, the handler writes `data`, the session is saved. Returns the cookie
 /// value the browser keeps.
 pub async fn new_visitor(storage: &Arc<dyn AbstractStorage>, data: &Map<String, Value>) -> String {

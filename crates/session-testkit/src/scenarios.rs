@@ -168,6 +168,27 @@ impl OutageReport {
     pub fn unanswered(&self) -> usize {
         self.samples.iter().filter(|s| s.status.is_none()).count()
     }
+
+    /// Checks the promises of an outage and prints the figures: only 5xx while the store was down,
+    /// an HTTP answer to every request (nothing crashed), no request slower than `bound` (the
+    /// storage's timeouts), success again within a second of the restart.
+    pub fn assert_recovered(&self, store: &str, bound: Duration) {
+        let during: Vec<_> = self.during_outage().collect();
+        eprintln!(
+            "{store} outage: {} requests, {} while down, slowest {:?}, recovered {:?} after the restart",
+            self.samples.len(),
+            during.len(),
+            self.slowest(),
+            self.recovery()
+        );
+        assert!(during.len() > 10, "the load went on during the outage");
+        let not_5xx: Vec<_> = during.iter().filter(|s| !s.status.is_some_and(|s| s.is_server_error())).collect();
+        assert!(not_5xx.is_empty(), "only 5xx while {store} is down: {not_5xx:?}");
+        assert_eq!(self.unanswered(), 0, "every request got an HTTP answer: nothing crashed");
+        assert!(self.slowest() < bound, "no hung request: {:?}", self.slowest());
+        let recovery = self.recovery();
+        assert!(recovery.is_some_and(|r| r <= Duration::from_secs(1)), "success within 1 s: {recovery:?}");
+    }
 }
 
 /// Drives the counter app with `clients` concurrent browsers while the store behind `storage` is
