@@ -1,12 +1,10 @@
 //! The session payload in a Fernet token: aiohttp-session's `EncryptedCookieStorage`.
 
-use std::fmt;
-
 use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use fernet::Fernet;
-use session_core::{AbstractStorage, CookieAction, Error, KeyError, SecretKey, Session, StorageConfig};
+use session_core::{AbstractStorage, CookieAction, Error, KeyError, KeyRing, SecretKey, Session, StorageConfig};
 
 /// How far in the future a token's timestamp may be when a TTL is set (Python `cryptography`'s
 /// `_MAX_CLOCK_SKEW`).
@@ -37,20 +35,10 @@ const MAX_CLOCK_SKEW: u64 = 60;
 ///     .with_config(CookieConfig::new().max_age(Some(3600)).secure(true));
 /// # Ok::<(), session_core::KeyError>(())
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct EncryptedCookieStorage {
     config: StorageConfig,
-    /// The first encrypts; all decrypt, in order.
-    fernets: Vec<Fernet>,
-}
-
-impl fmt::Debug for EncryptedCookieStorage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EncryptedCookieStorage")
-            .field("config", &self.config)
-            .field("keys", &format_args!("<{} redacted>", self.fernets.len()))
-            .finish()
-    }
+    keys: KeyRing<Fernet>,
 }
 
 impl EncryptedCookieStorage {
@@ -76,14 +64,8 @@ impl EncryptedCookieStorage {
     /// # Ok::<(), session_core::KeyError>(())
     /// ```
     pub fn with_keys(keys: impl IntoIterator<Item = SecretKey>) -> Result<Self, KeyError> {
-        let fernets: Vec<Fernet> = keys
-            .into_iter()
-            .map(|key| Fernet::new(&key.to_base64()).ok_or(KeyError::DecodedLength(32)))
-            .collect::<Result<_, _>>()?;
-        if fernets.is_empty() {
-            return Err(KeyError::Missing);
-        }
-        Ok(EncryptedCookieStorage { config: StorageConfig::default(), fernets })
+        let keys = KeyRing::new(keys, |key| Fernet::new(&key.to_base64()).ok_or(KeyError::DecodedLength(32)))?;
+        Ok(EncryptedCookieStorage { config: StorageConfig::default(), keys })
     }
 
     /// Replaces the cookie settings (pass a `CookieConfig`) or the whole configuration (a
@@ -112,7 +94,7 @@ impl EncryptedCookieStorage {
             Some(ttl) => (Some(ttl), now),
             None => (None, now.max(stamped.saturating_sub(MAX_CLOCK_SKEW))),
         };
-        self.fernets.iter().find_map(|fernet| fernet.decrypt_at_time(token, ttl, now).ok())
+        self.keys.open(|fernet| fernet.decrypt_at_time(token, ttl, now).ok())
     }
 }
 
@@ -132,27 +114,12 @@ impl AbstractStorage for EncryptedCookieStorage {
     }
 
     async fn load_session(&self, cookie: Option<&str>) -> Result<Session, Error> {
-        let Some(token) = cookie else {
-            return Ok(self.new_session());
-        };
-        let Some(plaintext) = self.decrypt(token) else {
-            return Ok(self
-                .config
-                .reject("encrypted", &"cookie does not decrypt (other key, tampered, expired or garbage)"));
-        };
-        Ok(match std::str::from_utf8(&plaintext) {
-            Ok(payload) => self.config.open("encrypted", None, payload),
-            Err(_) => self.config.reject("encrypted", &"decrypted payload is not UTF-8"),
-        })
+        Ok(self.config.open_sealed("encrypted", cookie, |token| self.decrypt(token)))
     }
 
     async fn save_session(&self, session: &mut Session) -> Result<CookieAction, Error> {
-        if session.is_empty() {
-            return Ok(CookieAction::Remove);
-        }
-        let payload = self.config.encode(session)?;
         let now = u64::try_from(self.config.now()).unwrap_or(0);
-        Ok(CookieAction::Set(self.fernets[0].encrypt_at_time(payload.as_bytes(), now)))
+        self.config.seal(session, |payload| Ok(self.keys.sealing().encrypt_at_time(payload, now)))
     }
 }
 
@@ -251,7 +218,7 @@ mod tests {
             .unwrap()
             .with_config(StorageConfig::default().with_clock(clock.clock()));
         assert!(rotated.decrypt(PYTHON_TOKEN).is_some(), "old key still decrypts");
-        let token = rotated.fernets[0].encrypt_at_time(b"{}", T as u64);
+        let token = rotated.keys.sealing().encrypt_at_time(b"{}", T as u64);
         let only_new =
             EncryptedCookieStorage::new(new).unwrap().with_config(StorageConfig::default().with_clock(clock.clock()));
         assert!(only_new.decrypt(&token).is_some());

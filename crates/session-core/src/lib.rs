@@ -121,7 +121,7 @@ pub use cookie_config::{CookieConfig, MAX_COOKIE_SIZE, SameSite};
 pub use cookie_header::find_cookie;
 pub use error::{BoxError, Error};
 pub use quoting::{cookie_quote, cookie_unquote};
-pub use secret_key::{KeyError, SecretKey};
+pub use secret_key::{KeyError, KeyRing, SecretKey};
 pub use server_side::{CasOutcome, Concurrency, KeyFactory, KeyValueBackend, RandomHexIds, ServerSideStorage, Version};
 pub use session::Session;
 pub use storage::{AbstractStorage, CookieAction, save_if_changed};

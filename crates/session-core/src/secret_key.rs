@@ -138,6 +138,56 @@ impl TryFrom<&String> for SecretKey {
     }
 }
 
+/// The keys of an encrypted cookie storage, each turned into its cipher: the first seals, any opens
+/// (key rotation: the new key first, the old ones after until `max_age` has passed). `Debug` shows only
+/// how many keys there are.
+///
+/// ```
+/// use session_core::{KeyRing, SecretKey};
+///
+/// let keys = [SecretKey::try_from([1u8; 32])?, SecretKey::try_from([2u8; 32])?];
+/// let ring = KeyRing::new(keys, |key| Ok(key.as_bytes()[0]))?;
+/// assert_eq!(*ring.sealing(), 1);
+/// assert_eq!(ring.open(|cipher| (*cipher == 2).then_some("opened")), Some("opened"));
+/// assert_eq!(format!("{ring:?}"), "<2 redacted>");
+/// # Ok::<(), session_core::KeyError>(())
+/// ```
+#[derive(Clone)]
+pub struct KeyRing<C> {
+    ciphers: Vec<C>,
+}
+
+impl<C> KeyRing<C> {
+    /// The ciphers of `keys`, in order; no key at all is [`KeyError::Missing`].
+    pub fn new(
+        keys: impl IntoIterator<Item = SecretKey>,
+        cipher: impl FnMut(&SecretKey) -> Result<C, KeyError>,
+    ) -> Result<Self, KeyError> {
+        let mut cipher = cipher;
+        let ciphers: Vec<C> = keys.into_iter().map(|key| cipher(&key)).collect::<Result<_, _>>()?;
+        if ciphers.is_empty() {
+            return Err(KeyError::Missing);
+        }
+        Ok(KeyRing { ciphers })
+    }
+
+    /// The cipher that seals (the first key's).
+    pub fn sealing(&self) -> &C {
+        &self.ciphers[0]
+    }
+
+    /// The first successful `open` over the ciphers, in order.
+    pub fn open<T>(&self, open: impl FnMut(&C) -> Option<T>) -> Option<T> {
+        self.ciphers.iter().find_map(open)
+    }
+}
+
+impl<C> fmt::Debug for KeyRing<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<{} redacted>", self.ciphers.len())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

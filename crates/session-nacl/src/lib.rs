@@ -33,14 +33,12 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-use std::fmt;
-
 use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use crypto_secretbox::aead::{Aead, AeadCore, KeyInit, OsRng};
 use crypto_secretbox::{Key, Nonce, XSalsa20Poly1305};
-use session_core::{AbstractStorage, CookieAction, Error, KeyError, SecretKey, Session, StorageConfig};
+use session_core::{AbstractStorage, CookieAction, Error, KeyError, KeyRing, SecretKey, Session, StorageConfig};
 
 const NONCE_SIZE: usize = 24;
 const TAG_SIZE: usize = 16;
@@ -49,20 +47,10 @@ const TAG_SIZE: usize = 16;
 ///
 /// Anything that does not open (another key, a changed byte, truncation, url-safe base64, garbage) is
 /// a fresh session, never an error. An empty session deletes the cookie.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct NaClCookieStorage {
     config: StorageConfig,
-    /// The first seals; all open, in order.
-    boxes: Vec<XSalsa20Poly1305>,
-}
-
-impl fmt::Debug for NaClCookieStorage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NaClCookieStorage")
-            .field("config", &self.config)
-            .field("keys", &format_args!("<{} redacted>", self.boxes.len()))
-            .finish()
-    }
+    keys: KeyRing<XSalsa20Poly1305>,
 }
 
 impl NaClCookieStorage {
@@ -77,12 +65,8 @@ impl NaClCookieStorage {
 
     /// A storage that seals with the first key and opens with any of them (key rotation).
     pub fn with_keys(keys: impl IntoIterator<Item = SecretKey>) -> Result<Self, KeyError> {
-        let boxes: Vec<XSalsa20Poly1305> =
-            keys.into_iter().map(|key| XSalsa20Poly1305::new(Key::from_slice(key.as_bytes()))).collect();
-        if boxes.is_empty() {
-            return Err(KeyError::Missing);
-        }
-        Ok(NaClCookieStorage { config: StorageConfig::default(), boxes })
+        let keys = KeyRing::new(keys, |key| Ok(XSalsa20Poly1305::new(Key::from_slice(key.as_bytes()))))?;
+        Ok(NaClCookieStorage { config: StorageConfig::default(), keys })
     }
 
     /// Replaces the cookie settings (pass a `CookieConfig`) or the whole configuration (a
@@ -103,7 +87,7 @@ impl NaClCookieStorage {
     /// pass a fixed one to reproduce PyNaCl's output.
     fn seal_with(&self, plaintext: &[u8], nonce: &Nonce) -> Result<String, Error> {
         // Fails only for inputs beyond the cipher's 256 GiB keystream.
-        let sealed = self.boxes[0].encrypt(nonce, plaintext).map_err(|e| Error::Encode(e.to_string().into()))?;
+        let sealed = self.keys.sealing().encrypt(nonce, plaintext).map_err(|e| Error::Encode(e.to_string().into()))?;
         let mut cookie = Vec::with_capacity(NONCE_SIZE + sealed.len());
         cookie.extend_from_slice(nonce);
         cookie.extend_from_slice(&sealed);
@@ -117,7 +101,7 @@ impl NaClCookieStorage {
         }
         let (nonce, sealed) = raw.split_at(NONCE_SIZE);
         let nonce = Nonce::from_slice(nonce);
-        self.boxes.iter().find_map(|secretbox| secretbox.decrypt(nonce, sealed).ok())
+        self.keys.open(|secretbox| secretbox.decrypt(nonce, sealed).ok())
     }
 }
 
