@@ -14,7 +14,7 @@ const ITEM: &str = "cart:";
 
 /// `POST /cart/{item}` adds an item; `GET /cart` answers the items as a JSON array of names.
 pub fn router(storage: Arc<dyn AbstractStorage>) -> Router {
-    Router::new().route("/cart", get(items)).route("/cart/{item}", post(add)).layer(SessionLayer::new(storage))
+    Router::new().route("/cart", get(items)).route("/cart/{item}", post(add)).layer(SessionLayer::shared(storage))
 }
 
 async fn add(session: Session, Path(item): Path<String>) -> String {

@@ -10,7 +10,7 @@ use session_tower::{Session, SessionLayer};
 
 /// `GET /`: `Last visited: <previous time or None>`, and stores now; `GET /logout` ends the session.
 pub fn router(storage: Arc<dyn AbstractStorage>) -> Router {
-    Router::new().route("/", get(index)).route("/logout", get(logout)).layer(SessionLayer::new(storage))
+    Router::new().route("/", get(index)).route("/logout", get(logout)).layer(SessionLayer::shared(storage))
 }
 
 async fn index(session: Session) -> String {

@@ -33,7 +33,7 @@ async fn main() {
     let app = Router::new()
         .route("/", get(last_visit))
         .route("/untouched", get(|| async { "Last visited: None" }))
-        .layer(SessionLayer::new(storage));
+        .layer(SessionLayer::shared(storage));
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", cli.port)).await.expect("bind");
     axum::serve(listener, app).await.expect("serve");
 }

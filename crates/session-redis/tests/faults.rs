@@ -2,12 +2,11 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use http::{Method, StatusCode};
-use session_core::AbstractStorage;
 use session_redis::{RedisBackend, RedisStorage, RedisStorageError};
-use session_testkit::scenarios::{items_app, serve, steady_load_through_outage};
+use session_testkit::scenarios::{hung_store_loads, items_app, serve, steady_load_through_outage};
 use session_testkit::{Browser, RedisServer};
 use tokio::sync::Mutex;
 
@@ -27,28 +26,13 @@ async fn steady_load_through_a_redis_outage() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hung_redis_fails_every_request_within_the_timeout() {
     let server = RedisServer::start().await.expect("redis-server");
-    let storage: Arc<dyn AbstractStorage> = Arc::new(storage(&server));
-    let id = "0123456789abcdef0123456789abcdef";
-    storage.load_session(Some(id)).await.expect("Redis answers");
-    server.pause().expect("SIGSTOP");
-    // SIGSTOP takes a moment to stop every thread of the server.
-    tokio::time::sleep(Duration::from_millis(100)).await;
     // Far more concurrent requests than the pool has connections.
-    let started = Instant::now();
-    let loads: Vec<_> = (0..64)
-        .map(|_| {
-            let storage = Arc::clone(&storage);
-            tokio::spawn(async move { storage.load_session(Some(id)).await })
-        })
-        .collect();
-    for load in loads {
-        let error = load.await.expect("task").expect_err("Redis is hung");
-        let source = std::error::Error::source(&error).and_then(|e| e.downcast_ref::<RedisStorageError>());
+    let (errors, last) = hung_store_loads(Arc::new(storage(&server)), &server, 64).await;
+    for error in &errors {
+        let source = std::error::Error::source(error).and_then(|e| e.downcast_ref::<RedisStorageError>());
         assert!(matches!(source, Some(RedisStorageError::Timeout { .. })), "{error:?}");
     }
-    assert!(started.elapsed() < TIMEOUT + Duration::from_millis(700), "all bounded: {:?}", started.elapsed());
-    server.resume().expect("SIGCONT");
-    storage.load_session(Some(id)).await.expect("Redis answers again");
+    assert!(last < TIMEOUT + Duration::from_millis(700), "all bounded: {last:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -39,36 +39,82 @@ pub fn counter_app(storage: impl AbstractStorage + 'static) -> Router {
     Router::new().route("/", get(count)).layer(SessionLayer::new(storage))
 }
 
-/// A test server that can be killed and started again on the same port.
-pub trait Restartable {
+/// A store process a scenario can kill, start again on the same port, freeze and thaw.
+pub trait StoreServer {
     /// Kills it.
     fn stop(&mut self);
     /// Starts it again on the same port and waits until it answers.
     fn restart(&mut self) -> impl Future<Output = io::Result<()>>;
+    /// Freezes it (SIGSTOP): connections stay open, nothing is answered.
+    fn pause(&self) -> io::Result<()>;
+    /// Thaws it (SIGCONT).
+    fn resume(&self) -> io::Result<()>;
 }
 
-impl Restartable for RedisServer {
+impl StoreServer for RedisServer {
     fn stop(&mut self) {
         RedisServer::stop(self);
     }
     fn restart(&mut self) -> impl Future<Output = io::Result<()>> {
         RedisServer::restart(self)
     }
+    fn pause(&self) -> io::Result<()> {
+        RedisServer::pause(self)
+    }
+    fn resume(&self) -> io::Result<()> {
+        RedisServer::resume(self)
+    }
 }
 
-impl Restartable for MemcachedServer {
+impl StoreServer for MemcachedServer {
     fn stop(&mut self) {
         MemcachedServer::stop(self);
     }
     fn restart(&mut self) -> impl Future<Output = io::Result<()>> {
         MemcachedServer::restart(self)
     }
+    fn pause(&self) -> io::Result<()> {
+        MemcachedServer::pause(self)
+    }
+    fn resume(&self) -> io::Result<()> {
+        MemcachedServer::resume(self)
+    }
+}
+
+/// `requests` concurrent loads of one session while the store behind `storage` is frozen: none may
+/// succeed or hang. Returns their errors and when the last one came; then thaws the store and checks
+/// that it answers again.
+pub async fn hung_store_loads(
+    storage: Arc<dyn AbstractStorage>,
+    server: &impl StoreServer,
+    requests: usize,
+) -> (Vec<session_core::Error>, Duration) {
+    let id = "0123456789abcdef0123456789abcdef";
+    storage.load_session(Some(id)).await.expect("the store answers before it is frozen");
+    server.pause().expect("SIGSTOP");
+    // SIGSTOP takes a moment to stop every thread of the server.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    let loads: Vec<_> = (0..requests)
+        .map(|_| {
+            let storage = Arc::clone(&storage);
+            tokio::spawn(async move { storage.load_session(Some(id)).await })
+        })
+        .collect();
+    let mut errors = Vec::with_capacity(requests);
+    for load in loads {
+        errors.push(load.await.expect("a load task panicked").expect_err("the store is frozen"));
+    }
+    let last = started.elapsed();
+    server.resume().expect("SIGCONT");
+    storage.load_session(Some(id)).await.expect("the store answers again");
+    (errors, last)
 }
 
 /// The store behind `storage` goes down and comes back (empty) while the app keeps running: the app
 /// answers 500 without a cookie during the outage and serves sessions again right after, with no
 /// restart of the app.
-pub async fn app_survives_store_restart(storage: impl AbstractStorage + 'static, server: &mut impl Restartable) {
+pub async fn app_survives_store_restart(storage: impl AbstractStorage + 'static, server: &mut impl StoreServer) {
     let mut browser = Browser::new(serve(counter_app(storage)).await);
     assert_eq!(browser.get("/").await.body, "1");
 
@@ -196,7 +242,7 @@ impl OutageReport {
 /// after the restart.
 pub async fn steady_load_through_outage(
     storage: impl AbstractStorage + 'static,
-    server: &mut impl Restartable,
+    server: &mut impl StoreServer,
     clients: usize,
     down_for: Duration,
 ) -> OutageReport {

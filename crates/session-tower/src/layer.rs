@@ -109,10 +109,15 @@ impl<T> fmt::Debug for SessionLayer<T> {
 }
 
 impl SessionLayer {
-    /// Sessions from `storage`, reached through the `Session` extractor. An `Arc<dyn AbstractStorage>`
-    /// is a storage too, for a storage chosen at run time or shared with other code.
+    /// Sessions from `storage`, reached through the `Session` extractor.
     pub fn new(storage: impl AbstractStorage + 'static) -> Self {
         Self::tagged(storage)
+    }
+
+    /// Sessions from a storage that is already shared (chosen at run time, or used elsewhere too),
+    /// without wrapping it again: `new` would box every load and save twice.
+    pub fn shared(storage: Arc<dyn AbstractStorage>) -> Self {
+        Self::tagged_shared(storage)
     }
 }
 
@@ -135,8 +140,13 @@ impl<T: 'static> SessionLayer<T> {
     /// # Ok::<(), session_core::KeyError>(())
     /// ```
     pub fn tagged(storage: impl AbstractStorage + 'static) -> Self {
+        Self::tagged_shared(Arc::new(storage))
+    }
+
+    /// [`tagged`](Self::tagged) for a storage that is already shared.
+    pub fn tagged_shared(storage: Arc<dyn AbstractStorage>) -> Self {
         SessionLayer {
-            shared: Arc::new(Shared { storage: Arc::new(storage), on_error: Box::new(internal_server_error) }),
+            shared: Arc::new(Shared { storage, on_error: Box::new(internal_server_error) }),
             tag: PhantomData,
         }
     }
