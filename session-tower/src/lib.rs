@@ -73,5 +73,5 @@ pub use request_session::SessionGuard;
 
 /// The README's examples, compiled as doc tests so they cannot rot.
 #[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
+#[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
