@@ -1,6 +1,5 @@
 //! The `main` of the examples that serve one app on one storage chosen by flags.
 
-use std::net::IpAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -8,7 +7,7 @@ use axum::Router;
 use clap::{Args, CommandFactory, FromArgMatches, Parser};
 use session_core::AbstractStorage;
 
-use crate::server::{init_logging, serve};
+use crate::server::{bind, check_store, describe, init_logging, resolve, serve};
 use crate::storage_args::StorageArgs;
 
 /// The flags of such an example.
@@ -22,11 +21,12 @@ struct Cli {
 }
 
 /// Where to serve.
-#[derive(Args)]
+#[derive(Args, Clone)]
 pub struct Listen {
-    /// Address to listen on.
+    /// Host name or address to listen on. On a loopback address the session cookie is sent without
+    /// `Secure`, so the demo works over plain http://; anywhere else it keeps `Secure`.
     #[arg(long, env = "HOST", default_value = "127.0.0.1")]
-    pub host: IpAddr,
+    pub host: String,
 
     /// Port to listen on (0: any free port).
     #[arg(long, env = "PORT", default_value_t = 8080)]
@@ -34,26 +34,37 @@ pub struct Listen {
 }
 
 /// Parses the flags (with `about` as the help text), builds the storage, serves `app` on it until
-/// Ctrl-C. A bad flag value exits with 2 and a message; the key is never printed.
+/// Ctrl-C. A bad flag value exits with 2 and one line naming it; the key is never printed.
 pub async fn run(about: &'static str, app: fn(Arc<dyn AbstractStorage>) -> Router) -> ExitCode {
-    init_logging();
     let matches = Cli::command().about(about).get_matches();
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(error) => error.exit(),
     };
-    let storage = match cli.session.build().await {
-        Ok(storage) => storage,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(2);
-        }
+    init_logging();
+    let addresses = match resolve(&cli.listen.host, cli.listen.port).await {
+        Ok(addresses) => addresses,
+        Err(error) => return fail(2, &error),
     };
-    match serve(app(storage), cli.listen.host, cli.listen.port).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
-        }
+    let secure = !addresses.iter().all(|address| address.ip().is_loopback());
+    let configured = match cli.session.build(secure).await {
+        Ok(configured) => configured,
+        Err(error) => return fail(2, &describe(&error)),
+    };
+    let listener = match bind(&addresses).await {
+        Ok(listener) => listener,
+        Err(error) => return fail(1, &error),
+    };
+    if let Some(store) = &configured.store {
+        check_store(&*configured.storage, store).await;
     }
+    match serve(app(configured.storage), listener, secure).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => fail(1, &describe(&error)),
+    }
+}
+
+fn fail(code: u8, message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(code)
 }

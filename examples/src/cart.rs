@@ -7,24 +7,24 @@ use axum::Router;
 use axum::extract::Path;
 use axum::routing::{get, post};
 use session_core::AbstractStorage;
-use session_tower::{Session, SessionLayer};
+use session_tower::{Session, SessionError, SessionLayer};
 
 /// The prefix of the session keys that hold cart items.
 const ITEM: &str = "cart:";
 
 /// `POST /cart/{item}` adds an item; `GET /cart` answers the items as a JSON array of names.
 pub fn router(storage: Arc<dyn AbstractStorage>) -> Router {
-    Router::new().route("/cart", get(items)).route("/cart/{item}", post(add)).layer(SessionLayer::shared(storage))
+    Router::new().route("/cart", get(items)).route("/cart/{item}", post(add)).layer(SessionLayer::new(storage))
 }
 
-async fn add(session: Session, Path(item): Path<String>) -> String {
+async fn add(session: Session, Path(item): Path<String>) -> Result<String, SessionError> {
     // One key per item: two requests adding different items touch different keys, so both survive.
-    let _ = session.lock().insert(format!("{ITEM}{item}"), true);
-    format!("Added {item}")
+    session.insert(format!("{ITEM}{item}"), true)?;
+    Ok(format!("Added {item}"))
 }
 
-async fn items(session: Session) -> String {
-    let session = session.lock();
-    let items: Vec<&str> = session.keys().filter_map(|key| key.strip_prefix(ITEM)).collect();
-    serde_json::to_string(&items).unwrap_or_else(|_| "[]".to_owned())
+async fn items(session: Session) -> Result<String, SessionError> {
+    let keys = session.keys()?;
+    let items: Vec<&str> = keys.iter().filter_map(|key| key.strip_prefix(ITEM)).collect();
+    Ok(serde_json::Value::from(items).to_string())
 }

@@ -11,5 +11,5 @@ mod server;
 mod storage_args;
 
 pub use app_main::{Listen, run};
-pub use server::{init_logging, serve};
-pub use storage_args::{SetupError, StorageArgs, StorageKind, redis, secret_key};
+pub use server::{bind, check_store, describe, init_logging, resolve, serve};
+pub use storage_args::{ConcurrencyFlag, Configured, SetupError, StorageArgs, StorageKind, redis, secret_key};

@@ -5,7 +5,7 @@ use axum::Router;
 use axum::extract::Path;
 use axum::routing::get;
 use session_core::AbstractStorage;
-use session_tower::{Session, SessionLayer};
+use session_tower::{Session, SessionError, SessionLayer};
 
 /// Tag of the preferences layer: handlers ask for `Session<Prefs>`.
 pub struct Prefs;
@@ -20,28 +20,29 @@ pub fn router(login: impl AbstractStorage + 'static, prefs: impl AbstractStorage
         .route("/logout", get(logout))
         .route("/theme/{theme}", get(set_theme))
         .layer(SessionLayer::new(login))
-        .layer(SessionLayer::<Prefs>::tagged(prefs))
+        .layer(SessionLayer::new(prefs).tagged::<Prefs>())
 }
 
-async fn index(login: Session, prefs: Session<Prefs>) -> String {
-    let user = login.lock().get::<String>("user").ok().flatten();
-    let theme = prefs.lock().get::<String>("theme").ok().flatten();
-    format!("Hello {}; theme: {}", user.as_deref().unwrap_or("guest"), theme.as_deref().unwrap_or("light"))
+async fn index(login: Session, prefs: Session<Prefs>) -> Result<String, SessionError> {
+    let user = login.get::<String>("user")?;
+    let theme = prefs.get::<String>("theme")?;
+    Ok(format!("Hello {}; theme: {}", user.as_deref().unwrap_or("guest"), theme.as_deref().unwrap_or("light")))
 }
 
-async fn login_as(login: Session, Path(user): Path<String>) -> String {
+async fn login_as(login: Session, Path(user): Path<String>) -> Result<String, SessionError> {
     // A fresh session id at login, so an id planted before login is worth nothing.
-    let mut session = login.new_session();
-    let _ = session.insert("user", &user);
-    format!("Logged in as {user}")
+    login.new_session()?;
+    login.insert("user", &user)?;
+    login.set_user(&user)?;
+    Ok(format!("Logged in as {user}"))
 }
 
-async fn logout(login: Session) -> &'static str {
-    login.lock().invalidate();
-    "Logged out"
+async fn logout(login: Session) -> Result<&'static str, SessionError> {
+    login.invalidate()?;
+    Ok("Logged out")
 }
 
-async fn set_theme(prefs: Session<Prefs>, Path(theme): Path<String>) -> String {
-    let _ = prefs.lock().insert("theme", &theme);
-    format!("Theme: {theme}")
+async fn set_theme(prefs: Session<Prefs>, Path(theme): Path<String>) -> Result<String, SessionError> {
+    prefs.insert("theme", &theme)?;
+    Ok(format!("Theme: {theme}"))
 }

@@ -1,17 +1,46 @@
-//! Serving an app on a host and port until Ctrl-C.
+//! Binding, serving until Ctrl-C, logging, and the start-up messages of the examples.
 
-use std::io;
-use std::net::{IpAddr, SocketAddr};
+use std::io::{self, IsTerminal};
+use std::net::SocketAddr;
 
 use axum::Router;
+use session_core::AbstractStorage;
+use session_core::server_side::{KeyFactory, RandomHexIds};
 use tokio::net::TcpListener;
 
-/// Serves `app` on `host:port` (port 0: one the OS picks), prints the URL, and returns after Ctrl-C
-/// once in-flight requests are done.
-pub async fn serve(app: Router, host: IpAddr, port: u16) -> io::Result<()> {
-    let listener = TcpListener::bind(SocketAddr::new(host, port)).await?;
-    // Tests and scripts read this line to find the port.
-    println!("Serving on http://{}", listener.local_addr()?);
+/// The addresses `host:port` names (a host name or an IP address), or why it names none.
+pub async fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, String> {
+    let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|error| format!("cannot resolve --host {host:?}: {error}"))?
+        .collect();
+    if addresses.is_empty() {
+        return Err(format!("--host {host:?} names no address"));
+    }
+    Ok(addresses)
+}
+
+/// Listens on the first of `addresses` that can be bound; the error names every address tried.
+pub async fn bind(addresses: &[SocketAddr]) -> Result<TcpListener, String> {
+    let mut failures = Vec::new();
+    for address in addresses {
+        match TcpListener::bind(address).await {
+            Ok(listener) => return Ok(listener),
+            Err(error) => failures.push(format!("{address}: {error}")),
+        }
+    }
+    Err(format!("cannot listen on {}", failures.join("; ")))
+}
+
+/// Serves `app` on `listener` until Ctrl-C, once in-flight requests are done. The first line printed
+/// is the URL (scripts and tests read it), with a note when the cookie goes without `Secure`.
+pub async fn serve(app: Router, listener: TcpListener, secure: bool) -> io::Result<()> {
+    let address = listener.local_addr()?;
+    if secure {
+        println!("Serving on http://{address}");
+    } else {
+        println!("Serving on http://{address} (loopback only: the session cookie is sent without Secure)");
+    }
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             // If the signal handler cannot be installed, serve until killed.
@@ -22,8 +51,40 @@ pub async fn serve(app: Router, host: IpAddr, port: u16) -> io::Result<()> {
         .await
 }
 
-/// Logs to stderr at `info`, or at what `RUST_LOG` says.
+/// Logs to stderr at `info`, or at what `RUST_LOG` says; in colour only on a terminal.
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(io::stderr().is_terminal())
+        .with_writer(io::stderr)
+        .init();
+}
+
+/// `error` and its causes on one line, each cause once (clients often repeat their source's text).
+pub fn describe(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// Asks `store` once at start-up (a load of an id nobody has); if it does not answer, says so in one
+/// line and goes on: the app serves, requests that use the session fail until the store answers, and
+/// then it works without a restart.
+pub async fn check_store(storage: &dyn AbstractStorage, store: &str) {
+    let Ok(id) = RandomHexIds.new_id() else { return };
+    if let Err(error) = storage.load_session(Some(&id)).await {
+        tracing::warn!(
+            "{store} is not reachable ({}); serving anyway: requests that use the session fail until it answers",
+            describe(&error)
+        );
+    }
 }

@@ -1,11 +1,15 @@
-//! The flags every example shares to pick and configure its session storage.
+//! The flags every example shares to pick and configure its session storage, and the start-up errors
+//! they can give.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use session_cookie::{EncryptedCookieStorage, SimpleCookieStorage};
-use session_core::{AbstractStorage, CookieConfig, KeyError, SecretKey};
-use session_memcached::{MemcachedBackend, MemcachedStorage};
+use session_core::cookie::CookieError;
+use session_core::sealed::KeyError;
+use session_core::{AbstractStorage, Concurrency, CookieConfig, StorageConfig};
+use session_memcached::{MemcachedBackend, MemcachedStorage, MemcachedStorageError};
 use session_nacl::NaClCookieStorage;
 use session_redis::{RedisBackend, RedisStorage};
 
@@ -22,6 +26,15 @@ pub enum StorageKind {
     Redis,
     /// memcached (`--memcached`), compatible with aiohttp-session's MemcachedStorage.
     Memcached,
+}
+
+/// How concurrent saves of one session combine (Redis and memcached).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ConcurrencyFlag {
+    /// Each request's changes are merged into what is stored (the default).
+    Merge,
+    /// The last save overwrites the whole session (aiohttp-session's behaviour).
+    LastWriterWins,
 }
 
 /// Session flags (each also read from the environment variable shown in `--help`).
@@ -42,9 +55,22 @@ pub struct StorageArgs {
     #[arg(long, env = "SESSION_COOKIE_NAME", default_value = "AIOHTTP_SESSION")]
     pub cookie_name: String,
 
-    /// Idle timeout of a session in seconds (none: sessions never expire).
+    /// aiohttp-session's max_age in seconds: the session ends this long after its last write, and the
+    /// cookie carries it as Max-Age.
     #[arg(long, env = "SESSION_MAX_AGE")]
     pub max_age: Option<u64>,
+
+    /// Seconds of inactivity (reads count) after which the session ends.
+    #[arg(long, env = "SESSION_IDLE_TIMEOUT")]
+    pub idle_timeout: Option<u64>,
+
+    /// Seconds after its start at which the session ends, however active.
+    #[arg(long, env = "SESSION_ABSOLUTE_TIMEOUT")]
+    pub absolute_timeout: Option<u64>,
+
+    /// How concurrent requests on one session combine their saves (Redis and memcached).
+    #[arg(long, env = "SESSION_CONCURRENCY", value_enum, default_value_t = ConcurrencyFlag::Merge)]
+    pub concurrency: ConcurrencyFlag,
 
     /// Redis for `--storage redis`.
     #[arg(long, env = "REDIS_URL", default_value = "redis://127.0.0.1:6379")]
@@ -55,53 +81,115 @@ pub struct StorageArgs {
     pub memcached: Vec<String>,
 }
 
-/// Why the storage could not be set up.
-pub type SetupError = Box<dyn std::error::Error + Send + Sync>;
+/// Why the storage could not be set up. Each message names what is wrong and never the key.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// `--cookie-name` cannot be a cookie.
+    #[error("{0}")]
+    Cookie(#[from] CookieError),
+    /// The cookie needs `Secure`, which the demo leaves off on a loopback address.
+    #[error("{0} (on a loopback --host the demo sends the cookie without Secure; use another --cookie-name)")]
+    CookieNeedsSecure(CookieError),
+    /// `--secret-key` is not a key.
+    #[error("the secret key is not valid: {0}")]
+    SecretKey(#[from] KeyError),
+    /// `--redis-url` does not parse.
+    #[error("invalid --redis-url {url:?}: {reason}")]
+    RedisUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// `--memcached` holds an address that does not parse or resolve.
+    #[error("invalid --memcached: {0}")]
+    Memcached(#[from] MemcachedStorageError),
+}
+
+/// A storage and where it lives, to check at start-up that the store answers.
+pub struct Configured {
+    /// The storage.
+    pub storage: Arc<dyn AbstractStorage>,
+    /// For a server-side storage: what to call it in messages (`Redis at redis://…`).
+    pub store: Option<String>,
+}
 
 impl StorageArgs {
-    /// The cookie settings these flags describe.
-    pub fn cookie_config(&self) -> CookieConfig {
-        CookieConfig::new().name(self.cookie_name.clone()).max_age(self.max_age)
+    /// The storage configuration these flags describe; `secure` is the cookie's `Secure` attribute.
+    pub fn storage_config(&self, secure: bool) -> Result<StorageConfig, SetupError> {
+        let cookie = CookieConfig::builder().name(self.cookie_name.clone()).secure(secure).build().map_err(
+            |error| match error {
+                CookieError::Rule { .. } if !secure => SetupError::CookieNeedsSecure(error),
+                error => SetupError::Cookie(error),
+            },
+        )?;
+        Ok(StorageConfig::new()
+            .with_cookie(cookie)
+            .with_max_age(self.max_age.map(Duration::from_secs))
+            .with_idle_timeout(self.idle_timeout.map(Duration::from_secs))
+            .with_absolute_timeout(self.absolute_timeout.map(Duration::from_secs)))
     }
 
-    /// The storage these flags describe. A malformed key or URL is an error; a missing key is
-    /// generated, with a warning on stderr.
-    pub async fn build(&self) -> Result<Arc<dyn AbstractStorage>, SetupError> {
-        let config = self.cookie_config();
+    fn concurrency(&self) -> Concurrency {
+        match self.concurrency {
+            ConcurrencyFlag::Merge => Concurrency::Merge,
+            ConcurrencyFlag::LastWriterWins => Concurrency::LastWriterWins,
+        }
+    }
+
+    /// The storage these flags describe. A malformed cookie name, key, URL or address is an error; a
+    /// missing key is generated, with a warning.
+    pub async fn build(&self, secure: bool) -> Result<Configured, SetupError> {
+        let config = self.storage_config(secure)?;
         Ok(match self.storage {
-            StorageKind::Simple => Arc::new(SimpleCookieStorage::new().with_config(config)),
+            StorageKind::Simple => cookie(SimpleCookieStorage::new().with_config(config)),
             StorageKind::Encrypted => {
-                let key = secret_key(self.secret_key.as_deref(), EncryptedCookieStorage::generate_key)?;
-                Arc::new(EncryptedCookieStorage::new(key)?.with_config(config))
+                cookie(EncryptedCookieStorage::new(secret_key(self.secret_key.as_deref()))?.with_config(config))
             }
             StorageKind::Nacl => {
-                let key = secret_key(self.secret_key.as_deref(), NaClCookieStorage::generate_key)?;
-                Arc::new(NaClCookieStorage::new(key)?.with_config(config))
+                cookie(NaClCookieStorage::new(secret_key(self.secret_key.as_deref()))?.with_config(config))
             }
-            StorageKind::Redis => Arc::new(redis(&self.redis_url, config)?),
+            StorageKind::Redis => Configured {
+                storage: Arc::new(redis(&self.redis_url, config)?.with_concurrency(self.concurrency())),
+                store: Some(format!("Redis at {}", self.redis_url)),
+            },
             StorageKind::Memcached => {
                 let backend = MemcachedBackend::connect(self.memcached.iter().cloned()).await?;
-                Arc::new(MemcachedStorage::new(backend).with_config(config))
+                Configured {
+                    storage: Arc::new(
+                        MemcachedStorage::new(backend).with_config(config).with_concurrency(self.concurrency()),
+                    ),
+                    store: Some(format!("memcached at {}", self.memcached.join(","))),
+                }
             }
         })
     }
 }
 
-/// The Redis storage at `url` with the `cookie` settings.
-pub fn redis(url: &str, cookie: CookieConfig) -> Result<RedisStorage, SetupError> {
-    Ok(RedisStorage::new(RedisBackend::from_url(url)?).with_config(cookie))
+fn cookie(storage: impl AbstractStorage + 'static) -> Configured {
+    Configured { storage: Arc::new(storage), store: None }
 }
 
-/// The key given as base64 `text`, or a generated one with a warning that sessions end at restart.
-pub fn secret_key(text: Option<&str>, generate: fn() -> SecretKey) -> Result<SecretKey, KeyError> {
+/// The Redis storage at `url` with `config`; a URL that does not parse says why.
+pub fn redis(url: &str, config: StorageConfig) -> Result<RedisStorage, SetupError> {
+    use deadpool_redis::redis::IntoConnectionInfo;
+    let refuse = |reason: String| SetupError::RedisUrl { url: url.to_owned(), reason };
+    url.into_connection_info()
+        .map_err(|error| refuse(format!("{error} (expected redis://[:password@]host:port[/db] or rediss://…)")))?;
+    let backend = RedisBackend::from_url(url).map_err(|error| refuse(error.to_string()))?;
+    Ok(RedisStorage::new(backend).with_config(config))
+}
+
+/// The key given as base64 text, or a generated one with a warning that sessions end at restart.
+pub fn secret_key(text: Option<&str>) -> String {
     match text {
-        Some(text) => SecretKey::from_base64(text),
+        Some(text) => text.to_owned(),
         None => {
             eprintln!(
-                "warning: no --secret-key given; using a key generated for this run, \
-                     so sessions will not survive a restart"
+                "warning: no --secret-key given; using a key generated for this run, so sessions will not survive a \
+                 restart"
             );
-            Ok(generate())
+            EncryptedCookieStorage::generate_key()
         }
     }
 }

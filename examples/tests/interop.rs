@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use common::Demo;
-use session_testkit::vectors::KEY_BASE64;
+use session_devkit::vectors::KEY_BASE64;
 use session_testkit::{Browser, MemcachedServer, RedisServer};
 
 const INTEROP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../interop");

@@ -70,7 +70,7 @@ async fn without_a_key_the_demo_warns_that_sessions_end_at_restart() {
     let mut warning = String::new();
     let mut lines = BufReader::new(&mut demo.stderr).lines();
     while let Ok(Ok(Some(line))) = tokio::time::timeout(Duration::from_secs(5), lines.next_line()).await {
-        if line.contains("will not survive a restart") {
+        if line.contains("not survive a restart") {
             warning = line;
             break;
         }

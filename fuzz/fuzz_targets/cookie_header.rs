@@ -3,13 +3,13 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use session_core::{cookie_quote, cookie_unquote, find_cookie};
+use session_core::cookie::{find_cookie, quote, unquote};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     let _ = find_cookie([text.as_ref()], "AIOHTTP_SESSION");
-    let _ = cookie_unquote(&text);
-    let quoted = cookie_quote(&text);
+    let _ = unquote(&text);
+    let quoted = quote(&text);
     assert!(!quoted.contains(['\r', '\n', ';', ',']));
-    assert_eq!(cookie_unquote(&quoted), text);
+    assert_eq!(unquote(&quoted), text);
 });

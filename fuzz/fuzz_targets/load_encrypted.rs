@@ -5,7 +5,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use libfuzzer_sys::fuzz_target;
 use session_cookie::EncryptedCookieStorage;
-use session_core::{AbstractStorage, CookieConfig, ManualClock, StorageConfig};
+use std::time::Duration;
+
+use session_core::{AbstractStorage, ManualClock, StorageConfig};
 use session_fuzz::run;
 
 const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
@@ -20,9 +22,11 @@ fn bytes(token: &str) -> Option<Vec<u8>> {
 fuzz_target!(|data: &[u8]| {
     let cookie = String::from_utf8_lossy(data);
     for max_age in [None, Some(3600), Some(u64::MAX)] {
-        let config = StorageConfig::new(CookieConfig::new().max_age(max_age)).with_clock(ManualClock::new(1_700_000_000).clock());
+        let config = StorageConfig::new()
+            .with_max_age(max_age.map(Duration::from_secs))
+            .with_clock(ManualClock::new(1_700_000_000).clock());
         let storage = EncryptedCookieStorage::new(KEY).expect("key").with_config(config);
-        let session = run(storage.load_session(Some(&cookie))).expect("a bad cookie is not an error");
+        let session = run(storage.load_session(Some(&cookie))).expect("a bad cookie is not an error").session;
         assert!(session.is_new() || bytes(&cookie) == bytes(GENUINE), "a forged token decrypted");
     }
 });

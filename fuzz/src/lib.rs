@@ -1,25 +1,34 @@
-//! What the fuzz targets share: running a storage's load without a runtime, and a key-value backend that
-//! holds whatever the fuzzer wrote, so the server-side load path runs without a server.
+//! What the fuzz targets share: running a storage's load on a small runtime, and a key-value store that
+//! holds whatever the fuzzer wrote, so the server-side load and merge paths run without a server.
 #![forbid(unsafe_code)]
 
 use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
+use std::sync::Mutex;
+use std::time::Duration;
 
 use async_trait::async_trait;
-use session_core::{Error, KeyValueBackend};
+use session_core::Error;
+use session_core::server_side::{CasOutcome, CompareAndSet, KeyValueBackend, Versioned};
 
-/// Runs a future that never waits (every storage here answers at once).
+/// Runs a future on a current-thread runtime with timers (a contended merge pauses between attempts).
 pub fn run<F: Future>(future: F) -> F::Output {
-    match pin!(future).as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(output) => output,
-        Poll::Pending => unreachable!("nothing here waits for I/O"),
-    }
+    tokio::runtime::Builder::new_current_thread().enable_time().build().expect("runtime").block_on(future)
 }
 
-/// A store holding one value (the fuzzer's bytes) under every key: the seam that feeds arbitrary
-/// stored payloads to the load path Redis and memcached share.
-pub struct Stored(pub Vec<u8>);
+/// A store holding one value (at first, the fuzzer's bytes) under every key: the seam that feeds
+/// arbitrary stored payloads to the load path Redis and memcached share, and to the merge.
+pub struct Stored(pub Mutex<Vec<u8>>);
+
+impl Stored {
+    /// A store holding `bytes`.
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Stored(Mutex::new(bytes))
+    }
+
+    fn current(&self) -> Vec<u8> {
+        self.0.lock().expect("not poisoned").clone()
+    }
+}
 
 #[async_trait]
 impl KeyValueBackend for Stored {
@@ -27,12 +36,38 @@ impl KeyValueBackend for Stored {
         "fuzz"
     }
     async fn load(&self, _: &str) -> Result<Option<Vec<u8>>, Error> {
-        Ok(Some(self.0.clone()))
+        Ok(Some(self.current()))
     }
-    async fn store(&self, _: &str, _: &[u8], _: Option<u64>, _: i64) -> Result<(), Error> {
+    async fn store(&self, _: &str, payload: &[u8], _: Option<Duration>) -> Result<(), Error> {
+        *self.0.lock().expect("not poisoned") = payload.to_vec();
         Ok(())
     }
     async fn delete(&self, _: &str) -> Result<(), Error> {
         Ok(())
+    }
+}
+
+/// Compares the bytes themselves, as the Redis backend does.
+#[async_trait]
+impl CompareAndSet for Stored {
+    type Token = ();
+
+    async fn load_versioned(&self, _: &str) -> Result<Option<Versioned<()>>, Error> {
+        Ok(Some(Versioned { bytes: self.current(), token: () }))
+    }
+    async fn store_if(
+        &self,
+        _: &str,
+        payload: &[u8],
+        _: Option<Duration>,
+        expected: Option<&Versioned<()>>,
+    ) -> Result<CasOutcome<()>, Error> {
+        let mut current = self.0.lock().expect("not poisoned");
+        // A brand-new id has no entry in a real store, whatever this one holds for every key.
+        if expected.is_some_and(|expected| expected.bytes != *current) {
+            return Ok(CasOutcome::Conflict);
+        }
+        *current = payload.to_vec();
+        Ok(CasOutcome::Stored(()))
     }
 }

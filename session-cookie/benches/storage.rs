@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use session_cookie::{EncryptedCookieStorage, SimpleCookieStorage};
-use session_testkit::bench::{large_session, payload, runtime, storage_benchmarks, typical_session};
-use session_testkit::vectors::KEY_BASE64;
+use session_devkit::bench::{large_session, payload, runtime, storage_benchmarks, typical_session};
+use session_devkit::vectors::KEY_BASE64;
 
 fn storages(c: &mut Criterion) {
     let runtime = runtime();

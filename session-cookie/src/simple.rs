@@ -1,7 +1,8 @@
 //! The session JSON itself as the cookie value.
 
 use async_trait::async_trait;
-use session_core::{AbstractStorage, CookieAction, Error, Session, StorageConfig};
+use session_core::storage::{AbstractStorage, CookieAction, Loaded, Origin};
+use session_core::{Error, Session, StorageConfig};
 
 /// Keeps the session payload, as plain JSON, in the cookie.
 ///
@@ -13,10 +14,11 @@ use session_core::{AbstractStorage, CookieAction, Error, Session, StorageConfig}
 /// `{}` (kept, not deleted) after `invalidate`.
 ///
 /// ```
+/// use std::time::Duration;
 /// use session_cookie::SimpleCookieStorage;
-/// use session_core::CookieConfig;
+/// use session_core::StorageConfig;
 ///
-/// let storage = SimpleCookieStorage::new().with_config(CookieConfig::new().max_age(Some(3600)));
+/// let storage = SimpleCookieStorage::new().with_config(StorageConfig::new().with_max_age(Duration::from_secs(3600)));
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct SimpleCookieStorage {
@@ -24,15 +26,14 @@ pub struct SimpleCookieStorage {
 }
 
 impl SimpleCookieStorage {
-    /// A storage with the default cookie settings and JSON codec.
+    /// A storage with the default configuration.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Replaces the cookie settings (pass a `CookieConfig`) or the whole configuration (a
-    /// `StorageConfig`, which also carries the codec and the clock).
-    pub fn with_config(mut self, config: impl Into<StorageConfig>) -> Self {
-        self.config = config.into();
+    /// Replaces the configuration (cookie, expiry, codec, clock).
+    pub fn with_config(mut self, config: StorageConfig) -> Self {
+        self.config = config;
         self
     }
 }
@@ -43,14 +44,15 @@ impl AbstractStorage for SimpleCookieStorage {
         &self.config
     }
 
-    async fn load_session(&self, cookie: Option<&str>) -> Result<Session, Error> {
+    async fn load_session(&self, cookie: Option<&str>) -> Result<Loaded, Error> {
         Ok(match cookie {
             Some(payload) => self.config.open("simple", None, payload),
             None => self.new_session(),
-        })
+        }
+        .into())
     }
 
-    async fn save_session(&self, session: &mut Session) -> Result<CookieAction, Error> {
+    async fn save_session(&self, session: &mut Session, _: Origin) -> Result<CookieAction, Error> {
         Ok(CookieAction::Set(self.config.encode(session)?))
     }
 }

@@ -5,12 +5,15 @@ use std::sync::Arc;
 use base64::Engine;
 use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
 use session_cookie::EncryptedCookieStorage;
-use session_core::{AbstractStorage, CookieConfig, ManualClock, StorageConfig};
-use session_testkit::forgery::every_bit_flip_is_refused;
-use session_testkit::vectors::{FERNET_TOKEN, KEY_BASE64, TIME};
+use std::time::Duration;
+
+use session_core::storage::{CookieAction, Origin};
+use session_core::{AbstractStorage, ManualClock, StorageConfig};
+use session_devkit::forgery::every_bit_flip_is_refused;
+use session_devkit::vectors::{FERNET_TOKEN, KEY_BASE64, TIME};
 
 fn storage(clock: &ManualClock, max_age: Option<u64>) -> Arc<dyn AbstractStorage> {
-    let config = StorageConfig::new(CookieConfig::new().max_age(max_age)).with_clock(clock.clock());
+    let config = StorageConfig::new().with_max_age(max_age.map(Duration::from_secs)).with_clock(clock.clock());
     Arc::new(EncryptedCookieStorage::new(KEY_BASE64).expect("key").with_config(config))
 }
 
@@ -36,13 +39,16 @@ async fn tokens_of_another_key_expired_or_from_the_future_are_refused() {
         .with_config(StorageConfig::default().with_clock(clock.clock()));
     let mut session = other.new_session();
     session.insert("user", "mallory").expect("str");
-    let session_core::CookieAction::Set(foreign) = other.save_session(&mut session).await.expect("save") else {
+    let CookieAction::Set(foreign) = other.save_session(&mut session, Origin::none()).await.expect("save") else {
         panic!("a cookie");
     };
-    assert!(storage(&clock, None).load_session(Some(&foreign)).await.unwrap().is_new(), "another key");
+    assert!(storage(&clock, None).load_session(Some(&foreign)).await.unwrap().session.is_new(), "another key");
 
     clock.set(TIME + 3601);
-    assert!(storage(&clock, Some(3600)).load_session(Some(FERNET_TOKEN)).await.unwrap().is_new(), "expired");
+    assert!(storage(&clock, Some(3600)).load_session(Some(FERNET_TOKEN)).await.unwrap().session.is_new(), "expired");
     clock.set(TIME - 61);
-    assert!(storage(&clock, Some(3600)).load_session(Some(FERNET_TOKEN)).await.unwrap().is_new(), "from the future");
+    assert!(
+        storage(&clock, Some(3600)).load_session(Some(FERNET_TOKEN)).await.unwrap().session.is_new(),
+        "from the future"
+    );
 }

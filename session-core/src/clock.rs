@@ -44,6 +44,18 @@ impl Clock {
         }
     }
 
+    /// Current Unix time in milliseconds (a manual clock's seconds × 1000): for ordering events that
+    /// may fall in the same second, such as a login right after logging a user out everywhere.
+    pub fn now_millis(&self) -> i64 {
+        match &self.manual {
+            Some(time) => time.load(Ordering::Relaxed).saturating_mul(1000),
+            None => match SystemTime::now().duration_since(UNIX_EPOCH) {
+                Ok(elapsed) => i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX),
+                Err(_) => 0,
+            },
+        }
+    }
+
     /// Whether this is the system clock (the only clock production code should use).
     pub fn is_system(&self) -> bool {
         self.manual.is_none()

@@ -4,20 +4,24 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use crate::error::BoxError;
+use crate::meta::{META_KEY, Meta};
 use crate::python_json;
 
 /// What a storage writes for one session: `{"created": <int>, "session": {...}}`, or `{}` when empty.
 ///
-/// It serializes in that key order with serde, so a codec may hand it to any serde format.
+/// It serializes in that key order with serde, so a codec may hand it to any serde format; serialize
+/// it whole, as it also carries what this library keeps beside the data (a session's start and user,
+/// under a reserved key inside `session`, only for sessions that use them).
 #[derive(Clone, Copy, Debug)]
 pub struct SessionRecord<'a> {
     created: i64,
     data: &'a Map<String, Value>,
+    meta: &'a Meta,
 }
 
 impl<'a> SessionRecord<'a> {
-    pub(crate) fn new(created: i64, data: &'a Map<String, Value>) -> Self {
-        SessionRecord { created, data }
+    pub(crate) fn new(created: i64, data: &'a Map<String, Value>, meta: &'a Meta) -> Self {
+        SessionRecord { created, data, meta }
     }
 
     /// `created` as written, or `None` for an empty session (which is written as `{}`).
@@ -38,7 +42,28 @@ impl Serialize for SessionRecord<'_> {
         }
         let mut map = serializer.serialize_map(Some(2))?;
         map.serialize_entry("created", &self.created)?;
-        map.serialize_entry("session", self.data)?;
+        map.serialize_entry("session", &Items { data: self.data, meta: self.meta })?;
+        map.end()
+    }
+}
+
+/// The `session` object: the application's items, then the reserved key when there is something to
+/// keep in it.
+struct Items<'a> {
+    data: &'a Map<String, Value>,
+    meta: &'a Meta,
+}
+
+impl Serialize for Items<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let extra = usize::from(!self.meta.is_empty());
+        let mut map = serializer.serialize_map(Some(self.data.len() + extra))?;
+        for (key, value) in self.data {
+            map.serialize_entry(key, value)?;
+        }
+        if extra == 1 {
+            map.serialize_entry(META_KEY, self.meta)?;
+        }
         map.end()
     }
 }
@@ -52,7 +77,8 @@ impl Serialize for SessionRecord<'_> {
 /// (`{}` is new, `created` and `max_age` expiry) itself.
 ///
 /// ```
-/// use session_core::{BoxError, Codec, SessionRecord};
+/// use session_core::BoxError;
+/// use session_core::codec::{Codec, SessionRecord};
 /// use serde_json::Value;
 ///
 /// /// Compact JSON, for a deployment with no Python peer.
@@ -79,7 +105,7 @@ pub trait Codec: Send + Sync + 'static {
 /// `serde_json`.
 ///
 /// ```
-/// use session_core::{Codec, JsonCodec, ManualClock, StorageConfig};
+/// use session_core::{ManualClock, StorageConfig};
 ///
 /// let config = StorageConfig::default().with_clock(ManualClock::new(1_700_000_000).clock());
 /// let mut session = config.new_session();
@@ -112,7 +138,8 @@ mod tests {
     #[test]
     fn empty_record_is_an_empty_object() {
         let empty = Map::new();
-        let record = SessionRecord::new(5, &empty);
+        let meta = Meta::default();
+        let record = SessionRecord::new(5, &empty, &meta);
         assert_eq!(JsonCodec.encode(&record).unwrap(), "{}");
         assert_eq!(record.created(), None);
     }
@@ -120,9 +147,20 @@ mod tests {
     #[test]
     fn record_writes_created_first() {
         let Value::Object(data) = json!({"z": 1, "a": "é"}) else { unreachable!() };
-        let record = SessionRecord::new(7, &data);
+        let meta = Meta::default();
+        let record = SessionRecord::new(7, &data, &meta);
         assert_eq!(JsonCodec.encode(&record).unwrap(), r#"{"created": 7, "session": {"z": 1, "a": "\u00e9"}}"#);
         assert_eq!(record.created(), Some(7));
+    }
+
+    #[test]
+    fn meta_goes_last_inside_session_and_only_when_set() {
+        let Value::Object(data) = json!({"a": 1}) else { unreachable!() };
+        let meta = Meta { started: Some(3), ..Meta::default() };
+        assert_eq!(
+            JsonCodec.encode(&SessionRecord::new(7, &data, &meta)).unwrap(),
+            r#"{"created": 7, "session": {"a": 1, "__session_meta__": {"started": 3}}}"#
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The errors of this library. A bad cookie is never one of them: it gives a fresh session.
 
 use std::error::Error as StdError;
+use std::time::Duration;
 
 /// A boxed error from a codec or a backend, kept whole so callers can walk or downcast the chain.
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
@@ -35,7 +36,7 @@ pub enum Error {
     CookieTooLarge {
         /// Bytes of `name=value` as it would be sent.
         size: usize,
-        /// The limit, [`MAX_COOKIE_SIZE`](crate::MAX_COOKIE_SIZE).
+        /// The limit, [`MAX_COOKIE_SIZE`](crate::cookie::MAX_COOKIE_SIZE).
         limit: usize,
     },
 
@@ -43,16 +44,32 @@ pub enum Error {
     #[error("can't change the identity of a session which is not new")]
     IdentityNotNew,
 
-    /// Concurrent requests kept changing the session while this one tried to save it.
-    #[error("the session kept changing under concurrent writes; gave up after {attempts} attempts")]
+    /// Other processes kept changing the session while this one tried to save it, for longer than
+    /// the store's timeout.
+    #[error("the session kept changing under concurrent writes; gave up after {attempts} attempts in {waited:?}")]
     Conflict {
         /// How many times the save was tried.
         attempts: usize,
+        /// How long it tried.
+        waited: Duration,
     },
 
     /// The store failed: unreachable, timed out, refused the command. The source says which.
     #[error("the session store failed")]
     Backend(#[source] BoxError),
+
+    /// The session was used from inside a closure that already holds it (`update`): use the
+    /// `&mut Session` the closure was given instead. Waiting would never end.
+    #[error("the session is already in use by this code (inside `update`); use the session the closure was given")]
+    InUse,
+
+    /// The session was used before the middleware loaded it.
+    #[error("the session was used before it was loaded")]
+    NotLoaded,
+
+    /// The session was used after its response was sent; what is written now would not be saved.
+    #[error("the response was already sent; the session can no longer be changed")]
+    Finished,
 }
 
 impl Error {

@@ -1,16 +1,17 @@
 //! The session: an insertion-ordered JSON map plus the bookkeeping aiohttp-session keeps beside it.
 
 use std::fmt;
+use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::changes::Changes;
 use crate::clock::Clock;
 use crate::codec::SessionRecord;
 use crate::error::Error;
-use crate::server_side::Version;
+use crate::expiry::{Expiry, seconds};
+use crate::meta::{META_KEY, Meta};
 
 /// One visitor's session: a JSON object with `created`, `max_age`, `identity`, `new` and `changed`
 /// tracking, with the semantics of aiohttp-session 2.12's `Session`.
@@ -45,12 +46,11 @@ pub struct Session {
     max_age: Option<u64>,
     new: bool,
     changed: bool,
+    /// `invalidate()` was called: a concurrent save merges nothing into it.
+    invalidated: bool,
     data: Map<String, Value>,
+    meta: Meta,
     clock: Clock,
-    /// What this request changed, for the merge of compare-and-set storages.
-    changes: Changes,
-    /// What the storage loaded, for its compare-and-set (`None`: nothing was stored).
-    version: Option<Version>,
 }
 
 /// Why a decoded payload could not be a session (it then loads as a fresh one).
@@ -72,34 +72,38 @@ impl fmt::Display for Malformed {
 }
 
 impl Session {
-    /// A fresh session: new, unchanged, no identity, `created` = now.
-    pub(crate) fn fresh(max_age: Option<u64>, clock: Clock) -> Self {
+    /// A fresh session: new, unchanged, no identity, `created` = now; it starts now if the policy
+    /// keeps starts.
+    pub(crate) fn fresh(expiry: &Expiry, clock: Clock) -> Self {
+        let now = clock.now();
+        let meta = Meta { started: expiry.tracks_start().then_some(now), ..Meta::default() };
         Session {
             identity: None,
-            created: clock.now(),
-            max_age,
+            created: now,
+            max_age: expiry.max_age_seconds(),
             new: true,
             changed: false,
+            invalidated: false,
             data: Map::new(),
+            meta,
             clock,
-            changes: Changes::default(),
-            version: None,
         }
     }
 
     /// A session from a decoded payload, with the rules of aiohttp-session's `Session.__init__`:
     /// `{}` is a new session without identity (the session-fixation guard); `null` is an empty
-    /// loaded session; with `max_age` set, an age above it (or a missing or 0 `created`) drops the data
-    /// but keeps the session not new.
+    /// loaded session; a session past one of the `expiry` limits (a missing or 0 `created` counts as
+    /// past an idle limit) loses its data but stays not new. A live session due for a refresh under an
+    /// idle timeout is marked changed with `created` moved to now.
     pub(crate) fn from_payload(
         identity: Option<String>,
         payload: Value,
-        max_age: Option<u64>,
+        expiry: &Expiry,
         clock: Clock,
     ) -> Result<Self, Malformed> {
         let now = clock.now();
         let mut record = match payload {
-            Value::Object(record) if record.is_empty() => return Ok(Session::fresh(max_age, clock)),
+            Value::Object(record) if record.is_empty() => return Ok(Session::fresh(expiry, clock)),
             Value::Object(record) => record,
             Value::Null => Map::new(),
             _ => return Err(Malformed::NotAnObject),
@@ -110,27 +114,40 @@ impl Session {
             Some(Value::Number(n)) => Some(n.as_i64().unwrap_or_else(|| n.as_f64().unwrap_or(0.0) as i64)),
             Some(_) => return Err(Malformed::CreatedNotANumber),
         };
-        let data = match record.remove("session") {
+        let mut data = match record.remove("session") {
             None | Some(Value::Null) => Map::new(),
             Some(Value::Object(data)) => data,
             Some(_) => return Err(Malformed::SessionNotAnObject),
         };
-        let age = match created {
-            Some(created) if created != 0 => now.saturating_sub(created),
-            _ => now,
-        };
-        let expired = max_age.is_some_and(|max_age| i128::from(age) > i128::from(max_age));
-        Ok(Session {
+        let mut meta = data.shift_remove(META_KEY).map(Meta::from_value).unwrap_or_default();
+        let mut session = Session {
             identity,
             created: created.unwrap_or(now),
-            max_age,
+            max_age: expiry.max_age_seconds(),
             new: false,
             changed: false,
-            data: if expired { Map::new() } else { data },
+            invalidated: false,
+            data: Map::new(),
+            meta: Meta::default(),
             clock,
-            changes: Changes::default(),
-            version: None,
-        })
+        };
+        if expiry.has_ended(now, created, meta.started) {
+            // What is written next is a new session, and starts now.
+            session.meta.started = expiry.tracks_start().then_some(now);
+            return Ok(session);
+        }
+        if expiry.tracks_start() && meta.started.is_none() {
+            // Written before the policy was on, or by a peer that does not keep it: the last write we
+            // know of is the earliest start we can prove.
+            meta.started = Some(session.created);
+        }
+        if !data.is_empty() && expiry.refresh_due(now, session.created) {
+            session.created = now;
+            session.changed = true;
+        }
+        session.data = data;
+        session.meta = meta;
+        Ok(session)
     }
 
     /// The backend key (Redis, memcached) this session is stored under; `None` for cookie storages
@@ -159,9 +176,14 @@ impl Session {
         Ok(())
     }
 
-    /// Unix seconds of the last write (or of creation): the start of the idle timeout.
+    /// Unix seconds of the last write (or refresh, or creation): the start of the idle timeouts.
     pub fn created(&self) -> i64 {
         self.created
+    }
+
+    /// Unix seconds when the session started, kept when the storage has an absolute timeout.
+    pub fn started(&self) -> Option<i64> {
+        self.meta.started
     }
 
     /// Whether this session was created in this request rather than loaded.
@@ -178,28 +200,45 @@ impl Session {
     /// place, which the session cannot see.
     pub fn changed(&mut self) {
         self.changed = true;
-        self.changes.all_keys();
     }
 
     /// Empties the session and marks it changed. Cookie storages then delete the cookie, server-side
-    /// storages delete the entry. `created`, `identity` and `new` stay.
+    /// storages delete the entry. `created`, `identity` and `new` stay; what is written after it in
+    /// the same request starts a new session (a new start, no user).
     pub fn invalidate(&mut self) {
         self.data = Map::new();
         self.changed = true;
-        self.changes.invalidate();
+        self.invalidated = true;
+        let tracks_start = self.meta.started.is_some();
+        self.meta = Meta { started: tracks_start.then(|| self.clock.now()), ..Meta::default() };
     }
 
     /// The lifetime written with this session (cookie `Max-Age`, Redis `EX`, memcached exptime),
-    /// defaulting to the storage's.
+    /// defaulting to the storage's `max_age`.
     #[doc(alias = "expires")]
-    pub fn max_age(&self) -> Option<u64> {
-        self.max_age
+    pub fn max_age(&self) -> Option<Duration> {
+        self.max_age.map(Duration::from_secs)
     }
 
-    /// Changes the lifetime written with this session. The storage's `max_age` still decides expiry
-    /// on the next load, as in aiohttp-session.
-    pub fn set_max_age(&mut self, max_age: Option<u64>) {
-        self.max_age = max_age;
+    /// Changes the lifetime written with this session, in whole seconds. The storage's limits still
+    /// decide expiry on the next load, as in aiohttp-session.
+    pub fn set_max_age(&mut self, max_age: Option<Duration>) {
+        self.max_age = max_age.map(seconds);
+    }
+
+    /// The user the application attached with [`set_user`](Self::set_user).
+    pub fn user(&self) -> Option<&str> {
+        self.meta.user.as_deref()
+    }
+
+    /// Attaches the session to a user, so that server-side storages can end every session of that
+    /// user at once (`ServerSideStorage::log_out_everywhere`). Call it at login; it marks the session
+    /// changed.
+    pub fn set_user(&mut self, user: impl Into<String>) {
+        let since = self.clock.now_millis();
+        self.meta.user = Some(user.into());
+        self.meta.user_since = Some(since);
+        self.changed = true;
     }
 
     /// The value under `key`, deserialized as `T`; `Ok(None)` when absent, an error when the stored
@@ -222,16 +261,19 @@ impl Session {
     /// changed and resets `created`.
     pub fn insert<T: Serialize>(&mut self, key: impl Into<String>, value: T) -> Result<(), Error> {
         let value = serde_json::to_value(value).map_err(|e| Error::Encode(e.into()))?;
-        self.insert_value(key, value);
-        Ok(())
+        self.insert_value(key, value)
     }
 
-    /// Stores a raw JSON value; otherwise as [`insert`](Self::insert).
-    pub fn insert_value(&mut self, key: impl Into<String>, value: Value) {
+    /// Stores a raw JSON value; otherwise as [`insert`](Self::insert). The one key this library keeps
+    /// for itself, `__session_meta__`, is refused.
+    pub fn insert_value(&mut self, key: impl Into<String>, value: Value) -> Result<(), Error> {
         let key = key.into();
-        self.changes.key(&key);
+        if key == META_KEY {
+            return Err(Error::Encode(format!("`{META_KEY}` is reserved for the session's own use").into()));
+        }
         self.data.insert(key, value);
         self.touch();
+        Ok(())
     }
 
     /// Takes the value under `key` out as `T`. When the value is not a `T` it stays and this is an
@@ -249,7 +291,6 @@ impl Session {
     pub fn remove_value(&mut self, key: &str) -> Option<Value> {
         let removed = self.data.shift_remove(key);
         if removed.is_some() {
-            self.changes.key(key);
             self.touch();
         }
         removed
@@ -259,9 +300,6 @@ impl Session {
     /// already empty. Prefer [`invalidate`](Self::invalidate) to log a user out.
     pub fn clear(&mut self) {
         if !self.data.is_empty() {
-            for key in self.data.keys() {
-                self.changes.key(key);
-            }
             self.data = Map::new();
             self.touch();
         }
@@ -293,30 +331,57 @@ impl Session {
     }
 
     /// What a storage writes for this session.
-    pub fn record(&self) -> SessionRecord<'_> {
-        SessionRecord::new(self.created, &self.data)
+    pub(crate) fn record(&self) -> SessionRecord<'_> {
+        SessionRecord::new(self.created, &self.data, &self.meta)
     }
 
-    /// Whether this request invalidated the session (then nobody else's writes are merged in).
-    pub(crate) fn is_invalidation(&self) -> bool {
-        self.changes.is_invalidation()
+    pub(crate) fn max_age_seconds(&self) -> Option<u64> {
+        self.max_age
     }
 
-    /// The version the storage loaded this session at.
-    pub(crate) fn version(&self) -> Option<&Version> {
-        self.version.as_ref()
+    pub(crate) fn is_invalidated(&self) -> bool {
+        self.invalidated
     }
 
-    pub(crate) fn set_version(&mut self, version: Option<Version>) {
-        self.version = version;
+    pub(crate) fn user_since(&self) -> Option<i64> {
+        self.meta.user_since
     }
 
-    /// Re-applies this request's changes on top of `stored` (the session as another request saved it
-    /// meanwhile), which becomes the version to compare against.
-    pub(crate) fn rebase(&mut self, stored: Session) {
-        self.data = self.changes.rebase(&self.data, stored.data);
-        self.created = self.created.max(stored.created);
-        self.version = stored.version;
+    /// The same data under a new identity, saved at the end of the request (id rotation).
+    pub(crate) fn forget_identity(&mut self) {
+        self.identity = None;
+        self.new = true;
+        self.changed = true;
+    }
+
+    /// This session's data re-applied on top of `theirs` (what another request saved meanwhile), given
+    /// `base` (what this request loaded): keys this request wrote or removed take its value, the rest
+    /// follow theirs. An invalidation keeps this request's data alone.
+    pub(crate) fn rebase(&mut self, base: &Map<String, Value>, theirs: Session) {
+        self.created = self.created.max(theirs.created);
+        if self.invalidated {
+            return;
+        }
+        let mut merged = theirs.data;
+        for (key, value) in &self.data {
+            if base.get(key) != Some(value) {
+                merged.insert(key.clone(), value.clone());
+            }
+        }
+        for key in base.keys() {
+            if !self.data.contains_key(key) {
+                merged.shift_remove(key);
+            }
+        }
+        self.data = merged;
+        if self.meta.user.is_none() {
+            self.meta.user = theirs.meta.user;
+            self.meta.user_since = theirs.meta.user_since;
+        }
+        self.meta.started = match (self.meta.started, theirs.meta.started) {
+            (Some(ours), Some(theirs)) => Some(ours.min(theirs)),
+            (ours, theirs) => ours.or(theirs),
+        };
     }
 
     fn touch(&mut self) {
@@ -325,7 +390,8 @@ impl Session {
     }
 }
 
-/// Shows the bookkeeping and the keys, never the values or the identity: both can be credentials.
+/// Shows the bookkeeping and the keys, never the values, the identity or the user: all can be
+/// credentials.
 impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Session")
@@ -335,7 +401,7 @@ impl fmt::Debug for Session {
             .field("created", &self.created)
             .field("max_age", &self.max_age)
             .field("keys", &self.data.keys().collect::<Vec<_>>())
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -347,19 +413,29 @@ mod tests {
 
     const T: i64 = 1_700_000_000;
 
+    fn expiry(max_age: Option<u64>) -> Expiry {
+        let mut expiry = Expiry::default();
+        expiry.set_max_age(max_age.map(Duration::from_secs));
+        expiry
+    }
+
     fn load(payload: Value, max_age: Option<u64>, clock: &ManualClock) -> Session {
-        Session::from_payload(Some("id".into()), payload, max_age, clock.clock()).expect("well-formed")
+        Session::from_payload(Some("id".into()), payload, &expiry(max_age), clock.clock()).expect("well-formed")
+    }
+
+    fn fresh(clock: &ManualClock) -> Session {
+        Session::fresh(&Expiry::default(), clock.clock())
     }
 
     #[test]
     fn fresh_session_is_new_unchanged_and_created_now() {
         let clock = ManualClock::new(T);
-        let session = Session::fresh(Some(60), clock.clock());
+        let session = Session::fresh(&expiry(Some(60)), clock.clock());
         assert!(session.is_new());
         assert!(!session.is_changed());
         assert_eq!(session.created(), T);
         assert_eq!(session.identity(), None);
-        assert_eq!(session.max_age(), Some(60));
+        assert_eq!(session.max_age(), Some(Duration::from_secs(60)));
         assert!(session.is_empty());
     }
 
@@ -438,7 +514,7 @@ mod tests {
     #[test]
     fn set_new_identity_only_while_new() {
         let clock = ManualClock::new(T);
-        let mut fresh = Session::fresh(None, clock.clock());
+        let mut fresh = fresh(&clock);
         fresh.set_new_identity("abc").unwrap();
         assert_eq!(fresh.identity(), Some("abc"));
         assert!(fresh.is_new(), "stays new");
@@ -498,12 +574,6 @@ mod tests {
     }
 
     #[test]
-    fn created_in_the_future_is_not_expired() {
-        let clock = ManualClock::new(T);
-        assert_eq!(load(json!({"created": T + 1000, "session": {"a": 1}}), Some(10), &clock).len(), 1);
-    }
-
-    #[test]
     fn extreme_created_values_do_not_overflow() {
         let clock = ManualClock::new(T);
         assert_eq!(load(json!({"created": i64::MIN, "session": {"a": 1}}), Some(10), &clock).len(), 0);
@@ -515,7 +585,7 @@ mod tests {
     #[test]
     fn malformed_payloads_are_rejected() {
         let clock = ManualClock::new(T);
-        let reject = |payload: Value| Session::from_payload(None, payload, None, clock.clock()).err();
+        let reject = |payload: Value| Session::from_payload(None, payload, &Expiry::default(), clock.clock()).err();
         assert_eq!(reject(json!([1, 2])), Some(Malformed::NotAnObject));
         assert_eq!(reject(json!("text")), Some(Malformed::NotAnObject));
         assert_eq!(reject(json!({"created": "yesterday", "session": {}})), Some(Malformed::CreatedNotANumber));
@@ -534,15 +604,15 @@ mod tests {
     fn storage_max_age_is_the_default_and_session_max_age_is_its_own() {
         let clock = ManualClock::new(T);
         let mut session = load(json!({"created": T, "session": {"a": 1}}), Some(30), &clock);
-        assert_eq!(session.max_age(), Some(30));
-        session.set_max_age(Some(3600));
-        assert_eq!(session.max_age(), Some(3600));
+        assert_eq!(session.max_age(), Some(Duration::from_secs(30)));
+        session.set_max_age(Some(Duration::from_millis(3_600_900)));
+        assert_eq!(session.max_age(), Some(Duration::from_secs(3600)), "whole seconds");
     }
 
     #[test]
     fn clear_counts_as_a_write_unless_already_empty() {
         let clock = ManualClock::new(T);
-        let mut empty = Session::fresh(None, clock.clock());
+        let mut empty = fresh(&clock);
         empty.clear();
         assert!(!empty.is_changed());
         let mut full = load(json!({"created": T - 9, "session": {"a": 1}}), None, &clock);
@@ -554,7 +624,7 @@ mod tests {
     #[test]
     fn typed_access_round_trips_and_reports_type_mismatch() {
         let clock = ManualClock::new(T);
-        let mut session = Session::fresh(None, clock.clock());
+        let mut session = fresh(&clock);
         session.insert("s", "é😀").unwrap();
         session.insert("f", 1.5).unwrap();
         session.insert("nested", json!({"l": [1, null, true]})).unwrap();
@@ -567,23 +637,49 @@ mod tests {
     }
 
     #[test]
-    fn values_that_are_not_json_are_an_encode_error() {
+    fn values_that_are_not_json_and_the_reserved_key_are_encode_errors() {
         use std::collections::HashMap;
         let clock = ManualClock::new(T);
-        let mut session = Session::fresh(None, clock.clock());
+        let mut session = fresh(&clock);
         let bad: HashMap<(u8, u8), u8> = HashMap::from([((1, 2), 3)]);
         assert!(matches!(session.insert("bad", bad), Err(Error::Encode(_))));
+        assert!(matches!(session.insert(META_KEY, 1), Err(Error::Encode(_))));
         assert!(!session.is_changed());
+    }
+
+    #[test]
+    fn the_reserved_key_is_kept_apart_from_the_data() {
+        let clock = ManualClock::new(T);
+        let payload = json!({"created": T, "session": {"a": 1, META_KEY: {"started": T - 5, "user": "u"}}});
+        let session = load(payload, None, &clock);
+        assert_eq!(session.keys().collect::<Vec<_>>(), ["a"]);
+        assert_eq!((session.started(), session.user()), (Some(T - 5), Some("u")));
+    }
+
+    #[test]
+    fn rebase_keeps_their_keys_and_our_writes() {
+        let clock = ManualClock::new(T);
+        let base = json!({"created": T, "session": {"a": 1, "gone": 1, "same": 1}});
+        let Value::Object(mut base_record) = base.clone() else { unreachable!() };
+        let Some(Value::Object(base_data)) = base_record.remove("session") else { unreachable!() };
+        let mut ours = load(base, None, &clock);
+        ours.insert("mine", 2).unwrap();
+        ours.remove_value("gone");
+        let theirs =
+            load(json!({"created": T + 1, "session": {"a": 9, "gone": 1, "same": 1, "theirs": 3}}), None, &clock);
+        ours.rebase(&base_data, theirs);
+        assert_eq!(Value::Object(ours.data.clone()), json!({"a": 9, "same": 1, "theirs": 3, "mine": 2}));
+        assert_eq!(ours.created(), T + 1);
     }
 
     #[test]
     fn debug_shows_neither_values_nor_identity() {
         let clock = ManualClock::new(T);
         let mut session = load(json!({"created": T, "session": {"user": "alice-secret"}}), None, &clock);
-        session.changed();
+        session.set_user("bob-secret");
         let shown = format!("{session:?}");
         assert!(shown.contains("user"));
-        assert!(!shown.contains("alice-secret"));
+        assert!(!shown.contains("alice-secret") && !shown.contains("bob-secret"));
         assert!(!shown.contains("\"id\""));
     }
 }

@@ -1,9 +1,9 @@
 //! Properties of the wire formats, over generated input (proptest).
 
 use proptest::prelude::*;
-use session_core::{
-    Codec, CookieConfig, JsonCodec, ManualClock, SameSite, StorageConfig, cookie_quote, cookie_unquote, find_cookie,
-};
+use session_core::codec::{Codec, JsonCodec};
+use session_core::cookie::{find_cookie, quote as cookie_quote, unquote as cookie_unquote};
+use session_core::{CookieConfig, ManualClock, SameSite, StorageConfig};
 use session_testkit::strategies::{json_value, session_data, text};
 
 proptest! {
@@ -22,7 +22,7 @@ proptest! {
     /// itself from a `Cookie` header: no value can inject a header or an attribute.
     #[test]
     fn no_value_injects_a_header_or_an_attribute(value in text(), max_age in proptest::option::of(0u64..100_000)) {
-        let config = CookieConfig::new().domain("example.com").same_site(SameSite::Strict).secure(true);
+        let config = CookieConfig::builder().domain("example.com").same_site(SameSite::Strict).build().expect("valid");
         let Ok(header) = config.set_cookie(&value, max_age, 1_700_000_000) else {
             return Ok(());
         };
@@ -40,9 +40,9 @@ proptest! {
         let config = StorageConfig::default().with_clock(ManualClock::new(1_700_000_000).clock());
         let mut session = config.new_session();
         for (key, value) in &data {
-            session.insert_value(key.clone(), value.clone());
+            session.insert_value(key.clone(), value.clone()).expect("not the reserved key");
         }
-        let text = JsonCodec.encode(&session.record()).expect("encodes");
+        let text = config.encode(&session).expect("encodes");
         prop_assert!(text.is_ascii());
         let parsed = JsonCodec.decode(&text).expect("parses");
         if data.is_empty() {
@@ -60,6 +60,23 @@ proptest! {
         let with_ours = format!("{header}; AIOHTTP_SESSION={value}");
         let found = find_cookie([with_ours.as_str()], "AIOHTTP_SESSION");
         prop_assert_eq!(found.as_deref(), Some(value.as_str()));
+    }
+
+    /// On well-formed cookies our single-pass reader finds what the `cookie` crate's parser finds (the
+    /// last pair of that name).
+    #[test]
+    fn the_cookie_reader_agrees_with_the_cookie_crate(
+        pairs in proptest::collection::vec(("[A-Za-z][A-Za-z0-9_]{0,6}", "[A-Za-z0-9!#$%&'*+.^_|~:/-]{0,12}"), 1..6),
+        pick in 0usize..6,
+    ) {
+        let header = pairs.iter().map(|(name, value)| format!("{name}={value}")).collect::<Vec<_>>().join("; ");
+        let name = &pairs[pick % pairs.len()].0;
+        let theirs = cookie::Cookie::split_parse(header.as_str())
+            .filter_map(Result::ok)
+            .filter(|c| c.name() == name)
+            .last()
+            .map(|c| c.value().to_owned());
+        prop_assert_eq!(find_cookie([header.as_str()], name).map(|v| v.into_owned()), theirs);
     }
 
     /// Loading arbitrary JSON never fails: a payload is a session or a fresh one.

@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use session_core::Concurrency;
+use session_devkit::bench::{runtime, save_benchmarks, storage_benchmarks};
 use session_memcached::{MemcachedBackend, MemcachedStorage};
 use session_testkit::MemcachedServer;
-use session_testkit::bench::{runtime, save_benchmarks, storage_benchmarks};
 
 fn storage(c: &mut Criterion) {
     let runtime = runtime();

@@ -1,15 +1,17 @@
 //! Moving session bytes to and from memcached with the meta protocol: one `mg`, `ms` or `md` each.
 
 use std::fmt;
+use std::future::Future;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use memcache::exp::{AsyncMetaClient, Meta, MetaClientBuilder, MutationStatus};
-use session_core::{CasOutcome, Error, KeyValueBackend, Version};
+use session_core::Error;
+use session_core::server_side::{CasOutcome, CompareAndSet, KeyValueBackend, Versioned};
 
 use crate::error::MemcachedStorageError;
 
-/// The default bound on connecting and on one exchange with memcached.
+/// The default bound on one exchange with memcached, connecting included.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Longest relative expiry memcached accepts; anything longer is read as an absolute Unix time.
@@ -26,48 +28,80 @@ const THIRTY_DAYS: u64 = 30 * 24 * 3600;
 pub struct MemcachedBackend {
     client: AsyncMetaClient,
     servers: Vec<String>,
+    timeout: Duration,
 }
 
 impl fmt::Debug for MemcachedBackend {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MemcachedBackend").field("servers", &self.servers).finish_non_exhaustive()
+        f.debug_struct("MemcachedBackend")
+            .field("servers", &self.servers)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
     }
 }
 
 impl MemcachedBackend {
-    /// A backend over `servers` (`host:port`, e.g. `127.0.0.1:11211`), with [`DEFAULT_TIMEOUT`] for
-    /// connecting and for each exchange. Names are resolved now; keys are routed by the names as given,
-    /// so list every server the same way in every app instance.
+    /// A backend over `servers` (`host:port`, e.g. `127.0.0.1:11211`), with [`DEFAULT_TIMEOUT`] for each
+    /// exchange. Names are resolved now (a name that does not resolve is an error naming it); keys are
+    /// routed by the names as given, so list every server the same way in every app instance.
     pub async fn connect<S: Into<String>>(servers: impl IntoIterator<Item = S>) -> Result<Self, MemcachedStorageError> {
-        Self::connect_with(servers, DEFAULT_TIMEOUT).await
-    }
-
-    /// As [`connect`](Self::connect), with another timeout: no request waits longer than this for one
-    /// memcached exchange.
-    pub async fn connect_with<S: Into<String>>(
-        servers: impl IntoIterator<Item = S>,
-        timeout: Duration,
-    ) -> Result<Self, MemcachedStorageError> {
         let servers: Vec<String> = servers.into_iter().map(Into::into).collect();
+        if servers.is_empty() {
+            return Err(MemcachedStorageError::Config { server: String::new(), reason: "no server given".into() });
+        }
+        for server in &servers {
+            check_address(server)?;
+        }
+        // The client's own timeouts are off: `with_timeout` bounds each exchange, connecting included.
+        // The client drops a connection whose exchange is cancelled, so a timeout leaves no stray reply.
         let client = MetaClientBuilder::new()
-            .connect_timeout(Some(timeout))
-            .io_timeout(Some(timeout))
+            .connect_timeout(None)
+            .io_timeout(None)
             .connect_multiple_async(servers.iter().map(String::as_str))
             .await
             .map_err(|source| MemcachedStorageError::client("connect", source))?;
-        Ok(MemcachedBackend { client, servers })
+        Ok(MemcachedBackend { client, servers, timeout: DEFAULT_TIMEOUT })
     }
 
-    /// A backend over a client you configured yourself (hashing, pool sizes, timeouts), connected to
-    /// `servers`.
+    /// A backend over a client you configured yourself (hashing, pool sizes), connected to `servers`.
     pub fn from_client(client: AsyncMetaClient, servers: Vec<String>) -> Self {
-        MemcachedBackend { client, servers }
+        MemcachedBackend { client, servers, timeout: DEFAULT_TIMEOUT }
+    }
+
+    /// Bounds every exchange (connecting included) to `timeout`; the default is [`DEFAULT_TIMEOUT`]. A
+    /// request never waits longer than this for memcached.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
     }
 
     /// The servers it spreads keys over.
     pub fn servers(&self) -> &[String] {
         &self.servers
     }
+
+    /// Runs one exchange within the timeout.
+    async fn bounded<T>(
+        &self,
+        command: &'static str,
+        exchange: impl Future<Output = Result<T, memcache::exp::Error>>,
+    ) -> Result<T, MemcachedStorageError> {
+        match tokio::time::timeout(self.timeout, exchange).await {
+            Ok(result) => result.map_err(|source| MemcachedStorageError::client(command, source)),
+            Err(_) => Err(MemcachedStorageError::Timeout { command, timeout: self.timeout }),
+        }
+    }
+}
+
+/// `host:port` with a port number; the host is resolved by the client.
+fn check_address(server: &str) -> Result<(), MemcachedStorageError> {
+    let refuse = |reason: &str| MemcachedStorageError::Config { server: server.to_owned(), reason: reason.to_owned() };
+    let (host, port) = server.rsplit_once(':').ok_or_else(|| refuse("expected host:port, e.g. 127.0.0.1:11211"))?;
+    if host.is_empty() {
+        return Err(refuse("the host is empty"));
+    }
+    port.parse::<u16>().map_err(|_| refuse("the port is not a number from 0 to 65535"))?;
+    Ok(())
 }
 
 /// memcached's key rule (aiomcache's `^[^\s\x00-\x1F\x7F-\x9F]{1,250}$`): at most 250 bytes, no white
@@ -76,17 +110,23 @@ pub(crate) fn is_valid_key(key: &str) -> bool {
     (1..=250).contains(&key.len()) && !key.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
-/// aiohttp-session's exptime: 0 (never) without `max_age`, `max_age` itself up to 30 days, else the
-/// absolute time `now + max_age`, which is how memcached reads any value above 30 days.
-pub(crate) fn exptime(max_age: Option<u64>, now: i64) -> u32 {
-    match max_age {
+/// aiohttp-session's exptime: 0 (never) without a TTL, the TTL itself up to 30 days, else the absolute
+/// time `now + ttl`, which is how memcached reads any value above 30 days.
+pub(crate) fn exptime(ttl: Option<Duration>, now: i64) -> u32 {
+    match ttl.map(|ttl| ttl.as_secs()) {
         None => 0,
-        Some(max_age) if max_age <= THIRTY_DAYS => max_age as u32,
-        Some(max_age) => {
-            let at = now.saturating_add(i64::try_from(max_age).unwrap_or(i64::MAX));
+        // 0 would mean "never"; the shortest expiry is one second.
+        Some(seconds) if seconds <= THIRTY_DAYS => seconds.max(1) as u32,
+        Some(seconds) => {
+            let at = now.saturating_add(i64::try_from(seconds).unwrap_or(i64::MAX));
             u32::try_from(at).unwrap_or(u32::MAX)
         }
     }
+}
+
+/// Now by the wall clock, as memcached reads an absolute exptime.
+fn unix_now() -> i64 {
+    session_core::Clock::system().now()
 }
 
 #[async_trait]
@@ -99,19 +139,18 @@ impl KeyValueBackend for MemcachedBackend {
         is_valid_key(key)
     }
 
+    fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     async fn load(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
-        let reply = self.client.get(key).send().await.map_err(|source| MemcachedStorageError::client("get", source))?;
+        let reply = self.bounded("get", self.client.get(key).send()).await?;
         Ok(reply.value)
     }
 
-    async fn store(&self, key: &str, payload: &[u8], max_age: Option<u64>, now: i64) -> Result<(), Error> {
-        let reply = self
-            .client
-            .set(key, payload)
-            .ttl_raw(exptime(max_age, now))
-            .send()
-            .await
-            .map_err(|source| MemcachedStorageError::client("set", source))?;
+    async fn store(&self, key: &str, payload: &[u8], ttl: Option<Duration>) -> Result<(), Error> {
+        let set = self.client.set(key, payload).ttl_raw(exptime(ttl, unix_now()));
+        let reply = self.bounded("set", set.send()).await?;
         match reply.status {
             MutationStatus::Applied => Ok(()),
             status => Err(MemcachedStorageError::NotStored { command: "set", status: format!("{status:?}") }.into()),
@@ -119,46 +158,37 @@ impl KeyValueBackend for MemcachedBackend {
     }
 
     async fn delete(&self, key: &str) -> Result<(), Error> {
-        self.client.delete(key).send().await.map_err(|source| MemcachedStorageError::client("delete", source))?;
+        self.bounded("delete", self.client.delete(key).send()).await?;
         Ok(())
     }
+}
 
-    fn supports_cas(&self) -> bool {
-        true
-    }
+/// memcached's CAS value is the token: `mg … c` to load, `ms … C<cas>` (or add-only) to store.
+#[async_trait]
+impl CompareAndSet for MemcachedBackend {
+    type Token = u64;
 
-    async fn load_versioned(&self, key: &str) -> Result<Option<(Vec<u8>, Version)>, Error> {
-        let reply = self
-            .client
-            .get(key)
-            .meta(Meta::NONE.cas())
-            .send()
-            .await
-            .map_err(|source| MemcachedStorageError::client("get", source))?;
-        let cas = reply.item.cas.unwrap_or_default();
-        Ok(reply.value.map(|value| (value, Version::new(cas.to_string()))))
+    async fn load_versioned(&self, key: &str) -> Result<Option<Versioned<u64>>, Error> {
+        let reply = self.bounded("get", self.client.get(key).meta(Meta::NONE.cas()).send()).await?;
+        let token = reply.item.cas.unwrap_or_default();
+        Ok(reply.value.map(|bytes| Versioned { bytes, token }))
     }
 
     async fn store_if(
         &self,
         key: &str,
         payload: &[u8],
-        max_age: Option<u64>,
-        now: i64,
-        expected: Option<&Version>,
-    ) -> Result<CasOutcome, Error> {
-        let set = self.client.set(key, payload).ttl_raw(exptime(max_age, now));
+        ttl: Option<Duration>,
+        expected: Option<&Versioned<u64>>,
+    ) -> Result<CasOutcome<u64>, Error> {
+        let set = self.client.set(key, payload).ttl_raw(exptime(ttl, unix_now())).return_cas();
         let set = match expected {
             None => set.add(),
-            Some(version) => match version.as_str().parse() {
-                Ok(cas) => set.compare_cas(cas),
-                // Not a version this backend made: it cannot match.
-                Err(_) => return Ok(CasOutcome::Conflict),
-            },
+            Some(expected) => set.compare_cas(expected.token),
         };
-        let reply = set.send().await.map_err(|source| MemcachedStorageError::client("set", source))?;
+        let reply = self.bounded("set", set.send()).await?;
         match reply.status {
-            MutationStatus::Applied => Ok(CasOutcome::Stored),
+            MutationStatus::Applied => Ok(CasOutcome::Stored(reply.cas.unwrap_or_default())),
             MutationStatus::AlreadyExists | MutationStatus::CasMismatch | MutationStatus::NotFound => {
                 Ok(CasOutcome::Conflict)
             }
@@ -175,12 +205,24 @@ mod tests {
 
     #[test]
     fn exptime_follows_aiohttp_session() {
+        let ttl = |seconds: u64| Some(Duration::from_secs(seconds));
         assert_eq!(exptime(None, T), 0);
-        assert_eq!(exptime(Some(3600), T), 3600);
-        assert_eq!(exptime(Some(THIRTY_DAYS), T), THIRTY_DAYS as u32, "exactly 30 days is still relative");
-        // V14 of the reference study: max_age = 31 days at T is sent as 1702678400.
-        assert_eq!(exptime(Some(31 * 86_400), T), 1_702_678_400);
-        assert_eq!(exptime(Some(u64::MAX), T), u32::MAX);
+        assert_eq!(exptime(ttl(3600), T), 3600);
+        assert_eq!(exptime(ttl(THIRTY_DAYS), T), THIRTY_DAYS as u32, "exactly 30 days is still relative");
+        // What aiohttp-session sends for max_age = 31 days at T (an absolute time).
+        assert_eq!(exptime(ttl(31 * 86_400), T), 1_702_678_400);
+        assert_eq!(exptime(ttl(u64::MAX), T), u32::MAX);
+        assert_eq!(exptime(Some(Duration::from_millis(10)), T), 1, "never 0, which means no expiry");
+    }
+
+    #[test]
+    fn addresses_are_checked_before_connecting() {
+        assert!(check_address("127.0.0.1:11211").is_ok());
+        assert!(check_address("cache.internal:11211").is_ok());
+        for bad in ["nohost", ":11211", "host:port", "host:99999"] {
+            let error = check_address(bad).unwrap_err().to_string();
+            assert!(error.contains(bad), "{error}");
+        }
     }
 
     #[test]

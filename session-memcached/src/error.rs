@@ -2,6 +2,7 @@
 //! as good as the session to whoever reads the log).
 
 use std::fmt;
+use std::time::Duration;
 
 /// A memcached failure, carried as the source of [`session_core::Error::Backend`]; downcast to tell a
 /// server that is down from one that refused a write.
@@ -16,6 +17,24 @@ pub enum MemcachedStorageError {
         /// What went wrong.
         #[source]
         source: ClientError,
+    },
+
+    /// No answer within the backend's timeout.
+    #[error("memcached did not complete `{command}` within {timeout:?}")]
+    Timeout {
+        /// The operation.
+        command: &'static str,
+        /// The backend's timeout.
+        timeout: Duration,
+    },
+
+    /// A server address that cannot be used.
+    #[error("invalid memcached server {server:?}: {reason}")]
+    Config {
+        /// The address as given.
+        server: String,
+        /// What is wrong with it.
+        reason: String,
     },
 
     /// memcached answered but did not store the value (out of memory for an item this size, say).

@@ -11,9 +11,11 @@
 //! - A cookie that cannot form a valid memcached key (over 250 bytes, white space, control characters)
 //!   is a fresh session, without a network call; aiohttp-session answers 500 there.
 //! - A stored value that does not decode is a fresh session with a new id.
-//! - Failures are [`session_core::Error::Backend`] with a [`MemcachedStorageError`] source, bounded by
-//!   the client's timeouts; the middleware turns them into a 500, and the next request after memcached
-//!   is back succeeds.
+//! - Failures are [`session_core::Error::Backend`] with a [`MemcachedStorageError`] source, each
+//!   exchange bounded by [`MemcachedBackend::with_timeout`]; the middleware turns them into a 500, and
+//!   the next request after memcached is back succeeds.
+//! - Every entry expires: after the shortest limit of the expiry policy, or two weeks
+//!   ([`DEFAULT_ENTRY_TTL`](session_core::server_side::DEFAULT_ENTRY_TTL)) without one.
 //! - Concurrent requests on one session keep each other's writes: loads carry memcached's CAS token
 //!   (`mg … c`), saves are `ms … C<cas>` (or add-only for a new id), and on a conflict the save reloads
 //!   and re-applies only its own changes ([`Concurrency::Merge`](session_core::Concurrency::Merge),
@@ -26,16 +28,20 @@
 //! a health-check round trip, bounds every exchange, and routes keys over several servers by rendezvous
 //! hashing. Measured against the blocking client behind `spawn_blocking`
 //! (`cargo bench -p session-memcached --bench client_choice`), it does more operations per second at
-//! lower latency; the figures are in the bench's output and the project's notes. The crate's default
-//! `tls` (OpenSSL) feature is off.
+//! lower latency (the figures are in BENCHMARKS.md). The crate's default `tls` (OpenSSL) feature is
+//! off.
 //!
 //! ```no_run
-//! # session_testkit::block_on(async {
-//! use session_core::CookieConfig;
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! use std::time::Duration;
+//! use session_core::StorageConfig;
 //! use session_memcached::{MemcachedBackend, MemcachedStorage};
 //!
-//! let backend = MemcachedBackend::connect(["10.0.0.1:11211", "10.0.0.2:11211", "10.0.0.3:11211"]).await?;
-//! let storage = MemcachedStorage::new(backend).with_config(CookieConfig::new().max_age(Some(3600)));
+//! let backend = MemcachedBackend::connect(["10.0.0.1:11211", "10.0.0.2:11211", "10.0.0.3:11211"])
+//!     .await?
+//!     .with_timeout(Duration::from_millis(500));
+//! let storage = MemcachedStorage::new(backend)
+//!     .with_config(StorageConfig::new().with_idle_timeout(Duration::from_secs(3600)));
 //! # Ok::<(), session_memcached::MemcachedStorageError>(())
 //! # }).unwrap();
 //! ```
@@ -48,9 +54,9 @@ mod error;
 pub use backend::{DEFAULT_TIMEOUT, MemcachedBackend};
 pub use error::{ClientError, ClientErrorKind, MemcachedStorageError};
 
-/// Sessions in memcached: [`ServerSideStorage`](session_core::ServerSideStorage) over a
+/// Sessions in memcached: [`ServerSideStorage`](session_core::server_side::ServerSideStorage) over a
 /// [`MemcachedBackend`].
 ///
 /// Build it with `MemcachedStorage::new(backend)`, then `with_config`, `with_key_factory`,
-/// `with_key_prefix`.
-pub type MemcachedStorage = session_core::ServerSideStorage<MemcachedBackend>;
+/// `with_key_prefix`, `with_concurrency`.
+pub type MemcachedStorage = session_core::server_side::ServerSideStorage<MemcachedBackend>;

@@ -3,15 +3,20 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use session_core::server_side::DEFAULT_ENTRY_TTL;
 use session_core::{AbstractStorage, Concurrency, CookieConfig, ManualClock, StorageConfig};
+use session_devkit::axum_app::Axum;
+use session_devkit::vectors::{PAYLOAD, TIME, login_alice};
 use session_memcached::{MemcachedBackend, MemcachedStorage, MemcachedStorageError};
 use session_testkit::{MemcachedServer, TestClient, scenarios};
 
-use session_testkit::vectors::{PAYLOAD, TIME, login_alice};
-
-async fn storage(servers: &[&MemcachedServer], config: impl Into<StorageConfig>) -> Arc<MemcachedStorage> {
+async fn storage(servers: &[&MemcachedServer], config: StorageConfig) -> Arc<MemcachedStorage> {
     let backend = MemcachedBackend::connect(servers.iter().map(|s| s.address())).await.expect("client");
     Arc::new(MemcachedStorage::new(backend).with_config(config))
+}
+
+fn max_age(seconds: u64) -> StorageConfig {
+    StorageConfig::new().with_max_age(Duration::from_secs(seconds))
 }
 
 #[tokio::test]
@@ -24,6 +29,22 @@ async fn we_write_the_python_layout() {
     assert_eq!(id.len(), 32);
     let stored = server.command(&format!("get AIOHTTP_SESSION_{id}")).await.unwrap();
     assert_eq!(stored, format!("VALUE AIOHTTP_SESSION_{id} 0 62\r\n{PAYLOAD}\r\nEND\r\n"), "flags 0, as aiomcache");
+    let entry = server.entry(&format!("AIOHTTP_SESSION_{id}")).await.unwrap().expect("stored");
+    let ttl = entry.ttl.expect("no entry without an expiry").as_secs();
+    assert!((DEFAULT_ENTRY_TTL.as_secs() - 5..=DEFAULT_ENTRY_TTL.as_secs()).contains(&ttl), "{ttl}");
+}
+
+#[tokio::test]
+async fn entries_without_expiry_only_when_asked_for() {
+    let server = MemcachedServer::start().await.expect("memcached");
+    for concurrency in [Concurrency::Merge, Concurrency::LastWriterWins] {
+        let backend = MemcachedBackend::connect([server.address()]).await.expect("client");
+        let storage = MemcachedStorage::new(backend).with_concurrency(concurrency).with_default_entry_ttl(None);
+        let mut client = TestClient::new(Arc::new(storage));
+        client.request(login_alice).await.expect("save");
+        let key = format!("AIOHTTP_SESSION_{}", client.cookie().expect("cookie"));
+        assert_eq!(server.entry(&key).await.unwrap(), Some(session_testkit::Entry { ttl: None }), "{concurrency:?}");
+    }
 }
 
 #[tokio::test]
@@ -31,7 +52,7 @@ async fn a_session_written_by_python_loads() {
     let server = MemcachedServer::start().await.expect("memcached");
     let id = "0123456789abcdef0123456789abcdef";
     assert_eq!(server.set(&format!("AIOHTTP_SESSION_{id}"), PAYLOAD, 0).await.unwrap(), "STORED\r\n");
-    let mut client = TestClient::new(storage(&[&server], CookieConfig::new()).await);
+    let mut client = TestClient::new(storage(&[&server], StorageConfig::new()).await);
     client.set_cookie(Some(id.to_owned()));
     let session = client.session().await.expect("load");
     assert_eq!((session.is_new(), session.identity()), (false, Some(id)));
@@ -41,7 +62,7 @@ async fn a_session_written_by_python_loads() {
 #[tokio::test]
 async fn memcached_expires_the_session() {
     let server = MemcachedServer::start().await.expect("memcached");
-    let mut client = TestClient::new(storage(&[&server], CookieConfig::new().max_age(Some(1))).await);
+    let mut client = TestClient::new(storage(&[&server], max_age(1)).await);
     client.request(|s| s.insert("user", "alice")).await.expect("save").output.unwrap();
     let key = format!("AIOHTTP_SESSION_{}", client.cookie().unwrap());
     assert!(server.get(&key).await.unwrap().is_some());
@@ -54,7 +75,7 @@ async fn memcached_expires_the_session() {
 async fn a_max_age_beyond_30_days_is_sent_as_an_absolute_time() {
     // Sent relative, 31 days would be read as a Unix time in January 1970: gone at once.
     let server = MemcachedServer::start().await.expect("memcached");
-    let mut client = TestClient::new(storage(&[&server], CookieConfig::new().max_age(Some(31 * 86_400))).await);
+    let mut client = TestClient::new(storage(&[&server], max_age(31 * 86_400)).await);
     let saved = client.request(|s| s.insert("user", "alice")).await.expect("save");
     assert!(saved.set_cookie.unwrap().contains("Max-Age=2678400"), "the cookie stays relative");
     let session = client.session().await.expect("load");
@@ -71,13 +92,14 @@ async fn cookies_that_cannot_form_a_key_never_reach_memcached() {
     // With this cookie name, a 32-character id makes a 263-byte key: over memcached's 250.
     let long_name = "S".repeat(230);
     let backend = MemcachedBackend::connect([server.address()]).await.expect("client");
-    let long = MemcachedStorage::new(backend.clone()).with_config(CookieConfig::new().name(long_name));
+    let cookie = CookieConfig::builder().name(long_name).build().expect("a valid, long name");
+    let long = MemcachedStorage::new(backend.clone()).with_config(StorageConfig::new().with_cookie(cookie));
     let closure_ids = MemcachedStorage::new(backend).with_key_factory(|| "any-id".to_owned());
     server.stop();
     let session = long.load_session(Some("0123456789abcdef0123456789abcdef")).await.expect("no network call");
-    assert!(session.is_new());
+    assert!(session.session.is_new());
     for cookie in ["has space", "tab\tid", "nl\nid", "\u{85}"] {
-        assert!(closure_ids.load_session(Some(cookie)).await.expect("no network call").is_new(), "{cookie:?}");
+        assert!(closure_ids.load_session(Some(cookie)).await.expect("no network call").session.is_new(), "{cookie:?}");
     }
     let error = closure_ids.load_session(Some("plausible-id")).await.expect_err("memcached is down");
     let source = std::error::Error::source(&error).and_then(|e| e.downcast_ref::<MemcachedStorageError>());
@@ -87,7 +109,7 @@ async fn cookies_that_cannot_form_a_key_never_reach_memcached() {
 #[tokio::test]
 async fn invalidate_deletes_the_key_and_a_replayed_id_finds_nothing() {
     let server = MemcachedServer::start().await.expect("memcached");
-    let mut client = TestClient::new(storage(&[&server], CookieConfig::new()).await);
+    let mut client = TestClient::new(storage(&[&server], StorageConfig::new()).await);
     client.request(|s| s.insert("user", "alice")).await.expect("save").output.unwrap();
     let id = client.cookie().unwrap().to_owned();
     client.request(|s| s.invalidate()).await.expect("invalidate");
@@ -102,7 +124,7 @@ async fn a_stored_value_that_does_not_decode_is_a_fresh_session_with_a_new_id() 
     let id = "0123456789abcdef0123456789abcdef";
     for garbage in ["not json", "[1, 2]", "\"text\""] {
         server.set(&format!("AIOHTTP_SESSION_{id}"), garbage, 0).await.unwrap();
-        let mut client = TestClient::new(storage(&[&server], CookieConfig::new()).await);
+        let mut client = TestClient::new(storage(&[&server], StorageConfig::new()).await);
         client.set_cookie(Some(id.to_owned()));
         let saved = client.request(|s| (s.is_new(), s.insert("k", 1))).await.expect("no error");
         assert!(saved.output.0, "{garbage}");
@@ -127,7 +149,7 @@ async fn three_servers_share_the_keys_and_each_session_lives_on_one() {
     for _ in 0..3 {
         servers.push(MemcachedServer::start().await.expect("memcached"));
     }
-    let storage = storage(&servers.iter().collect::<Vec<_>>(), CookieConfig::new()).await;
+    let storage = storage(&servers.iter().collect::<Vec<_>>(), StorageConfig::new()).await;
     let mut per_server = [0usize; 3];
     let mut ids = Vec::new();
     for n in 0..90 {
@@ -153,8 +175,8 @@ async fn adding_a_server_moves_only_a_fraction_of_the_sessions() {
     for _ in 0..4 {
         servers.push(MemcachedServer::start().await.expect("memcached"));
     }
-    let three = storage(&servers[..3].iter().collect::<Vec<_>>(), CookieConfig::new()).await;
-    let four = storage(&servers.iter().collect::<Vec<_>>(), CookieConfig::new()).await;
+    let three = storage(&servers[..3].iter().collect::<Vec<_>>(), StorageConfig::new()).await;
+    let four = storage(&servers.iter().collect::<Vec<_>>(), StorageConfig::new()).await;
     let mut ids = Vec::new();
     for n in 0..300 {
         let mut client = TestClient::new(three.clone());
@@ -174,15 +196,16 @@ async fn adding_a_server_moves_only_a_fraction_of_the_sessions() {
 #[tokio::test]
 async fn the_app_answers_500_while_memcached_is_down_and_recovers_without_a_restart() {
     let mut server = MemcachedServer::start().await.expect("memcached");
-    let storage = storage(&[&server], CookieConfig::new()).await;
-    scenarios::app_survives_store_restart(storage, &mut server).await;
+    let storage = storage(&[&server], StorageConfig::new()).await;
+    scenarios::app_survives_store_restart(&Axum, storage, &mut server).await;
 }
 
 #[tokio::test]
 async fn fifty_concurrent_requests_on_one_session_all_keep_their_write() {
     let server = MemcachedServer::start().await.expect("memcached");
     let kept =
-        scenarios::concurrent_requests_keep_their_writes(storage(&[&server], CookieConfig::new()).await, 50).await;
+        scenarios::concurrent_requests_keep_their_writes(&Axum, storage(&[&server], StorageConfig::new()).await, 50)
+            .await;
     assert_eq!(kept, 50);
 }
 
@@ -191,6 +214,6 @@ async fn last_writer_wins_loses_concurrent_writes() {
     let server = MemcachedServer::start().await.expect("memcached");
     let backend = MemcachedBackend::connect([server.address()]).await.expect("client");
     let storage = MemcachedStorage::new(backend).with_concurrency(Concurrency::LastWriterWins);
-    let kept = scenarios::concurrent_requests_keep_their_writes(storage, 50).await;
+    let kept = scenarios::concurrent_requests_keep_their_writes(&Axum, Arc::new(storage), 50).await;
     assert!(kept < 50, "without the merge, concurrent saves overwrite each other: {kept} of 50 kept");
 }

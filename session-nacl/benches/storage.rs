@@ -10,9 +10,9 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use crypto_secretbox::aead::{Aead, AeadCore, KeyInit, OsRng};
 use crypto_secretbox::{Key, XSalsa20Poly1305};
 use session_core::SecretKey;
+use session_devkit::bench::{large_session, payload, runtime, storage_benchmarks, typical_session};
+use session_devkit::vectors::KEY_BASE64;
 use session_nacl::NaClCookieStorage;
-use session_testkit::bench::{large_session, payload, runtime, storage_benchmarks, typical_session};
-use session_testkit::vectors::KEY_BASE64;
 
 fn storage(c: &mut Criterion) {
     let runtime = runtime();

@@ -4,41 +4,44 @@
 //! The cookie is the **standard** base64 (with `+`, `/` and `=` padding) of
 //! `nonce (24 bytes) ‖ MAC (16) ‖ ciphertext`, exactly what PyNaCl's
 //! `SecretBox(key).encrypt(payload, nonce, encoder=Base64Encoder)` returns, with a fresh random nonce
-//! from the operating system's CSPRNG for every save.
+//! from the operating system's CSPRNG for every save. It is
+//! [`SealedCookieStorage`] over the [`SecretBoxCipher`]: key
+//! rotation and the cookie rules come from there.
 //!
 //! # Keys
 //!
 //! A key is 32 random bytes: raw, or as base64 text (url-safe or standard). Generate one with
-//! [`NaClCookieStorage::generate_key`] and keep `key.to_base64()` with your secrets, or in Python:
-//! `base64.b64encode(nacl.utils.random(32))`. A Python service and a Rust one that share the key
-//! share the sessions.
-//!
-//! To rotate, give [`NaClCookieStorage::with_keys`] the new key first and the old one after: new
-//! cookies are sealed with the new key, old ones still open. Drop the old key once `max_age` has passed.
+//! [`NaClCookieStorage::generate_key`], or in Python: `base64.b64encode(nacl.utils.random(32))`. A
+//! Python service and a Rust one that share the key share the sessions (Python takes the bytes,
+//! `base64.urlsafe_b64decode(key)`).
 //!
 //! # Expiry
 //!
-//! A secretbox carries no timestamp (unlike Fernet), so expiry is the session's own rule: with the
-//! storage's `max_age` set, a session idle for longer than `max_age` since its last write loads empty.
-//! **Without `max_age` a cookie never expires**, and a cookie storage cannot revoke one, so set it.
+//! A secretbox carries no timestamp (unlike Fernet), so expiry is the session's own rule: a session
+//! past the storage's limits (`max_age` since its last write, an idle or absolute timeout) loads
+//! empty. **Without a limit a cookie never expires**, and a cookie storage cannot revoke one, so set
+//! one.
 //!
 //! ```
-//! use session_core::CookieConfig;
+//! use std::time::Duration;
+//! use session_core::StorageConfig;
 //! use session_nacl::NaClCookieStorage;
 //!
 //! let storage = NaClCookieStorage::new("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")?
-//!     .with_config(CookieConfig::new().max_age(Some(3600)));
-//! # Ok::<(), session_core::KeyError>(())
+//!     .with_config(StorageConfig::new().with_max_age(Duration::from_secs(3600)));
+//! # Ok::<(), session_core::sealed::KeyError>(())
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-use async_trait::async_trait;
+use std::time::Duration;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use crypto_secretbox::aead::{Aead, AeadCore, KeyInit, OsRng};
 use crypto_secretbox::{Key, Nonce, XSalsa20Poly1305};
-use session_core::{AbstractStorage, CookieAction, Error, KeyError, KeyRing, SecretKey, Session, StorageConfig};
+use session_core::Error;
+use session_core::sealed::{CookieCipher, KeyError, SealedCookieStorage, SecretKey};
 
 const NONCE_SIZE: usize = 24;
 const TAG_SIZE: usize = 16;
@@ -47,155 +50,121 @@ const TAG_SIZE: usize = 16;
 ///
 /// Anything that does not open (another key, a changed byte, truncation, url-safe base64, garbage) is
 /// a fresh session, never an error. An empty session deletes the cookie.
-#[derive(Clone, Debug)]
-pub struct NaClCookieStorage {
-    config: StorageConfig,
-    keys: KeyRing<XSalsa20Poly1305>,
-}
+pub type NaClCookieStorage = SealedCookieStorage<SecretBoxCipher>;
 
-impl NaClCookieStorage {
-    /// A storage that seals and opens with `key`: a [`SecretKey`], raw bytes or base64 text.
-    pub fn new<K>(key: K) -> Result<Self, KeyError>
-    where
-        K: TryInto<SecretKey>,
-        KeyError: From<K::Error>,
-    {
-        Self::with_keys([key.try_into()?])
-    }
+/// One secretbox key (see [`NaClCookieStorage`]).
+#[derive(Clone)]
+pub struct SecretBoxCipher(XSalsa20Poly1305);
 
-    /// A storage that seals with the first key and opens with any of them (key rotation).
-    pub fn with_keys(keys: impl IntoIterator<Item = SecretKey>) -> Result<Self, KeyError> {
-        let keys = KeyRing::new(keys, |key| Ok(XSalsa20Poly1305::new(Key::from_slice(key.as_bytes()))))?;
-        Ok(NaClCookieStorage { config: StorageConfig::default(), keys })
-    }
-
-    /// Replaces the cookie settings (pass a `CookieConfig`) or the whole configuration (a
-    /// `StorageConfig`, which also carries the codec and the clock).
-    pub fn with_config(mut self, config: impl Into<StorageConfig>) -> Self {
-        self.config = config.into();
-        self
-    }
-
-    /// A new random key from the operating system's CSPRNG.
-    pub fn generate_key() -> SecretKey {
-        let key = XSalsa20Poly1305::generate_key(&mut OsRng);
-        SecretKey::try_from(key.as_slice()).expect("secretbox keys are 32 bytes")
-    }
-
-    /// The cookie for `plaintext` under `nonce`: base64(nonce ‖ MAC ‖ ciphertext). Production code
-    /// always passes a fresh random nonce ([`save_session`](AbstractStorage::save_session)); tests
-    /// pass a fixed one to reproduce PyNaCl's output.
+impl SecretBoxCipher {
+    /// The cookie for `plaintext` under `nonce`: base64(nonce ‖ MAC ‖ ciphertext). `seal` always draws
+    /// a fresh random nonce; tests pass a fixed one to reproduce PyNaCl's output.
     fn seal_with(&self, plaintext: &[u8], nonce: &Nonce) -> Result<String, Error> {
         // Fails only for inputs beyond the cipher's 256 GiB keystream.
-        let sealed = self.keys.sealing().encrypt(nonce, plaintext).map_err(|e| Error::Encode(e.to_string().into()))?;
+        let sealed = self.0.encrypt(nonce, plaintext).map_err(|e| Error::Encode(e.to_string().into()))?;
         let mut cookie = Vec::with_capacity(NONCE_SIZE + sealed.len());
         cookie.extend_from_slice(nonce);
         cookie.extend_from_slice(&sealed);
         Ok(STANDARD.encode(cookie))
     }
+}
 
-    fn open(&self, cookie: &str) -> Option<Vec<u8>> {
+impl CookieCipher for SecretBoxCipher {
+    const NAME: &'static str = "nacl";
+
+    fn new(key: &SecretKey) -> Result<Self, KeyError> {
+        Ok(SecretBoxCipher(XSalsa20Poly1305::new(Key::from_slice(key.as_bytes()))))
+    }
+
+    fn seal(&self, plaintext: &[u8], _now: i64) -> Result<String, Error> {
+        self.seal_with(plaintext, &XSalsa20Poly1305::generate_nonce(&mut OsRng))
+    }
+
+    fn open(&self, cookie: &str, _now: i64, _ttl: Option<Duration>) -> Option<Vec<u8>> {
         let raw = STANDARD.decode(cookie).ok()?;
         if raw.len() < NONCE_SIZE + TAG_SIZE {
             return None;
         }
         let (nonce, sealed) = raw.split_at(NONCE_SIZE);
-        let nonce = Nonce::from_slice(nonce);
-        self.keys.open(|secretbox| secretbox.decrypt(nonce, sealed).ok())
-    }
-}
-
-#[async_trait]
-impl AbstractStorage for NaClCookieStorage {
-    fn config(&self) -> &StorageConfig {
-        &self.config
-    }
-
-    async fn load_session(&self, cookie: Option<&str>) -> Result<Session, Error> {
-        Ok(self.config.open_sealed("nacl", cookie, |token| self.open(token)))
-    }
-
-    async fn save_session(&self, session: &mut Session) -> Result<CookieAction, Error> {
-        let nonce = XSalsa20Poly1305::generate_nonce(&mut OsRng);
-        self.config.seal(session, |payload| self.seal_with(payload, &nonce))
+        self.0.decrypt(Nonce::from_slice(nonce), sealed).ok()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use session_core::{CookieConfig, ManualClock};
-
-    use session_testkit::vectors::{
+    use session_core::storage::{AbstractStorage, CookieAction, Origin};
+    use session_core::{ManualClock, StorageConfig};
+    use session_devkit::vectors::{
         KEY_BASE64, NACL_COOKIE as PYTHON_COOKIE, PAYLOAD as PLAINTEXT, TIME as T, login_alice,
     };
 
-    fn key() -> SecretKey {
-        SecretKey::try_from(KEY_BASE64).unwrap()
+    fn cipher() -> SecretBoxCipher {
+        SecretBoxCipher::new(&SecretKey::try_from(KEY_BASE64).unwrap()).unwrap()
     }
 
     fn storage(clock: &ManualClock, max_age: Option<u64>) -> NaClCookieStorage {
-        NaClCookieStorage::new(key())
-            .unwrap()
-            .with_config(StorageConfig::new(CookieConfig::new().max_age(max_age)).with_clock(clock.clock()))
+        let config = StorageConfig::new().with_max_age(max_age.map(Duration::from_secs)).with_clock(clock.clock());
+        NaClCookieStorage::new(KEY_BASE64).unwrap().with_config(config)
+    }
+
+    fn run<F: std::future::Future>(future: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(future)
     }
 
     #[test]
     fn python_cookie_opens_to_the_python_plaintext() {
-        let clock = ManualClock::new(T);
-        let plaintext = storage(&clock, None).open(PYTHON_COOKIE).expect("opens");
+        let plaintext = cipher().open(PYTHON_COOKIE, T, None).expect("opens");
         assert_eq!(String::from_utf8(plaintext).unwrap(), PLAINTEXT);
     }
 
-    #[tokio::test]
-    async fn our_cookie_with_the_zero_nonce_is_the_python_cookie() {
+    #[test]
+    fn our_cookie_with_the_zero_nonce_is_the_python_cookie() {
         let clock = ManualClock::new(T);
         let storage = storage(&clock, None);
         let mut session = storage.new_session();
         login_alice(&mut session);
         let payload = storage.config().encode(&session).unwrap();
         assert_eq!(payload, PLAINTEXT);
-        assert_eq!(storage.seal_with(payload.as_bytes(), &Nonce::default()).unwrap(), PYTHON_COOKIE);
+        assert_eq!(cipher().seal_with(payload.as_bytes(), &Nonce::default()).unwrap(), PYTHON_COOKIE);
     }
 
-    #[tokio::test]
-    async fn every_save_draws_a_new_nonce() {
+    #[test]
+    fn every_save_draws_a_new_nonce() {
         let clock = ManualClock::new(T);
         let storage = storage(&clock, None);
         let mut session = storage.new_session();
         session.insert("user", "alice").unwrap();
         let mut nonces = std::collections::HashSet::new();
         for _ in 0..20 {
-            let CookieAction::Set(cookie) = storage.save_session(&mut session).await.unwrap() else {
+            let CookieAction::Set(cookie) = run(storage.save_session(&mut session, Origin::none())).unwrap() else {
                 panic!("a non-empty session sets the cookie");
             };
             let raw = STANDARD.decode(&cookie).unwrap();
             assert_ne!(&raw[..NONCE_SIZE], &[0u8; NONCE_SIZE]);
             nonces.insert(raw[..NONCE_SIZE].to_vec());
             assert_eq!(
-                storage.open(&cookie).map(String::from_utf8),
+                cipher().open(&cookie, T, None).map(String::from_utf8),
                 Some(Ok(storage.config().encode(&session).unwrap()))
             );
         }
         assert_eq!(nonces.len(), 20);
     }
 
-    #[tokio::test]
-    async fn python_cookie_loads_and_expires_by_its_created_time() {
+    #[test]
+    fn python_cookie_loads_and_expires_by_its_created_time() {
         let clock = ManualClock::new(T + 3600);
-        let session = storage(&clock, Some(3600)).load_session(Some(PYTHON_COOKIE)).await.unwrap();
+        let session = run(storage(&clock, Some(3600)).load_session(Some(PYTHON_COOKIE))).unwrap().session;
         assert_eq!(session.get::<String>("user").unwrap().as_deref(), Some("alice"));
         clock.advance(1);
-        let expired = storage(&clock, Some(3600)).load_session(Some(PYTHON_COOKIE)).await.unwrap();
+        let expired = run(storage(&clock, Some(3600)).load_session(Some(PYTHON_COOKIE))).unwrap().session;
         assert!(expired.is_empty() && !expired.is_new(), "aiohttp's age check: empty, not new");
     }
 
     #[test]
     fn anything_but_a_standard_base64_box_under_our_key_is_refused() {
-        let clock = ManualClock::new(T);
-        let storage = storage(&clock, None);
         let url_safe = PYTHON_COOKIE.replace('+', "-").replace('/', "_");
-        let other_key = NaClCookieStorage::new(NaClCookieStorage::generate_key()).unwrap();
+        let other_key = SecretBoxCipher::new(&SecretKey::generate().unwrap()).unwrap();
         for cookie in [
             url_safe.as_str(),
             &PYTHON_COOKIE[..PYTHON_COOKIE.len() - 4],
@@ -205,26 +174,15 @@ mod tests {
             &STANDARD.encode([0u8; NONCE_SIZE + TAG_SIZE - 1]),
             &STANDARD.encode([0u8; NONCE_SIZE + TAG_SIZE]),
         ] {
-            assert!(storage.open(cookie).is_none(), "{cookie:?}");
+            assert!(cipher().open(cookie, T, None).is_none(), "{cookie:?}");
         }
-        assert!(other_key.open(PYTHON_COOKIE).is_none());
-    }
-
-    #[test]
-    fn rotation_seals_with_the_first_key_and_opens_with_any() {
-        let new = NaClCookieStorage::generate_key();
-        let rotated = NaClCookieStorage::with_keys([new.clone(), key()]).unwrap();
-        assert!(rotated.open(PYTHON_COOKIE).is_some(), "the old key still opens");
-        let cookie = rotated.seal_with(b"{}", &Nonce::default()).unwrap();
-        assert!(NaClCookieStorage::new(new).unwrap().open(&cookie).is_some());
-        assert!(NaClCookieStorage::new(key()).unwrap().open(&cookie).is_none(), "the old key did not seal it");
+        assert!(other_key.open(PYTHON_COOKIE, T, None).is_none());
     }
 
     #[test]
     fn wrong_keys_are_constructor_errors_and_keys_are_never_shown() {
         assert_eq!(NaClCookieStorage::new(&[0u8; 31][..]).err(), Some(KeyError::Length(31)));
         assert_eq!(NaClCookieStorage::new("abc").err(), Some(KeyError::DecodedLength(2)));
-        assert_eq!(NaClCookieStorage::with_keys([]).err(), Some(KeyError::Missing));
         assert!(format!("{:?}", storage(&ManualClock::new(T), None)).contains("<1 redacted>"));
     }
 }

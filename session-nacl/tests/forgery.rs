@@ -5,9 +5,9 @@ use std::sync::Arc;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use session_core::{AbstractStorage, ManualClock, StorageConfig};
+use session_devkit::forgery::every_bit_flip_is_refused;
+use session_devkit::vectors::{KEY_BASE64, NACL_COOKIE, TIME};
 use session_nacl::NaClCookieStorage;
-use session_testkit::forgery::every_bit_flip_is_refused;
-use session_testkit::vectors::{KEY_BASE64, NACL_COOKIE, TIME};
 
 #[tokio::test]
 async fn every_bit_flip_of_a_nacl_cookie_is_refused() {

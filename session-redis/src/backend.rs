@@ -1,4 +1,5 @@
-//! Moving session bytes to and from Redis: `GET`, `SET … [EX]`, `DEL`, one round trip each.
+//! Moving session bytes to and from Redis: `GET`, `SET … [EX]`, `DEL`, one round trip each, and the
+//! compare-and-set of merging saves.
 
 use std::fmt;
 use std::future::Future;
@@ -11,7 +12,8 @@ use deadpool_redis::redis::{
     Cmd, FromRedisValue, Pipeline, RedisError, RedisFuture, Script, ScriptInvocation, Value, cmd,
 };
 use deadpool_redis::{PoolConfig, Runtime, Timeouts};
-use session_core::{CasOutcome, Error, KeyValueBackend, Version};
+use session_core::Error;
+use session_core::server_side::{CasOutcome, CompareAndSet, KeyValueBackend, Versioned};
 
 use crate::error::RedisStorageError;
 
@@ -100,16 +102,12 @@ impl Request<'_> {
     }
 }
 
-/// Sets `KEYS[1]` to `ARGV[2]` (with `EX ARGV[3]` unless empty) only if it still holds the bytes whose
-/// SHA-1 is `ARGV[1]` (or, with `ARGV[1]` empty, only if it does not exist). Returns 1 if it wrote.
-/// The stored value stays the bare payload, exactly what a Python peer reads and writes.
+/// Sets `KEYS[1]` to `ARGV[2]` (with `EX ARGV[3]` unless empty) only if it still holds exactly the
+/// bytes `ARGV[1]`; returns 1 if it wrote. The stored value stays the bare payload, exactly what a
+/// Python peer reads and writes. Comparing the bytes costs Redis less than hashing them: see
+/// BENCHMARKS.md for `usec_per_call` of both.
 const COMPARE_AND_SET: &str = r"
-local current = redis.call('GET', KEYS[1])
-if ARGV[1] == '' then
-  if current then return 0 end
-elseif (not current) or redis.sha1hex(current) ~= ARGV[1] then
-  return 0
-end
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if ARGV[3] == '' then
   redis.call('SET', KEYS[1], ARGV[2])
 else
@@ -120,9 +118,9 @@ return 1
 
 static COMPARE_AND_SET_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(COMPARE_AND_SET));
 
-/// The version of stored bytes: their SHA-1, as Redis's `redis.sha1hex` writes it.
-fn digest(bytes: &[u8]) -> Version {
-    Version::new(sha1_smol::Sha1::from(bytes).digest().to_string())
+/// `EX` seconds for a TTL: at least 1 (Redis refuses 0), at most what Redis's millisecond clock holds.
+fn expiry_seconds(ttl: Duration) -> u64 {
+    ttl.as_secs().clamp(1, MAX_EXPIRY)
 }
 
 impl fmt::Debug for RedisBackend {
@@ -184,11 +182,6 @@ impl RedisBackend {
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
-    }
-
-    /// The operation timeout.
-    pub fn timeout(&self) -> Duration {
-        self.timeout
     }
 
     /// The shared connection, or a new one from the pool.
@@ -280,15 +273,19 @@ impl KeyValueBackend for RedisBackend {
         "redis"
     }
 
+    fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     async fn load(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
         Ok(self.run("GET", cmd("GET").arg(key)).await?)
     }
 
-    async fn store(&self, key: &str, payload: &[u8], max_age: Option<u64>, _now: i64) -> Result<(), Error> {
+    async fn store(&self, key: &str, payload: &[u8], ttl: Option<Duration>) -> Result<(), Error> {
         let mut set = cmd("SET");
         set.arg(key).arg(payload);
-        if let Some(max_age) = max_age {
-            set.arg("EX").arg(max_age.clamp(1, MAX_EXPIRY));
+        if let Some(ttl) = ttl {
+            set.arg("EX").arg(expiry_seconds(ttl));
         }
         match self.run::<Value>("SET", &set).await? {
             Value::Okay => Ok(()),
@@ -301,35 +298,44 @@ impl KeyValueBackend for RedisBackend {
         self.run::<i64>("DEL", cmd("DEL").arg(key)).await?;
         Ok(())
     }
+}
 
-    fn supports_cas(&self) -> bool {
-        true
-    }
+/// Redis compares the stored bytes themselves, so the token carries nothing.
+#[async_trait]
+impl CompareAndSet for RedisBackend {
+    type Token = ();
 
-    async fn load_versioned(&self, key: &str) -> Result<Option<(Vec<u8>, Version)>, Error> {
-        Ok(self.load(key).await?.map(|bytes| {
-            let version = digest(&bytes);
-            (bytes, version)
-        }))
+    async fn load_versioned(&self, key: &str) -> Result<Option<Versioned<()>>, Error> {
+        Ok(self.load(key).await?.map(|bytes| Versioned { bytes, token: () }))
     }
 
     async fn store_if(
         &self,
         key: &str,
         payload: &[u8],
-        max_age: Option<u64>,
-        _now: i64,
-        expected: Option<&Version>,
-    ) -> Result<CasOutcome, Error> {
-        let mut invocation = COMPARE_AND_SET_SCRIPT.prepare_invoke();
-        invocation
-            .key(key)
-            .arg(expected.map_or("", Version::as_str))
-            .arg(payload)
-            .arg(max_age.map(|max_age| max_age.clamp(1, MAX_EXPIRY).to_string()).unwrap_or_default());
-        match self.send::<i64>("EVALSHA", Request::Script(&invocation)).await? {
-            1 => Ok(CasOutcome::Stored),
-            _ => Ok(CasOutcome::Conflict),
-        }
+        ttl: Option<Duration>,
+        expected: Option<&Versioned<()>>,
+    ) -> Result<CasOutcome<()>, Error> {
+        let stored = match expected {
+            // Only if there is no entry: plain `SET … NX`.
+            None => {
+                let mut set = cmd("SET");
+                set.arg(key).arg(payload).arg("NX");
+                if let Some(ttl) = ttl {
+                    set.arg("EX").arg(expiry_seconds(ttl));
+                }
+                !matches!(self.run::<Value>("SET", &set).await?, Value::Nil)
+            }
+            Some(expected) => {
+                let mut invocation = COMPARE_AND_SET_SCRIPT.prepare_invoke();
+                invocation
+                    .key(key)
+                    .arg(&expected.bytes[..])
+                    .arg(payload)
+                    .arg(ttl.map(|ttl| expiry_seconds(ttl).to_string()).unwrap_or_default());
+                self.send::<i64>("EVALSHA", Request::Script(&invocation)).await? == 1
+            }
+        };
+        Ok(if stored { CasOutcome::Stored(()) } else { CasOutcome::Conflict })
     }
 }

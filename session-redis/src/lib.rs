@@ -16,25 +16,28 @@
 //! - Redis failures are [`session_core::Error::Backend`] with a [`RedisStorageError`] source (pool,
 //!   command, timeout), which the middleware turns into a 500; nothing panics. Every operation is bounded
 //!   by a timeout ([`RedisBackend::with_timeout`]).
-//! - Concurrent requests on one session keep each other's writes: a save is a Lua compare-and-set that
-//!   writes only if the stored bytes still have the SHA-1 of what the request loaded (the value stays
-//!   the bare Python-format payload); on a conflict the save reloads and re-applies only its own changes
-//!   ([`Concurrency::Merge`](session_core::Concurrency::Merge), the default; `LastWriterWins` sends a
-//!   plain `SET`). Still one round trip per load and per save without a conflict.
+//! - Every entry expires: after the shortest limit of the expiry policy, or two weeks
+//!   ([`DEFAULT_ENTRY_TTL`](session_core::server_side::DEFAULT_ENTRY_TTL)) without one.
+//! - Concurrent requests on one session keep each other's writes: a save is a compare-and-set that
+//!   writes only if the entry still holds the bytes the request loaded (a short Lua script; the value
+//!   stays the bare Python-format payload); on a conflict the save reloads and re-applies only its own
+//!   changes ([`Concurrency::Merge`](session_core::Concurrency::Merge), the default; `LastWriterWins`
+//!   sends a plain `SET`). Still one round trip per load and per save without a conflict.
 //!
 //! ```no_run
-//! use session_core::CookieConfig;
+//! use std::time::Duration;
+//! use session_core::StorageConfig;
 //! use session_redis::{RedisBackend, RedisStorage};
 //!
 //! // From a URL (this crate builds the pool)...
 //! let storage = RedisStorage::new(RedisBackend::from_url("redis://127.0.0.1:6379")?)
-//!     .with_config(CookieConfig::new().max_age(Some(3600)));
+//!     .with_config(StorageConfig::new().with_idle_timeout(Duration::from_secs(3600)));
 //!
 //! // ...or from a pool you built.
 //! let pool = deadpool_redis::Config::from_url("redis://127.0.0.1:6379")
 //!     .create_pool(Some(deadpool_redis::Runtime::Tokio1))
 //!     .expect("valid URL");
-//! let storage = RedisStorage::new(pool);
+//! let storage = RedisStorage::new(RedisBackend::from(pool));
 //! # Ok::<(), session_redis::RedisStorageError>(())
 //! ```
 //!
@@ -52,8 +55,9 @@ mod error;
 pub use backend::{DEFAULT_TIMEOUT, RedisBackend};
 pub use error::RedisStorageError;
 
-/// Sessions in Redis: [`ServerSideStorage`](session_core::ServerSideStorage) over a [`RedisBackend`].
+/// Sessions in Redis: [`ServerSideStorage`](session_core::server_side::ServerSideStorage) over a
+/// [`RedisBackend`].
 ///
-/// Build it with `RedisStorage::new(pool_or_backend)`, then `with_config`, `with_key_factory`,
-/// `with_key_prefix`.
-pub type RedisStorage = session_core::ServerSideStorage<RedisBackend>;
+/// Build it with `RedisStorage::new(backend)`, then `with_config`, `with_key_factory`,
+/// `with_key_prefix`, `with_concurrency`.
+pub type RedisStorage = session_core::server_side::ServerSideStorage<RedisBackend>;

@@ -1,15 +1,24 @@
-//! The conformance suite for `RedisStorage` on one real `redis-server`.
+//! The conformance suite for `RedisStorage` on one real `redis-server`, in both concurrency modes. The
+//! probe asks Redis itself (`PTTL`), not the code under test.
 
+use std::sync::Arc;
+
+use session_core::Concurrency;
 use session_redis::{RedisBackend, RedisStorage};
-use session_testkit::RedisServer;
+use session_testkit::{RedisServer, Suite};
 
-session_testkit::conformance_suite! {
-    make = {
-        let server = RedisServer::start().await.expect("redis-server");
-        move |config| {
-            let backend = RedisBackend::from_url(&server.url()).expect("pool");
-            async move { RedisStorage::new(backend).with_config(config) }
-        }
-    },
-    merges_concurrent_writes = true,
+async fn suite(concurrency: Concurrency) -> Suite {
+    let server = Arc::new(RedisServer::start().await.expect("redis-server"));
+    let url = server.url();
+    Suite::new(move |config| {
+        let backend = RedisBackend::from_url(&url).expect("pool");
+        async move { RedisStorage::new(backend).with_concurrency(concurrency).with_config(config) }
+    })
+    .probe(move |key: String| {
+        let server = Arc::clone(&server);
+        async move { server.entry(&key).await.expect("PTTL") }
+    })
 }
+
+session_testkit::conformance_suite!(merging, merging_server_side, suite(Concurrency::Merge));
+session_testkit::conformance_suite!(last_writer_wins, server_side, suite(Concurrency::LastWriterWins));

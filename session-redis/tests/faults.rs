@@ -5,8 +5,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use http::{Method, StatusCode};
+use session_devkit::axum_app::Axum;
 use session_redis::{RedisBackend, RedisStorage, RedisStorageError};
-use session_testkit::scenarios::{hung_store_loads, items_app, serve, steady_load_through_outage};
+use session_testkit::http_suite::{HttpAdapter, ReferenceApp};
+use session_testkit::scenarios::{hung_store_loads, steady_load_through_outage};
 use session_testkit::{Browser, RedisServer};
 use tokio::sync::Mutex;
 
@@ -19,7 +21,8 @@ fn storage(server: &RedisServer) -> RedisStorage {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn steady_load_through_a_redis_outage() {
     let mut server = RedisServer::start().await.expect("redis-server");
-    let report = steady_load_through_outage(storage(&server), &mut server, 8, Duration::from_secs(2)).await;
+    let report =
+        steady_load_through_outage(&Axum, Arc::new(storage(&server)), &mut server, 8, Duration::from_secs(2)).await;
     report.assert_recovered("redis", 2 * TIMEOUT + Duration::from_millis(500));
 }
 
@@ -38,7 +41,7 @@ async fn a_hung_redis_fails_every_request_within_the_timeout() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_acknowledged_session_survives_a_kill_9_with_appendfsync_always() {
     let mut server = RedisServer::start_persistent().await.expect("redis-server");
-    let address = serve(items_app(storage(&server))).await;
+    let address = Axum.serve(ReferenceApp::new(Arc::new(storage(&server)))).await;
     let running = Arc::new(AtomicBool::new(true));
     let acknowledged = Arc::new(Mutex::new(Vec::new()));
     let creators: Vec<_> = (0..8)
@@ -50,7 +53,10 @@ async fn every_acknowledged_session_survives_a_kill_9_with_appendfsync_always() 
                     let mut browser = Browser::new(address);
                     let item = format!("w{worker}-{n}");
                     n += 1;
-                    let Ok(reply) = browser.try_send(Method::POST, &format!("/items/{item}")).await else { continue };
+                    let Ok(reply) = browser.try_send(Method::POST, &format!("/items/{item}"), Default::default()).await
+                    else {
+                        continue;
+                    };
                     if reply.status == StatusCode::OK && reply.set_cookie("AIOHTTP_SESSION").is_some() {
                         acknowledged.lock().await.push(browser.jar);
                     }

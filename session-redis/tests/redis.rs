@@ -3,18 +3,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
-use axum::routing::get;
+use session_core::server_side::DEFAULT_ENTRY_TTL;
 use session_core::{AbstractStorage, Concurrency, CookieConfig, Error, ManualClock, StorageConfig};
+use session_devkit::axum_app::Axum;
+use session_devkit::vectors::{PAYLOAD, TIME, login_alice};
 use session_redis::{RedisBackend, RedisStorage, RedisStorageError};
-use session_testkit::{Browser, RedisServer, TestClient, scenarios};
-use session_tower::{Session, SessionLayer};
+use session_testkit::{RedisServer, TestClient, scenarios};
 
-use session_testkit::vectors::{PAYLOAD, TIME, login_alice};
-
-fn storage(server: &RedisServer, cookie: CookieConfig) -> Arc<RedisStorage> {
+fn storage(server: &RedisServer, config: StorageConfig) -> Arc<RedisStorage> {
     let backend = RedisBackend::from_url(&server.url()).expect("pool");
-    Arc::new(RedisStorage::new(backend).with_config(cookie))
+    Arc::new(RedisStorage::new(backend).with_config(config))
 }
 
 /// The bulk string of a raw `GET` reply (`$<len>\r\n<bytes>\r\n`), or `None` for a nil reply.
@@ -30,7 +28,7 @@ async fn ttl(server: &RedisServer, key: &str) -> i64 {
 }
 
 #[tokio::test]
-async fn we_write_the_python_layout_and_no_expiry_without_max_age() {
+async fn we_write_the_python_layout_with_a_default_expiry() {
     let server = RedisServer::start().await.expect("redis-server");
     let clock = ManualClock::new(TIME);
     let backend = RedisBackend::from_url(&server.url()).expect("pool");
@@ -41,7 +39,22 @@ async fn we_write_the_python_layout_and_no_expiry_without_max_age() {
     assert!(id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()), "{id}");
     assert!(saved.set_cookie.unwrap().starts_with(&format!("AIOHTTP_SESSION={id}; ")), "the id is sent bare");
     assert_eq!(raw_get(&server, &format!("AIOHTTP_SESSION_{id}")).await.as_deref(), Some(PAYLOAD));
-    assert_eq!(ttl(&server, &format!("AIOHTTP_SESSION_{id}")).await, -1, "SET without EX");
+    let left = ttl(&server, &format!("AIOHTTP_SESSION_{id}")).await;
+    let default = DEFAULT_ENTRY_TTL.as_secs() as i64;
+    assert!((default - 5..=default).contains(&left), "no entry without an expiry: TTL {left}");
+}
+
+#[tokio::test]
+async fn entries_without_expiry_only_when_asked_for() {
+    let server = RedisServer::start().await.expect("redis-server");
+    for concurrency in [Concurrency::Merge, Concurrency::LastWriterWins] {
+        let backend = RedisBackend::from_url(&server.url()).expect("pool");
+        let storage = RedisStorage::new(backend).with_concurrency(concurrency).with_default_entry_ttl(None);
+        let mut client = TestClient::new(Arc::new(storage));
+        client.request(login_alice).await.expect("save");
+        let key = format!("AIOHTTP_SESSION_{}", client.cookie().expect("cookie"));
+        assert_eq!(ttl(&server, &key).await, -1, "{concurrency:?}: SET without EX, as asked");
+    }
 }
 
 #[tokio::test]
@@ -51,7 +64,7 @@ async fn a_session_written_by_python_loads() {
     // What aiohttp-session's RedisStorage sends for the vector (V9 of the reference study).
     let set = format!("SET AIOHTTP_SESSION_{id} \"{}\"", PAYLOAD.replace('"', "\\\""));
     assert_eq!(server.command(&set).await.expect("SET").trim(), "+OK");
-    let mut client = TestClient::new(storage(&server, CookieConfig::new()));
+    let mut client = TestClient::new(storage(&server, StorageConfig::new()));
     client.set_cookie(Some(id.to_owned()));
     let session = client.session().await.expect("load");
     assert!(!session.is_new());
@@ -63,7 +76,7 @@ async fn a_session_written_by_python_loads() {
 #[tokio::test]
 async fn max_age_becomes_the_key_expiry_and_redis_expires_it() {
     let server = RedisServer::start().await.expect("redis-server");
-    let mut client = TestClient::new(storage(&server, CookieConfig::new().max_age(Some(1))));
+    let mut client = TestClient::new(storage(&server, StorageConfig::new().with_max_age(Duration::from_secs(1))));
     client.request(|s| s.insert("user", "alice")).await.expect("save").output.unwrap();
     let key = format!("AIOHTTP_SESSION_{}", client.cookie().unwrap());
     assert_eq!(ttl(&server, &key).await, 1);
@@ -76,10 +89,10 @@ async fn max_age_becomes_the_key_expiry_and_redis_expires_it() {
 #[tokio::test]
 async fn the_session_max_age_is_what_is_written() {
     let server = RedisServer::start().await.expect("redis-server");
-    let mut client = TestClient::new(storage(&server, CookieConfig::new().max_age(Some(60))));
+    let mut client = TestClient::new(storage(&server, StorageConfig::new().with_max_age(Duration::from_secs(60))));
     let saved = client
         .request(|s| {
-            s.set_max_age(Some(3600));
+            s.set_max_age(Some(Duration::from_secs(3600)));
             s.insert("user", "alice")
         })
         .await
@@ -92,7 +105,7 @@ async fn the_session_max_age_is_what_is_written() {
 #[tokio::test]
 async fn invalidate_deletes_the_key_and_a_replayed_id_finds_nothing() {
     let server = RedisServer::start().await.expect("redis-server");
-    let mut client = TestClient::new(storage(&server, CookieConfig::new()));
+    let mut client = TestClient::new(storage(&server, StorageConfig::new()));
     client.request(|s| s.insert("user", "alice")).await.expect("save").output.unwrap();
     let id = client.cookie().unwrap().to_owned();
     let logout = client.request(|s| s.invalidate()).await.expect("invalidate");
@@ -109,7 +122,7 @@ async fn a_stored_value_that_does_not_decode_is_a_fresh_session_with_a_new_id() 
     let id = "0123456789abcdef0123456789abcdef";
     for garbage in ["\"not json\"", "\"[1, 2]\"", "\"\"", "\"\\xff\\xfe\""] {
         server.command(&format!("SET AIOHTTP_SESSION_{id} {garbage}")).await.expect("SET");
-        let mut client = TestClient::new(storage(&server, CookieConfig::new()));
+        let mut client = TestClient::new(storage(&server, StorageConfig::new()));
         client.set_cookie(Some(id.to_owned()));
         let saved = client.request(|s| (s.is_new(), s.insert("k", 1))).await.expect("no error");
         assert!(saved.output.0, "{garbage}: fresh");
@@ -120,11 +133,11 @@ async fn a_stored_value_that_does_not_decode_is_a_fresh_session_with_a_new_id() 
 #[tokio::test]
 async fn implausible_cookies_never_reach_redis() {
     let mut server = RedisServer::start().await.expect("redis-server");
-    let storage = storage(&server, CookieConfig::new());
+    let storage = storage(&server, StorageConfig::new());
     server.stop();
     for cookie in ["garbage", "0123456789ABCDEF0123456789ABCDEF", "0123", "../etc", "AIOHTTP_SESSION_x"] {
         let session = storage.load_session(Some(cookie)).await.expect("no round trip, so no error");
-        assert!(session.is_new(), "{cookie}");
+        assert!(session.session.is_new(), "{cookie}");
     }
     let error = storage.load_session(Some("0123456789abcdef0123456789abcdef")).await.expect_err("Redis is down");
     assert!(error.is_backend());
@@ -135,7 +148,7 @@ async fn key_factory_and_prefix_are_used() {
     let server = RedisServer::start().await.expect("redis-server");
     let backend = RedisBackend::from_url(&server.url()).expect("pool");
     let storage = RedisStorage::new(backend)
-        .with_config(CookieConfig::new().name("SID"))
+        .with_config(StorageConfig::new().with_cookie(CookieConfig::builder().name("SID").build().expect("valid")))
         .with_key_factory(|| "test-key".to_owned())
         .with_key_prefix("app1:");
     let mut client = TestClient::new(Arc::new(storage));
@@ -152,7 +165,7 @@ fn redis_error(error: &Error) -> &RedisStorageError {
 #[tokio::test]
 async fn a_stopped_redis_is_a_typed_error() {
     let mut server = RedisServer::start().await.expect("redis-server");
-    let storage = storage(&server, CookieConfig::new());
+    let storage = storage(&server, StorageConfig::new());
     let mut client = TestClient::new(storage);
     client.request(|s| s.insert("user", "alice")).await.expect("save").output.unwrap();
     server.stop();
@@ -188,36 +201,15 @@ async fn a_silent_redis_is_a_timeout_not_a_hang() {
 #[tokio::test]
 async fn the_app_answers_500_while_redis_is_down_and_recovers_without_a_restart() {
     let mut server = RedisServer::start().await.expect("redis-server");
-    let storage = storage(&server, CookieConfig::new());
-    scenarios::app_survives_store_restart(storage, &mut server).await;
-}
-
-#[tokio::test]
-async fn new_session_rotates_the_id_and_deletes_the_old_key() {
-    let server = RedisServer::start().await.expect("redis-server");
-    let app = Router::new()
-        .route("/", get(|session: Session| async move { session.lock().insert("visited", true).expect("bool") }))
-        .route(
-            "/login",
-            get(|session: Session| async move {
-                session.new_session().insert("user", "alice").expect("str");
-            }),
-        )
-        .layer(SessionLayer::new(storage(&server, CookieConfig::new())));
-    let mut browser = Browser::new(scenarios::serve(app).await);
-    browser.get("/").await;
-    let before = browser.jar["AIOHTTP_SESSION"].clone();
-    browser.get("/login").await;
-    let after = browser.jar["AIOHTTP_SESSION"].clone();
-    assert_ne!(before, after);
-    assert_eq!(raw_get(&server, &format!("AIOHTTP_SESSION_{before}")).await, None, "old key deleted");
-    assert!(raw_get(&server, &format!("AIOHTTP_SESSION_{after}")).await.unwrap().contains("alice"));
+    let storage = storage(&server, StorageConfig::new());
+    scenarios::app_survives_store_restart(&Axum, storage, &mut server).await;
 }
 
 #[tokio::test]
 async fn fifty_concurrent_requests_on_one_session_all_keep_their_write() {
     let server = RedisServer::start().await.expect("redis-server");
-    let kept = scenarios::concurrent_requests_keep_their_writes(storage(&server, CookieConfig::new()), 50).await;
+    let kept =
+        scenarios::concurrent_requests_keep_their_writes(&Axum, storage(&server, StorageConfig::new()), 50).await;
     assert_eq!(kept, 50);
 }
 
@@ -226,7 +218,7 @@ async fn last_writer_wins_loses_concurrent_writes() {
     let server = RedisServer::start().await.expect("redis-server");
     let backend = RedisBackend::from_url(&server.url()).expect("pool");
     let storage = RedisStorage::new(backend).with_concurrency(Concurrency::LastWriterWins);
-    let kept = scenarios::concurrent_requests_keep_their_writes(storage, 50).await;
+    let kept = scenarios::concurrent_requests_keep_their_writes(&Axum, Arc::new(storage), 50).await;
     assert!(kept < 50, "without the merge, concurrent saves overwrite each other: {kept} of 50 kept");
 }
 
@@ -235,6 +227,6 @@ async fn last_writer_wins_loses_concurrent_writes() {
 async fn fifty_concurrent_requests_on_a_cluster_all_keep_their_write() {
     let cluster = session_testkit::RedisCluster::shared().await.expect("redis cluster");
     let backend = RedisBackend::from_cluster_urls(cluster.urls()).expect("cluster pool");
-    let kept = scenarios::concurrent_requests_keep_their_writes(RedisStorage::new(backend), 50).await;
+    let kept = scenarios::concurrent_requests_keep_their_writes(&Axum, Arc::new(RedisStorage::new(backend)), 50).await;
     assert_eq!(kept, 50);
 }

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use http::header::{COOKIE, SET_COOKIE};
 use http::{Method, Request, StatusCode};
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -36,7 +36,7 @@ impl Reply {
 /// Domain, path and expiry are not modelled: every cookie goes with every request.
 pub struct Browser {
     address: SocketAddr,
-    client: Client<HttpConnector, Empty<Bytes>>,
+    client: Client<HttpConnector, Full<Bytes>>,
     /// Cookie name to value, as sent back (quoted where the server quoted it).
     pub jar: BTreeMap<String, String>,
 }
@@ -61,17 +61,25 @@ impl Browser {
     /// A request with an empty body. Panics if the server cannot be reached: this is a test helper
     /// (see [`try_send`](Self::try_send)).
     pub async fn send(&mut self, method: Method, path: &str) -> Reply {
-        self.try_send(method, path).await.expect("HTTP round trip")
+        self.try_send(method, path, Bytes::new()).await.expect("HTTP round trip")
     }
 
-    /// A request with an empty body, or the transport error if there was no HTTP answer.
-    pub async fn try_send(&mut self, method: Method, path: &str) -> Result<Reply, BoxError> {
+    /// A request with `body` (sent with `Content-Type: application/x-www-form-urlencoded`).
+    pub async fn send_body(&mut self, method: Method, path: &str, body: impl Into<Bytes>) -> Reply {
+        self.try_send(method, path, body.into()).await.expect("HTTP round trip")
+    }
+
+    /// A request, or the transport error if there was no HTTP answer.
+    pub async fn try_send(&mut self, method: Method, path: &str, body: Bytes) -> Result<Reply, BoxError> {
         let mut request = Request::builder().method(method).uri(format!("http://{}{path}", self.address));
+        if !body.is_empty() {
+            request = request.header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        }
         if !self.jar.is_empty() {
             let cookies: Vec<String> = self.jar.iter().map(|(name, value)| format!("{name}={value}")).collect();
             request = request.header(COOKIE, cookies.join("; "));
         }
-        let response = self.client.request(request.body(Empty::new())?).await?;
+        let response = self.client.request(request.body(Full::new(body))?).await?;
         let status = response.status();
         let set_cookies: Vec<String> = response
             .headers()

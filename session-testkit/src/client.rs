@@ -1,26 +1,29 @@
-//! A browser with one cookie jar, driving a storage the way the middleware does.
+//! A browser with one cookie jar, driving a storage through the same per-request path as every
+//! middleware adapter ([`RequestSession`]).
 
 use std::sync::Arc;
 
-use session_core::{AbstractStorage, Error, Session, find_cookie, save_if_changed};
+use session_core::middleware::RequestSession;
+use session_core::{AbstractStorage, Error, Session};
 
 /// A client that keeps the storage's cookie between requests, as a browser would, and runs each request
-/// through the same steps as the middleware: find the cookie, load, run the handler, save if changed,
-/// store what `Set-Cookie` says.
+/// through the middleware's own steps: find the cookie, load, run the handler, save if changed, keep
+/// what `Set-Cookie` says.
 ///
 /// ```
 /// # session_testkit::block_on(async {
 /// use std::sync::Arc;
 /// use session_testkit::TestClient;
-/// # use session_core::{AbstractStorage, CookieAction, Error, Session, StorageConfig};
+/// # use session_core::storage::{AbstractStorage, CookieAction, Loaded, Origin};
+/// # use session_core::{Error, Session, StorageConfig};
 /// # struct PlainCookie(StorageConfig);
 /// # #[async_trait::async_trait]
 /// # impl AbstractStorage for PlainCookie {
 /// #     fn config(&self) -> &StorageConfig { &self.0 }
-/// #     async fn load_session(&self, c: Option<&str>) -> Result<Session, Error> {
-/// #         Ok(c.map_or_else(|| self.new_session(), |t| self.0.open("plain", None, t)))
+/// #     async fn load_session(&self, c: Option<&str>) -> Result<Loaded, Error> {
+/// #         Ok(c.map_or_else(|| self.new_session(), |t| self.0.open("plain", None, t)).into())
 /// #     }
-/// #     async fn save_session(&self, s: &mut Session) -> Result<CookieAction, Error> { Ok(CookieAction::Set(self.0.encode(s)?)) }
+/// #     async fn save_session(&self, s: &mut Session, _: Origin) -> Result<CookieAction, Error> { Ok(CookieAction::Set(self.0.encode(s)?)) }
 /// # }
 /// let mut browser = TestClient::new(Arc::new(PlainCookie(StorageConfig::default())));
 /// browser.request(|session| session.insert("visits", 1)).await?.output?;
@@ -44,6 +47,38 @@ pub struct Exchange<R> {
     pub set_cookie: Option<String>,
 }
 
+/// A request that has loaded its session and not finished yet: two of them on one client are two
+/// concurrent requests of one browser.
+pub struct OpenRequest {
+    request: RequestSession,
+}
+
+impl OpenRequest {
+    /// Runs `handler` on the request's session.
+    pub fn with<R>(&self, handler: impl FnOnce(&mut Session) -> R) -> Result<R, Error> {
+        self.request.with(handler)
+    }
+
+    /// The request's `new_session()`.
+    pub fn renew(&self) -> Result<(), Error> {
+        self.request.renew()
+    }
+
+    /// The request's `cycle_id()`.
+    pub fn cycle_id(&self) -> Result<(), Error> {
+        self.request.cycle_id()
+    }
+
+    /// Ends the request with status 200: saves the session if it changed, and answers the `Set-Cookie`
+    /// header value sent (the client's jar is not touched; see [`TestClient::accept`]).
+    pub async fn finish(self) -> Result<Option<String>, Error> {
+        match self.request.finish(200) {
+            Some(pending) => pending.save().await.map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
 impl TestClient {
     /// A client with an empty jar.
     pub fn new(storage: Arc<dyn AbstractStorage>) -> Self {
@@ -65,26 +100,35 @@ impl TestClient {
         self.cookie = raw;
     }
 
-    /// One request whose handler gets the session (loaded as the middleware would load it).
+    /// One request whose handler gets the session.
     pub async fn request<R>(&mut self, handler: impl FnOnce(&mut Session) -> R) -> Result<Exchange<R>, Error> {
-        let mut session = self.session().await?;
-        let output = handler(&mut session);
-        let set_cookie = save_if_changed(&*self.storage, &mut session).await?;
+        let request = self.begin().await?;
+        let output = request.with(handler)?;
+        let set_cookie = request.finish().await?;
         if let Some(header) = &set_cookie {
-            self.store(header);
+            self.accept(header);
         }
         Ok(Exchange { output, set_cookie })
     }
 
-    /// The session as the next request would load it (nothing is saved).
-    pub async fn session(&self) -> Result<Session, Error> {
-        let name = self.storage.config().cookie().get_name();
+    /// A request that has loaded the session and waits for [`OpenRequest::finish`].
+    pub async fn begin(&self) -> Result<OpenRequest, Error> {
+        let request = RequestSession::new(Arc::clone(&self.storage));
+        let name = self.storage.config().cookie().name();
         let header = self.cookie.as_ref().map(|raw| format!("{name}={raw}"));
-        let value = find_cookie(header.as_deref(), name);
-        self.storage.load_session(value.as_deref()).await
+        request.load(header.as_deref()).await?;
+        Ok(OpenRequest { request })
     }
 
-    fn store(&mut self, set_cookie: &str) {
+    /// The session as the next request would load it (nothing is saved).
+    pub async fn session(&self) -> Result<Session, Error> {
+        let request = self.begin().await?;
+        // Taken out of a request that is then dropped unfinished: nothing is saved.
+        request.with(|session| std::mem::replace(session, self.storage.new_session()))
+    }
+
+    /// Keeps what a `Set-Cookie` header value says: the new value, or nothing after `Max-Age=0`.
+    pub fn accept(&mut self, set_cookie: &str) {
         let mut attributes = set_cookie.split("; ");
         let value = attributes.next().and_then(|pair| pair.split_once('=')).map(|(_, value)| value);
         let removed = attributes.any(|attribute| attribute.eq_ignore_ascii_case("Max-Age=0"));

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use session_core::{BoxError, Codec, JsonCodec, SessionRecord, Value};
+use session_core::codec::{Codec, JsonCodec, SessionRecord};
+use session_core::{BoxError, Value};
 
 /// JSON written backwards, counting every encode and decode: text the default codec cannot read, so a
 /// storage that bypasses its codec on either side is caught.

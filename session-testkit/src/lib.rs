@@ -1,102 +1,117 @@
-//! The one conformance suite every `session-core` storage runs (ours and anyone's), and the pieces to
-//! write more tests like it.
+//! The conformance suites every `session-core` storage and middleware adapter runs (ours and anyone's),
+//! the zoo of broken stores that proves the storage suite catches each kind of bug, and real
+//! `redis-server` and `memcached` processes for tests.
 //!
-//! # Running the suite for your storage
+//! # Proving a storage right
 //!
-//! Add the test kit as a dev-dependency and call the macro from an integration test with a closure
-//! that builds your storage from a [`StorageConfig`](session_core::StorageConfig) (cookie settings,
-//! codec and clock chosen by each rule). It expands to a module `conformance` with one `#[test]` per
-//! rule, named after the rule, so `cargo test conformance::idle_expiry_follows_max_age` runs one and a
-//! failure says which promise broke.
+//! 1. **Implement** the storage: for a key-value store, [`KeyValueBackend`] (and [`CompareAndSet`]
+//!    if the store can write conditionally) under a `ServerSideStorage`; for a cookie cipher,
+//!    `session_core::sealed::CookieCipher` under a `SealedCookieStorage`; anything else,
+//!    `AbstractStorage` itself.
+//! 2. **Run the suite** from an integration test of your crate, with a closure that builds your storage
+//!    from the [`StorageConfig`](session_core::StorageConfig) each rule chooses and, for a server-side
+//!    store, a probe that looks into the store without your code (the test-only hook through which
+//!    the suite sees a leaked or immortal entry):
 //!
-//! ```
-//! // tests/conformance.rs of a crate with a storage:
-//! # use session_core::{AbstractStorage, CookieAction, Error, Session, StorageConfig};
-//! # struct MyStorage(StorageConfig);
-//! # #[async_trait::async_trait]
-//! # impl AbstractStorage for MyStorage {
-//! #     fn config(&self) -> &StorageConfig { &self.0 }
-//! #     async fn load_session(&self, c: Option<&str>) -> Result<Session, Error> {
-//! #         Ok(c.map_or_else(|| self.new_session(), |t| self.0.open("mine", None, t)))
-//! #     }
-//! #     async fn save_session(&self, s: &mut Session) -> Result<CookieAction, Error> {
-//! #         Ok(CookieAction::Set(self.0.encode(s)?))
-//! #     }
-//! # }
-//! session_testkit::conformance_suite! {
-//!     make = |config| async move { MyStorage(config) },
-//!     tamper_evident = false, // this one is plain JSON: a client can edit it
-//! }
-//! ```
+//!    ```
+//!    use session_core::server_side::ServerSideStorage;
+//!    use session_testkit::Suite;
+//!    use session_testkit::zoo::MemoryStore; // your store here
 //!
-//! Storages with a backend keep the backend alive in the closure; the storages one test builds must
-//! share it:
+//!    session_testkit::conformance_suite!(memory, merging_server_side, async {
+//!        let store = MemoryStore::new();
+//!        let probe = store.clone();
+//!        Suite::new(move |config| {
+//!            let store = store.clone();
+//!            async move { ServerSideStorage::new(store).with_config(config) }
+//!        })
+//!        .probe(move |key: String| {
+//!            let entry = probe.entry(&key);
+//!            async move { entry }
+//!        })
+//!    });
+//!    # fn main() {}
+//!    ```
 //!
-//! ```text
-//! session_testkit::conformance_suite! {
-//!     make = {
-//!         let server = MyServer::start().await;
-//!         move |config| {
-//!             let address = server.address();
-//!             async move { MyStorage::connect(address).with_config(config) }
-//!         }
-//!     },
-//! }
-//! ```
+//!    The macro writes a module with one `#[test]` per rule of the kind (`plain_cookie`,
+//!    `sealed_cookie`, `server_side`, `merging_server_side`), named after the rule, so a failure says
+//!    which promise broke and `cargo test memory::` runs them all. Call it several times in one file
+//!    with different names: a store with compare-and-set runs `merging_server_side` with its default
+//!    storage and `server_side` with `Concurrency::LastWriterWins`.
+//! 3. **Read the rules** ([`rules`]) when one fails: each says what a user (or the store) would see.
 //!
-//! The rules ([`rules`]) cover design §2–§5 of the project: a new session without a cookie; every JSON
-//! type round-trips; no write and no cookie when nothing changed; `created` reset on writes but not on
-//! `changed()`; idle expiry at `max_age` (checked with a [`ManualClock`](session_core::ManualClock), no
-//! sleeping); `{}` loads as new without identity; `invalidate`; `set_new_identity` only when new;
-//! tampered, truncated, garbage and empty cookies give a fresh session; cookie attributes follow the
-//! `CookieConfig`; the 4096-byte cookie guard; the codec is used on both sides; sessions are isolated.
+//! | kind | rules |
+//! |---|---|
+//! | every storage | a new session without a cookie; every JSON type and arbitrary generated JSON round-trips; unchanged sessions are not saved; `created` on writes and `changed()`; `{}` is new without identity; invalidate; `set_new_identity`; `new_session` and `cycle_id`; truncated, garbage and empty cookies; cookie attributes; the 4096-byte guard; the codec on both sides; isolation of 2, 100 and 20 concurrent sessions; `max_age`, idle and absolute timeouts, refresh at most once per interval |
+//! | sealed and server-side | a tampered cookie is a fresh session |
+//! | server-side | a logged-out id finds nothing and its entry is gone; an expired entry leaves the store (real time); entries expire without `max_age`; `new_session` and `cycle_id` delete the old entry; 64 KiB payloads; ids of every character |
+//! | merging server-side | concurrent writers on different keys, on one key, against a logout, and 24 at once keep their writes (each writer on its own storage, as separate processes) |
+//!
+//! # The zoo
+//!
+//! [`zoo::MemoryStore`] is a correct in-memory store; [`zoo::Broken`] is that store with one
+//! [`zoo::Bug`] (never deletes, never expires, ignores compare-and-set, truncates, one slot for every
+//! key, …). This crate's `tests/zoo.rs` runs the suite against each and fails if any broken store
+//! passes.
+//!
+//! # Proving a middleware adapter right (feature `http`)
+//!
+//! Implement [`http_suite::HttpAdapter`]: serve the reference app described in [`mod@http_suite`] with your
+//! middleware, then `session_testkit::http_suite!(my_adapter, MyAdapter)`. The rules: save only below
+//! 500, no `Set-Cookie` for an unchanged session, a removal cookie on logout, `new_session` and
+//! `cycle_id` delete the old entry, a store outage gives the app's error response then recovers, two
+//! storages keep their cookies apart, one cookie name on two layers is an error, errors returned with
+//! `?` are the app's error response, concurrent requests keep their writes.
 //!
 //! # Real servers
 //!
 //! [`RedisServer`], [`RedisCluster`] and [`MemcachedServer`] start `redis-server` and `memcached`
 //! processes on free 127.0.0.1 ports, wait until they answer, and kill them on drop; a missing binary
-//! is an error that names the Debian package to install. Tests never use a fixed port or another host.
+//! is an error that names the Debian package to install. Their `entry` methods are ready-made probes.
+//! Tests never use a fixed port or another host.
 //!
 //! # Other helpers
 //!
-//! - [`TestClient`]: a browser with a cookie jar that runs requests through a storage exactly as the
-//!   middleware does, for your own tests.
-//! - `Browser` (feature `http`): a real HTTP client with a cookie jar, for tests through the
-//!   middleware of a real server; `scenarios` (feature `http`): whole-app checks such as an app that
-//!   survives a store restart.
+//! - [`TestClient`]: a browser with a cookie jar that runs requests through the middleware's own
+//!   per-request path, for your own tests.
 //! - [`ReversedJsonCodec`] and [`ForgedPayloadCodec`]: a codec that counts its use, and one that stores
 //!   any payload you choose through a storage's real write path.
+//!
+//! [`KeyValueBackend`]: session_core::server_side::KeyValueBackend
+//! [`CompareAndSet`]: session_core::server_side::CompareAndSet
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
-#[cfg(feature = "bench")]
-pub mod bench;
 #[cfg(feature = "http")]
 mod browser;
 mod client;
 mod codecs;
-pub mod forgery;
 #[cfg(feature = "http")]
-pub mod logs;
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub mod http_suite;
+mod macros;
 mod memcached_server;
 mod process;
 mod redis_server;
 pub mod rules;
 #[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod scenarios;
 pub mod strategies;
 mod suite;
-pub mod vectors;
+pub mod zoo;
 
 #[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub use browser::{Browser, Reply};
-pub use client::{Exchange, TestClient};
+pub use client::{Exchange, OpenRequest, TestClient};
 pub use codecs::{ForgedPayloadCodec, ReversedJsonCodec};
 pub use memcached_server::MemcachedServer;
 pub use redis_server::{RedisCluster, RedisServer};
-pub use suite::{MakeStorage, block_on};
+pub use suite::{BoxFuture, Entry, Kind, MakeStorage, Rule, StoreProbe, Suite, block_on};
 
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::suite::storage_factory;
+    pub use tokio;
 }

@@ -3,7 +3,10 @@
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 
+use std::time::Duration;
+
 use crate::process::{ServerProcess, ask, free_port, wait_until_answers};
+use crate::suite::Entry;
 
 /// A `memcached` on a free 127.0.0.1 port (UDP off), killed on drop.
 ///
@@ -69,6 +72,18 @@ impl MemcachedServer {
         let reply =
             ask(SocketAddr::from((Ipv4Addr::LOCALHOST, self.port)), format!("{command}\r\n").as_bytes()).await?;
         Ok(String::from_utf8_lossy(&reply).into_owned())
+    }
+
+    /// What the server holds under `key` (`mg <key> t`): the conformance suite's probe, asking the
+    /// server rather than the code under test. `None` when there is no such key.
+    pub async fn entry(&self, key: &str) -> io::Result<Option<Entry>> {
+        let reply = self.command(&format!("mg {key} t")).await?;
+        // `HD t<seconds>` (`t-1`: no expiry) or `EN` (miss).
+        let Some(flags) = reply.trim().strip_prefix("HD") else {
+            return Ok(None);
+        };
+        let ttl = flags.split_whitespace().find_map(|flag| flag.strip_prefix('t')).and_then(|t| t.parse::<i64>().ok());
+        Ok(Some(Entry { ttl: ttl.filter(|&t| t >= 0).map(|t| Duration::from_secs(t.unsigned_abs())) }))
     }
 
     /// The value under `key`, read with the text protocol's `get` (as aiomcache reads it).

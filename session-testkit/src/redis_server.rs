@@ -6,6 +6,7 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use crate::process::{ServerProcess, TempDir, ask, free_port, missing_binary, wait_until_answers};
+use crate::suite::Entry;
 
 const PACKAGE: &str = "redis-server";
 
@@ -35,6 +36,12 @@ impl RedisServer {
     /// (`--appendonly yes --appendfsync always`): what it acknowledged survives a `kill -9`.
     pub async fn start_persistent() -> io::Result<Self> {
         Self::start_with(&["--save", "", "--appendonly", "yes", "--appendfsync", "always"]).await
+    }
+
+    /// A server without persistence on `port` of 127.0.0.1 (for a test where an app already points
+    /// there, waiting for Redis to come up).
+    pub async fn start_on(port: u16) -> io::Result<Self> {
+        Self::start_node(port, &["--save", "", "--appendonly", "no"]).await
     }
 
     async fn start_with(options: &[&str]) -> io::Result<Self> {
@@ -99,9 +106,24 @@ impl RedisServer {
         Ok(String::from_utf8_lossy(&reply).into_owned())
     }
 
+    /// What the server holds under `key` (`PTTL`): the conformance suite's probe, asking the server
+    /// rather than the code under test. `None` when there is no such key.
+    pub async fn entry(&self, key: &str) -> io::Result<Option<Entry>> {
+        Ok(parse_pttl(&self.command(&format!("PTTL {key}")).await?))
+    }
+
     /// The directory it runs in (its append-only file and log).
     pub fn dir(&self) -> &std::path::Path {
         self.dir.path()
+    }
+}
+
+/// `PTTL`'s reply (`:-2` no key, `:-1` no expiry, `:<ms>`) as an entry.
+fn parse_pttl(reply: &str) -> Option<Entry> {
+    match reply.trim().strip_prefix(':').and_then(|n| n.parse::<i64>().ok()) {
+        Some(-1) => Some(Entry { ttl: None }),
+        Some(ms) if ms >= 0 => Some(Entry { ttl: Some(Duration::from_millis(ms.unsigned_abs())) }),
+        _ => None,
     }
 }
 
@@ -170,6 +192,16 @@ impl RedisCluster {
             }
         }
         Ok(())
+    }
+
+    /// What the cluster holds under `key`, asked of every node (only the key's own node has it).
+    pub async fn entry(&self, key: &str) -> io::Result<Option<Entry>> {
+        for node in &self.nodes {
+            if let Some(entry) = node.entry(key).await? {
+                return Ok(Some(entry));
+            }
+        }
+        Ok(None)
     }
 
     /// `redis://127.0.0.1:<port>/` of every node.

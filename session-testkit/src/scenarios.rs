@@ -1,43 +1,19 @@
-//! Whole-app scenarios over real HTTP: an axum app behind the session middleware, a browser, a store
-//! that goes away and comes back.
+//! Whole-app scenarios over real HTTP: the reference app behind an adapter's middleware, browsers, a
+//! store that goes away and comes back.
 
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::extract::Path;
-use axum::routing::{get, post};
 use http::{Method, StatusCode};
 use session_core::AbstractStorage;
-use session_tower::{Session, SessionLayer};
-use tokio::net::TcpListener;
 
 use crate::browser::Browser;
+use crate::http_suite::{HttpAdapter, ReferenceApp};
 use crate::memcached_server::MemcachedServer;
 use crate::redis_server::RedisServer;
-
-/// Serves `app` on 127.0.0.1 at a port the OS picks, until the test's runtime ends.
-pub async fn serve(app: Router) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
-    let address = listener.local_addr().expect("address");
-    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
-    address
-}
-
-/// An app whose `GET /` counts the visits of a session and answers the count.
-pub fn counter_app(storage: impl AbstractStorage + 'static) -> Router {
-    async fn count(session: Session) -> String {
-        let mut session = session.lock();
-        let n = session.get::<u64>("n").ok().flatten().unwrap_or(0) + 1;
-        let _ = session.insert("n", n);
-        n.to_string()
-    }
-    Router::new().route("/", get(count)).layer(SessionLayer::new(storage))
-}
 
 /// A store process a scenario can kill, start again on the same port, freeze and thaw.
 pub trait StoreServer {
@@ -114,41 +90,34 @@ pub async fn hung_store_loads(
 /// The store behind `storage` goes down and comes back (empty) while the app keeps running: the app
 /// answers 500 without a cookie during the outage and serves sessions again right after, with no
 /// restart of the app.
-pub async fn app_survives_store_restart(storage: impl AbstractStorage + 'static, server: &mut impl StoreServer) {
-    let mut browser = Browser::new(serve(counter_app(storage)).await);
-    assert_eq!(browser.get("/").await.body, "1");
+pub async fn app_survives_store_restart(
+    adapter: &dyn HttpAdapter,
+    storage: Arc<dyn AbstractStorage>,
+    server: &mut impl StoreServer,
+) {
+    let mut browser = Browser::new(adapter.serve(ReferenceApp::new(storage)).await);
+    assert_eq!(browser.get("/count").await.body, "1");
 
     server.stop();
-    let down = browser.get("/").await;
-    assert_eq!(down.status, StatusCode::INTERNAL_SERVER_ERROR, "a store that is down is a 500");
+    let down = browser.get("/count").await;
+    assert!(down.status.is_server_error(), "a store that is down is a 5xx: {}", down.status);
     assert!(down.set_cookies.is_empty(), "no cookie for a session that was not saved");
 
     server.restart().await.expect("restart the store");
-    let back = browser.get("/").await;
+    let back = browser.get("/count").await;
     assert_eq!((back.status, back.body.as_str()), (StatusCode::OK, "1"), "the restarted store is empty: a new session");
-    assert_eq!(browser.get("/").await.body, "2", "and sessions are saved again");
-}
-
-/// An app whose `POST /items/{item}` adds the key `item:<item>` to the session and whose `GET /items`
-/// answers how many such keys it holds.
-pub fn items_app(storage: impl AbstractStorage + 'static) -> Router {
-    async fn add(session: Session, Path(item): Path<String>) {
-        let _ = session.lock().insert(format!("item:{item}"), true);
-    }
-    async fn count(session: Session) -> String {
-        session.lock().keys().filter(|key| key.starts_with("item:")).count().to_string()
-    }
-    Router::new().route("/items/{item}", post(add)).route("/items", get(count)).layer(SessionLayer::new(storage))
+    assert_eq!(browser.get("/count").await.body, "2", "and sessions are saved again");
 }
 
 /// `concurrency` requests of one browser at once, through the real middleware, each adding its own key
 /// to one existing session; returns how many of those keys the session holds afterwards. A storage that
 /// merges concurrent saves keeps all of them; a last-writer-wins storage loses some.
 pub async fn concurrent_requests_keep_their_writes(
-    storage: impl AbstractStorage + 'static,
+    adapter: &dyn HttpAdapter,
+    storage: Arc<dyn AbstractStorage>,
     concurrency: usize,
 ) -> usize {
-    let address = serve(items_app(storage)).await;
+    let address = adapter.serve(ReferenceApp::new(storage)).await;
     let mut browser = Browser::new(address);
     assert_eq!(browser.send(Method::POST, "/items/first").await.status, StatusCode::OK);
     let jar = browser.jar.clone();
@@ -237,16 +206,17 @@ impl OutageReport {
     }
 }
 
-/// Drives the counter app with `clients` concurrent browsers while the store behind `storage` is
+/// Drives `/count` of the reference app with `clients` concurrent browsers while the store behind `storage` is
 /// killed, kept down for `down_for`, and restarted on the same port; the load goes on for two seconds
 /// after the restart.
 pub async fn steady_load_through_outage(
-    storage: impl AbstractStorage + 'static,
+    adapter: &dyn HttpAdapter,
+    storage: Arc<dyn AbstractStorage>,
     server: &mut impl StoreServer,
     clients: usize,
     down_for: Duration,
 ) -> OutageReport {
-    let address = serve(counter_app(storage)).await;
+    let address = adapter.serve(ReferenceApp::new(storage)).await;
     let begun = Instant::now();
     let running = Arc::new(AtomicBool::new(true));
     let samples = Arc::new(Mutex::new(Vec::new()));
@@ -257,7 +227,11 @@ pub async fn steady_load_through_outage(
                 let mut browser = Browser::new(address);
                 while running.load(Ordering::Relaxed) {
                     let started = begun.elapsed();
-                    let status = browser.try_send(Method::GET, "/").await.ok().map(|reply| reply.status);
+                    let status = browser
+                        .try_send(Method::GET, "/count", Default::default())
+                        .await
+                        .ok()
+                        .map(|reply| reply.status);
                     let sample = Sample { started, finished: begun.elapsed(), status };
                     samples.lock().unwrap_or_else(PoisonError::into_inner).push(sample);
                     if status.is_none() {

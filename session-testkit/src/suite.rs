@@ -1,19 +1,52 @@
-//! The conformance suite: a macro that writes one test per rule for a storage.
+//! The storage conformance suite: what a storage under test is ([`Suite`]), and the macro that writes
+//! one test per rule for it.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use session_core::{AbstractStorage, StorageConfig};
 
-/// Builds a storage of the kind under test from the configuration a rule chooses (cookie settings,
+/// A boxed future, as the suite stores its callbacks.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What kind of storage a suite tests; it decides which rules apply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// The cookie is the payload, readable and writable by the client (`SimpleCookieStorage`).
+    PlainCookie,
+    /// The cookie is the payload, sealed: a changed cookie must not open.
+    SealedCookie,
+    /// The cookie is an id, the payload is in a store; saves overwrite (last writer wins).
+    ServerSide,
+    /// As `ServerSide`, and concurrent saves of one session merge (compare-and-set).
+    MergingServerSide,
+}
+
+impl Kind {
+    /// Whether the payload lives in a store the suite can probe.
+    pub fn is_server_side(self) -> bool {
+        matches!(self, Kind::ServerSide | Kind::MergingServerSide)
+    }
+}
+
+/// What the store holds under one key, seen without the code under test where possible.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// How long it still lives; `None` for an entry that never expires.
+    pub ttl: Option<Duration>,
+}
+
+/// Builds a storage of the kind under test from the configuration a rule chooses (cookie, expiry,
 /// codec, a manual clock). Every rule calls it once or more; storages it builds in one test must share
-/// their backend (one Redis, one memcached), as two instances of one app would.
+/// their store, as two processes of one app would (two storages are how the merge rules make
+/// concurrent writers).
 ///
 /// Any `Fn(StorageConfig) -> impl Future<Output = impl AbstractStorage>` is a `MakeStorage`.
 pub trait MakeStorage: Send + Sync {
     /// A storage configured with `config`.
-    fn make(&self, config: StorageConfig) -> Pin<Box<dyn Future<Output = Arc<dyn AbstractStorage>> + Send + '_>>;
+    fn make(&self, config: StorageConfig) -> BoxFuture<'_, Arc<dyn AbstractStorage>>;
 }
 
 impl<F, Fut, S> MakeStorage for F
@@ -22,25 +55,79 @@ where
     Fut: Future<Output = S> + Send + 'static,
     S: AbstractStorage + 'static,
 {
-    fn make(&self, config: StorageConfig) -> Pin<Box<dyn Future<Output = Arc<dyn AbstractStorage>> + Send + '_>> {
+    fn make(&self, config: StorageConfig) -> BoxFuture<'_, Arc<dyn AbstractStorage>> {
         let storage = self(config);
         Box::pin(async move { Arc::new(storage.await) as Arc<dyn AbstractStorage> })
     }
 }
 
-/// Pins a closure's argument type to [`StorageConfig`] so `|config| async move { ... }` needs no
-/// annotation in the macro.
-#[doc(hidden)]
-pub fn storage_factory<F, Fut, S>(make: F) -> F
+/// Looks into the store of a server-side storage: the test-only hook through which the suite checks
+/// what a user cannot see (an entry left behind after logout, an entry that never expires). Ask the
+/// server directly rather than through the backend under test where you can
+/// ([`RedisServer::entry`](crate::RedisServer::entry), [`MemcachedServer::entry`](crate::MemcachedServer::entry)).
+///
+/// Any `Fn(String) -> impl Future<Output = Option<Entry>>` is a `StoreProbe`.
+pub trait StoreProbe: Send + Sync {
+    /// The entry under `key`, or `None` when the store holds nothing there.
+    fn entry(&self, key: String) -> BoxFuture<'_, Option<Entry>>;
+}
+
+impl<F, Fut> StoreProbe for F
 where
-    F: Fn(StorageConfig) -> Fut,
-    Fut: Future<Output = S>,
+    F: Fn(String) -> Fut + Send + Sync,
+    Fut: Future<Output = Option<Entry>> + Send + 'static,
 {
-    make
+    fn entry(&self, key: String) -> BoxFuture<'_, Option<Entry>> {
+        Box::pin(self(key))
+    }
+}
+
+/// One storage under test: how to build it and, for server-side storages, how to look into its store.
+///
+/// ```
+/// # use session_testkit::{Entry, Suite};
+/// # struct MyStorage(session_core::StorageConfig);
+/// # #[async_trait::async_trait]
+/// # impl session_core::AbstractStorage for MyStorage {
+/// #     fn config(&self) -> &session_core::StorageConfig { &self.0 }
+/// #     async fn load_session(&self, _: Option<&str>) -> Result<session_core::storage::Loaded, session_core::Error> { Ok(self.new_session().into()) }
+/// #     async fn save_session(&self, _: &mut session_core::Session, _: session_core::storage::Origin) -> Result<session_core::storage::CookieAction, session_core::Error> { Ok(session_core::storage::CookieAction::Remove) }
+/// # }
+/// let suite = Suite::new(|config| async move { MyStorage(config) })
+///     .probe(|key: String| async move { None::<Entry> /* ask your store about `key` */ });
+/// ```
+pub struct Suite {
+    make: Box<dyn MakeStorage>,
+    probe: Option<Box<dyn StoreProbe>>,
+}
+
+impl Suite {
+    /// A suite whose storages `make` builds.
+    pub fn new(make: impl MakeStorage + 'static) -> Self {
+        Suite { make: Box::new(make), probe: None }
+    }
+
+    /// How to look into the store (server-side kinds need it).
+    pub fn probe(mut self, probe: impl StoreProbe + 'static) -> Self {
+        self.probe = Some(Box::new(probe));
+        self
+    }
+
+    /// A storage built with `config`.
+    pub async fn storage(&self, config: StorageConfig) -> Arc<dyn AbstractStorage> {
+        self.make.make(config).await
+    }
+
+    /// What the store holds under `key`.
+    pub async fn entry(&self, key: &str) -> Option<Entry> {
+        let probe =
+            self.probe.as_ref().expect("the server-side rules look into the store: give the suite a `.probe(...)`");
+        probe.entry(key.to_owned()).await
+    }
 }
 
 /// Runs `future` to completion on a fresh current-thread tokio runtime with I/O and timers, which is
-/// what `#[tokio::test]` does; the suite uses it so the calling crate need not name tokio.
+/// what `#[tokio::test]` does; the suites use it so the calling crate need not name tokio.
 pub fn block_on<F: Future>(future: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -49,100 +136,6 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
         .block_on(future)
 }
 
-/// Writes the whole conformance suite for one storage: a module `conformance` with one `#[test]` per
-/// rule of [`rules`](crate::rules), each on its own tokio runtime, so a failure names the rule.
-///
-/// `make` is evaluated inside each test (it may `.await`) and must give a [`MakeStorage`]: usually a
-/// closure from a `StorageConfig` to a future of the storage. Keep what the storage needs alive in
-/// it, such as a test server.
-///
-/// `tamper_evident = false` leaves out the rule that a changed cookie gives a fresh session, for
-/// storages whose cookie is not signed (`SimpleCookieStorage`). `merges_concurrent_writes = true` adds
-/// the rules of storages that merge concurrent saves (compare-and-set): writes to different keys both
-/// survive, the later write to one key wins, an invalidation wins over a late write.
-///
-/// ```text
-/// session_testkit::conformance_suite! {
-///     make = |config| async move { EncryptedCookieStorage::new(KEY).unwrap().with_config(config) },
-/// }
-///
-/// session_testkit::conformance_suite! {
-///     make = {
-///         let server = session_testkit::RedisServer::start().await;
-///         move |config| {
-///             let url = server.url();
-///             async move { RedisStorage::from_url(&url).unwrap().with_config(config) }
-///         }
-///     },
-/// }
-/// ```
-#[macro_export]
-macro_rules! conformance_suite {
-    (make = $make:expr $(,)?) => {
-        $crate::conformance_suite!(make = $make, tamper_evident = true, merges_concurrent_writes = false);
-    };
-    (make = $make:expr, tamper_evident = $tamper:tt $(,)?) => {
-        $crate::conformance_suite!(make = $make, tamper_evident = $tamper, merges_concurrent_writes = false);
-    };
-    (make = $make:expr, merges_concurrent_writes = $merges:tt $(,)?) => {
-        $crate::conformance_suite!(make = $make, tamper_evident = true, merges_concurrent_writes = $merges);
-    };
-    (make = $make:expr, tamper_evident = $tamper:tt, merges_concurrent_writes = $merges:tt $(,)?) => {
-        mod conformance {
-            #[allow(unused_imports)]
-            use super::*;
-            $crate::__rule_tests!($make;
-                new_session_without_cookie,
-                round_trip_of_typed_values,
-                arbitrary_values_round_trip,
-                unchanged_session_is_not_saved,
-                write_resets_created_but_changed_does_not,
-                idle_expiry_follows_max_age,
-                empty_payload_loads_as_new_without_identity,
-                invalidate_empties_the_session,
-                set_new_identity_only_when_new,
-                truncated_cookie_gives_fresh_session,
-                garbage_cookie_gives_fresh_session,
-                empty_cookie_gives_fresh_session,
-                cookie_attributes_follow_config,
-                cookie_size_is_guarded,
-                custom_codec_reads_and_writes,
-                sessions_are_isolated,
-            );
-            $crate::__optional_rules!($make; tamper_evident = $tamper);
-            $crate::__optional_rules!($make; merges_concurrent_writes = $merges);
-        }
-    };
-}
-
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __optional_rules {
-    ($make:expr; tamper_evident = true) => {
-        $crate::__rule_tests!($make; tampered_cookie_gives_fresh_session);
-    };
-    ($make:expr; merges_concurrent_writes = true) => {
-        $crate::__rule_tests!($make;
-            concurrent_writes_to_different_keys_both_survive,
-            concurrent_writes_to_one_key_keep_the_later,
-            invalidate_wins_over_a_concurrent_write,
-        );
-    };
-    ($make:expr; $flag:ident = false) => {};
-}
-
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __rule_tests {
-    ($make:expr; $($rule:ident),+ $(,)?) => {
-        $(
-            #[test]
-            fn $rule() {
-                $crate::block_on(async {
-                    let make = $crate::__private::storage_factory($make);
-                    $crate::rules::$rule(&make).await;
-                });
-            }
-        )+
-    };
-}
+/// A rule as a function pointer, for [`rules::of`](crate::rules::of). Its future runs on the thread
+/// that made it (a rule is run with [`block_on`]).
+pub type Rule = for<'a> fn(&'a Suite) -> Pin<Box<dyn Future<Output = ()> + 'a>>;

@@ -1,5 +1,6 @@
-//! The tower layer: puts the request's session slot in place, runs the handler, saves afterwards.
+//! The tower layer: puts the request's session in place, runs the handler, saves afterwards.
 
+use std::any::TypeId;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -7,86 +8,48 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
-use http::{Request, Response, StatusCode};
+use http::header::SET_COOKIE;
+use http::{HeaderValue, Request, Response};
 use pin_project_lite::pin_project;
-use session_core::{AbstractStorage, Error};
+use session_core::Error;
+use session_core::middleware::{CookieClaims, PendingSave, RequestSession};
+use session_core::storage::IntoStorage;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::extract::Slot;
-use crate::request_session::RequestSession;
-
-type ErrorHandler = dyn Fn(&Error) -> Response<String> + Send + Sync;
-
-/// What every request of one layer shares.
-pub(crate) struct Shared {
-    pub(crate) storage: Arc<dyn AbstractStorage>,
-    on_error: Box<ErrorHandler>,
-}
-
-impl Shared {
-    /// The response for a store failure: the app's, or a bare 500. The error (with its source
-    /// chain) goes to the log, never to the client.
-    pub(crate) fn error_response<B: From<String>>(&self, error: &Error) -> Response<B> {
-        tracing::error!(
-            cookie = self.storage.config().cookie().get_name(),
-            error = %error,
-            source = error_chain(error),
-            "session store failed"
-        );
-        (self.on_error)(error).map(B::from)
-    }
-}
-
-fn error_chain(error: &Error) -> String {
-    let mut chain = String::new();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        if !chain.is_empty() {
-            chain.push_str(": ");
-        }
-        chain.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    chain
-}
-
-fn internal_server_error(_: &Error) -> Response<String> {
-    let mut response = Response::new(String::from("Internal Server Error"));
-    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-    response
-}
+use crate::handle::Session;
+use crate::shared::{Shared, internal_server_error};
 
 /// The session middleware: aiohttp-session's `setup(app, storage)`.
 ///
-/// Add one layer per storage. Each request gets a session slot that a handler fills on demand through
-/// the [`Session`](crate::Session) extractor; after the handler, a changed session is saved and its
-/// `Set-Cookie` added to any response below 500. A store failure becomes a 500, or the response you
-/// give to [`on_error`](Self::on_error).
+/// Add one layer per storage. Each request gets a session that a handler loads on demand through the
+/// [`Session`] extractor; after the handler, a changed session is saved and its `Set-Cookie` added to
+/// any response below 500. A store failure becomes a 500, or the response you give to
+/// [`on_error`](Self::on_error).
 ///
-/// The type parameter is a tag that tells apart several layers in one app: the default `()` pairs
-/// with the `Session` extractor, a tag `T` with `Session<T>`.
+/// The type parameter is a tag that tells several layers of one app apart: `SessionLayer::new` pairs
+/// with `Session`, [`tagged::<T>()`](Self::tagged) with `Session<T>`. Two layers of one route with the
+/// same cookie name (or the same tag) would overwrite each other's cookie: such a route answers 500
+/// and logs an error naming the cookie, from its first request.
 ///
-/// The layer holds the storage as `Arc<dyn AbstractStorage>`, not as a type parameter: one
-/// virtual call per load or save is nothing next to a crypto or network round trip, and in exchange
-/// the storage can be chosen at run time (from a flag or a config file) and the layer's type stays
-/// `SessionLayer<Tag>`.
+/// The layer holds the storage as `Arc<dyn AbstractStorage>`: one virtual call per load or save is
+/// nothing next to a crypto or network round trip, and in exchange the storage can be chosen at run
+/// time and the layer's type stays `SessionLayer<Tag>`.
 ///
 /// ```
 /// use axum::{Router, routing::get};
 /// use session_cookie::EncryptedCookieStorage;
-/// use session_tower::{Session, SessionLayer};
+/// use session_tower::{Session, SessionError, SessionLayer};
 ///
-/// async fn index(session: Session) -> String {
-///     let mut session = session.lock();
-///     let visits = session.get::<u64>("visits").ok().flatten().unwrap_or(0) + 1;
-///     session.insert("visits", visits).ok();
-///     format!("visit {visits}")
+/// async fn index(session: Session) -> Result<String, SessionError> {
+///     let visits = session.get::<u64>("visits")?.unwrap_or(0) + 1;
+///     session.insert("visits", visits)?;
+///     Ok(format!("visit {visits}"))
 /// }
 ///
 /// let storage = EncryptedCookieStorage::new(EncryptedCookieStorage::generate_key())?;
 /// let app: Router = Router::new().route("/", get(index)).layer(SessionLayer::new(storage));
-/// # Ok::<(), session_core::KeyError>(())
+/// # Ok::<(), session_core::sealed::KeyError>(())
 /// ```
 #[doc(alias = "setup", alias = "session_middleware")]
 pub struct SessionLayer<T = ()> {
@@ -102,57 +65,57 @@ impl<T> Clone for SessionLayer<T> {
 
 impl<T> fmt::Debug for SessionLayer<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SessionLayer")
-            .field("cookie", &self.shared.storage.config().cookie().get_name())
-            .finish_non_exhaustive()
+        f.debug_struct("SessionLayer").field("cookie", &self.shared.cookie_name()).finish_non_exhaustive()
     }
 }
 
 impl SessionLayer {
-    /// Sessions from `storage`, reached through the `Session` extractor.
-    pub fn new(storage: impl AbstractStorage + 'static) -> Self {
-        Self::tagged(storage)
-    }
-
-    /// Sessions from a storage that is already shared (chosen at run time, or used elsewhere too),
-    /// without wrapping it again: `new` would box every load and save twice.
-    pub fn shared(storage: Arc<dyn AbstractStorage>) -> Self {
-        Self::tagged_shared(storage)
+    /// Sessions from `storage` (any storage, or an `Arc<dyn AbstractStorage>` chosen at run time),
+    /// reached through the `Session` extractor.
+    pub fn new(storage: impl IntoStorage) -> Self {
+        let shared = Shared {
+            storage: storage.into_storage(),
+            on_error: Box::new(|_: &Error| internal_server_error()),
+            tag: TypeId::of::<()>(),
+        };
+        SessionLayer { shared: Arc::new(shared), tag: PhantomData }
     }
 }
 
 impl<T: 'static> SessionLayer<T> {
-    /// Sessions from `storage`, reached through `Session<T>`: for a second storage in the same app.
+    /// The same layer, reached through `Session<U>`: for a second storage in the same app (with its own
+    /// cookie name).
     ///
     /// ```
     /// use session_cookie::{EncryptedCookieStorage, SimpleCookieStorage};
-    /// use session_core::CookieConfig;
+    /// use session_core::{CookieConfig, StorageConfig};
     /// use session_tower::{Session, SessionLayer};
     ///
     /// /// Tag of the layer that keeps display preferences.
     /// struct Prefs;
     ///
     /// let login = SessionLayer::new(EncryptedCookieStorage::new(EncryptedCookieStorage::generate_key())?);
-    /// let prefs = SessionLayer::<Prefs>::tagged(
-    ///     SimpleCookieStorage::new().with_config(CookieConfig::new().name("PREFS")),
-    /// );
+    /// let prefs_cookie = CookieConfig::builder().name("PREFS").build()?;
+    /// let prefs = SessionLayer::new(SimpleCookieStorage::new().with_config(StorageConfig::new().with_cookie(prefs_cookie)))
+    ///     .tagged::<Prefs>();
     /// async fn handler(login: Session, prefs: Session<Prefs>) { /* ... */ }
-    /// # Ok::<(), session_core::KeyError>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn tagged(storage: impl AbstractStorage + 'static) -> Self {
-        Self::tagged_shared(Arc::new(storage))
+    pub fn tagged<U: 'static>(self) -> SessionLayer<U> {
+        let shared = match Arc::try_unwrap(self.shared) {
+            Ok(shared) => Shared { tag: TypeId::of::<U>(), ..shared },
+            Err(shared) => Shared {
+                storage: Arc::clone(&shared.storage),
+                on_error: Box::new(move |error: &Error| (shared.on_error)(error)),
+                tag: TypeId::of::<U>(),
+            },
+        };
+        SessionLayer { shared: Arc::new(shared), tag: PhantomData }
     }
 
-    /// [`tagged`](Self::tagged) for a storage that is already shared.
-    pub fn tagged_shared(storage: Arc<dyn AbstractStorage>) -> Self {
-        SessionLayer {
-            shared: Arc::new(Shared { storage, on_error: Box::new(internal_server_error) }),
-            tag: PhantomData,
-        }
-    }
-
-    /// The response to send when the store fails (on load or save) instead of a bare 500. The error
-    /// is logged either way; keep its details out of the response.
+    /// The response to send when the store fails (on load or save), or a handler returns a session
+    /// error with `?`, instead of a bare 500. The error is logged either way; keep its details out of
+    /// the response.
     ///
     /// ```
     /// use http::{Response, StatusCode};
@@ -167,10 +130,9 @@ impl<T: 'static> SessionLayer<T> {
     where
         F: Fn(&Error) -> Response<String> + Send + Sync + 'static,
     {
-        SessionLayer {
-            shared: Arc::new(Shared { storage: Arc::clone(&self.shared.storage), on_error: Box::new(handler) }),
-            tag: PhantomData,
-        }
+        let shared =
+            Shared { storage: Arc::clone(&self.shared.storage), on_error: Box::new(handler), tag: self.shared.tag };
+        SessionLayer { shared: Arc::new(shared), tag: PhantomData }
     }
 }
 
@@ -218,13 +180,21 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        // The slot goes in with the request; nothing is parsed or loaded until a handler asks.
-        let session = Arc::new(RequestSession::new(Arc::clone(&self.shared)));
-        request.extensions_mut().insert(Slot::<T>::new(Arc::clone(&session)));
+        let claims = request.extensions_mut().get_or_insert_default::<CookieClaims>();
+        if let Err(conflict) = claims.claim(self.shared.cookie_name(), self.shared.tag) {
+            tracing::error!(cookie = %conflict.name, "{conflict}");
+            return ResponseFuture { state: State::Refused { response: Some(internal_server_error()) }, session: None };
+        }
+        // The session goes in with the request; nothing is parsed or loaded until a handler asks.
+        let session = Arc::new(RequestSession::new(Arc::clone(&self.shared.storage)));
+        request.extensions_mut().insert(Session::<T>::new(Arc::clone(&session), Arc::clone(&self.shared)));
         // The clone that was polled ready is the one that serves (tower's usual dance).
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        ResponseFuture { state: State::Handler { future: inner.call(request) }, session }
+        ResponseFuture {
+            state: State::Handler { future: inner.call(request) },
+            session: Some((session, Arc::clone(&self.shared))),
+        }
     }
 }
 
@@ -236,7 +206,7 @@ pin_project! {
     pub struct ResponseFuture<F, B> {
         #[pin]
         state: State<F, B>,
-        session: Arc<RequestSession>,
+        session: Option<(Arc<RequestSession>, Arc<Shared>)>,
     }
 }
 
@@ -245,6 +215,7 @@ pin_project! {
     enum State<F, B> {
         Handler { #[pin] future: F },
         Saving { future: Saving<B> },
+        Refused { response: Option<Response<B>> },
     }
 }
 
@@ -261,16 +232,37 @@ where
             match this.state.as_mut().project() {
                 StateProjection::Handler { future } => {
                     let response = ready!(future.poll(cx))?;
-                    // The common case (no session, or an unchanged one) answers without another step.
-                    let Some(changed) = this.session.take_changed(response.status()) else {
+                    let Some((session, shared)) = this.session.take() else {
                         return Poll::Ready(Ok(response));
                     };
-                    let session = Arc::clone(this.session);
-                    let future = Box::pin(async move { session.save(changed, response).await });
-                    this.state.set(State::Saving { future });
+                    // The common case (no session, or an unchanged one) answers without another step.
+                    let Some(pending) = session.finish(response.status().as_u16()) else {
+                        return Poll::Ready(Ok(response));
+                    };
+                    this.state.set(State::Saving { future: Box::pin(save(pending, shared, response)) });
                 }
                 StateProjection::Saving { future } => return future.as_mut().poll(cx).map(Ok),
+                StateProjection::Refused { response } => {
+                    return Poll::Ready(Ok(response.take().unwrap_or_else(internal_server_error)));
+                }
             }
         }
+    }
+}
+
+/// Saves the session and adds its `Set-Cookie` to `response`; a store failure replaces the response
+/// with the error response.
+async fn save<B: From<String>>(pending: PendingSave, shared: Arc<Shared>, mut response: Response<B>) -> Response<B> {
+    let set_cookie = match pending.save().await {
+        Ok(header) => header,
+        Err(error) => return shared.error_response(&error),
+    };
+    match HeaderValue::try_from(set_cookie) {
+        Ok(value) => {
+            response.headers_mut().append(SET_COOKIE, value);
+            response
+        }
+        // Cookie settings are checked when built and values quoted, so this is a broken invariant.
+        Err(_) => shared.error_response(&Error::Encode("the session cookie is not a valid header".into())),
     }
 }

@@ -4,72 +4,79 @@
 //! | aiohttp-session | here |
 //! |---|---|
 //! | `setup(app, storage)` | `router.layer(SessionLayer::new(storage))` |
-//! | `session = await get_session(request)` | a [`Session`] handler argument, then `session.lock()` |
-//! | `session = await new_session(request)` | `session.new_session()` |
+//! | `session = await get_session(request)` | a [`Session`] handler argument |
+//! | `session = await new_session(request)` | `session.new_session()?` |
 //! | `session["k"] = v`, `session.get("k")` | `session.insert("k", v)?`, `session.get::<T>("k")?` |
-//! | `session.invalidate()` | `session.invalidate()` |
+//! | `session.invalidate()` | `session.invalidate()?` |
 //!
 //! # One request
 //!
-//! 1. **Cookie in.** [`SessionLayer`] puts an empty session slot in the request's extensions. Nothing
-//!    else: the `Cookie` header is not even read yet.
+//! 1. **Cookie in.** [`SessionLayer`] puts the request's session in its extensions. Nothing else: the
+//!    `Cookie` header is not even read yet.
 //! 2. **Loaded lazily.** The first [`Session`] extractor (or [`get_session`]) finds the storage's cookie,
-//!    calls `load_session` once, and caches the session for the rest of the request. A route that never
-//!    asks pays for nothing.
-//! 3. **The handler runs**, reading and writing through [`Session::lock`].
+//!    loads the session once, and keeps it for the rest of the request. A route that never asks pays
+//!    for nothing.
+//! 3. **The handler runs**, reading and writing through the `Session` methods; each returns a
+//!    [`SessionError`] that `?` turns into the layer's error response.
 //! 4. **Saved if changed.** After the handler, a changed session is saved on every response below 500,
 //!    redirects and 4xx included (aiohttp-session saves on HTTP exceptions too); a 5xx response saves
 //!    nothing. An unchanged session is not written and sends no cookie.
 //! 5. **Cookie out.** The storage's `Set-Cookie` is appended to the response. If the handler called
-//!    [`Session::new_session`], the store entry of the replaced session is deleted after the new one is
-//!    saved.
+//!    [`Session::new_session`] or [`Session::cycle_id`], the store entry of the replaced session is
+//!    deleted after the new one is saved.
 //!
-//! A store that fails on load or save turns the response into a 500 (or what you give to
-//! [`SessionLayer::on_error`]); the error and its cause are logged with `tracing`, never sent to the
+//! The framework-neutral part of this path is `session_core::middleware`; this crate maps it to tower
+//! and axum types. A store that fails on load or save turns the response into a 500 (or what you give
+//! to [`SessionLayer::on_error`]); the error and its cause are logged with `tracing`, never sent to the
 //! client. A bad cookie is not a failure: it loads as a fresh session and logs a warning.
 //!
 //! ```
+//! use std::time::Duration;
 //! use axum::{Router, routing::get};
 //! use session_cookie::EncryptedCookieStorage;
-//! use session_core::CookieConfig;
-//! use session_tower::{Session, SessionLayer};
+//! use session_core::StorageConfig;
+//! use session_tower::{Session, SessionError, SessionLayer};
 //!
-//! async fn index(session: Session) -> String {
-//!     let mut session = session.lock();
-//!     let last: Option<f64> = session.get("last_visit").ok().flatten();
-//!     session.insert("last_visit", 1_700_000_000.5).ok();
-//!     format!("Last visited: {last:?}")
+//! async fn index(session: Session) -> Result<String, SessionError> {
+//!     let last: Option<f64> = session.get("last_visit")?;
+//!     session.insert("last_visit", 1_700_000_000.5)?;
+//!     Ok(format!("Last visited: {last:?}"))
 //! }
 //!
 //! let storage = EncryptedCookieStorage::new(EncryptedCookieStorage::generate_key())?
-//!     .with_config(CookieConfig::new().max_age(Some(3600)));
+//!     .with_config(StorageConfig::new().with_max_age(Duration::from_secs(3600)));
 //! let app: Router = Router::new().route("/", get(index)).layer(SessionLayer::new(storage));
-//! # Ok::<(), session_core::KeyError>(())
+//! # Ok::<(), session_core::sealed::KeyError>(())
 //! ```
 //!
 //! # Several storages in one app
 //!
-//! Give each its own cookie name and a tag type: `SessionLayer::<Prefs>::tagged(storage)` is reached
-//! with `Session<Prefs>`, and both layers save their own session after the handler.
+//! Give each its own cookie name and a tag type: `SessionLayer::new(storage).tagged::<Prefs>()` is
+//! reached with `Session<Prefs>`, and both layers save their own session after the handler. Two layers
+//! of one route with the same cookie name answer 500 and log an error that names the cookie.
 //!
 //! # What is not guaranteed
 //!
 //! - Concurrent requests on one session merge their writes only with storages that compare-and-set
 //!   (Redis, memcached); with cookie storages the last response's cookie wins, as in aiohttp-session.
-//! - Writes made through a `Session` kept past the response (in a spawned task) are not saved.
+//! - A `Session` kept past the response (in a spawned task) cannot change the session any more: its
+//!   writes are [`session_core::Error::Finished`].
 //! - If the handler sets a cookie with the session's name itself, both `Set-Cookie` headers are sent.
 //! - The layer needs a response body type that can be built from a `String` (axum's `Body`,
 //!   `http_body_util::Full`, `String`) for its error responses.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 mod extract;
+mod handle;
 mod layer;
-mod request_session;
+mod shared;
 
-pub use extract::{Session, SessionRejection, get_session, new_session};
+pub use handle::{Session, SessionError, get_session, new_session};
 pub use layer::{ResponseFuture, SessionLayer, SessionService};
-pub use request_session::SessionGuard;
 
 /// The README's examples, compiled as doc tests so they cannot rot.
 #[cfg(doctest)]

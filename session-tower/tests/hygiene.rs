@@ -1,25 +1,29 @@
 //! Secrets never reach the logs or `Debug`: not the key, not the cookie, not what the session holds.
 
+use std::time::Duration;
+
 use axum::Router;
 use axum::routing::get;
 use session_cookie::EncryptedCookieStorage;
-use session_core::CookieConfig;
-use session_testkit::scenarios::serve;
-use session_testkit::vectors::KEY_BASE64;
-use session_testkit::{Browser, logs};
-use session_tower::{Session, SessionLayer};
+use session_core::StorageConfig;
+use session_devkit::axum_app::serve;
+use session_devkit::logs;
+use session_devkit::vectors::KEY_BASE64;
+use session_testkit::Browser;
+use session_tower::{Session, SessionError, SessionLayer};
 
 const SECRET_VALUE: &str = "alice-credit-card-4111111111111111";
 
 #[tokio::test]
 async fn logs_hold_neither_keys_nor_cookies_nor_session_data() {
     let (_guard, logs) = logs::capture();
-    let storage =
-        EncryptedCookieStorage::new(KEY_BASE64).expect("key").with_config(CookieConfig::new().max_age(Some(60)));
+    let storage = EncryptedCookieStorage::new(KEY_BASE64)
+        .expect("key")
+        .with_config(StorageConfig::new().with_max_age(Duration::from_secs(60)));
     let debug_of_storage = format!("{storage:?}");
     let app = Router::new()
-        .route("/", get(|s: Session| async move { s.lock().insert("card", SECRET_VALUE).expect("str") }))
-        .route("/read", get(|s: Session| async move { format!("{:?}", *s.lock()) }))
+        .route("/", get(|s: Session| async move { s.insert("card", SECRET_VALUE) }))
+        .route("/read", get(|s: Session| async move { Ok::<_, SessionError>(format!("{:?} {s:?}", s.keys()?)) }))
         .layer(SessionLayer::new(storage));
     let mut browser = Browser::new(serve(app).await);
     browser.get("/").await;

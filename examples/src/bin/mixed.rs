@@ -9,11 +9,14 @@
 #![forbid(unsafe_code)]
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
-use examples::{Listen, SetupError, init_logging, mixed, redis, secret_key, serve};
+use examples::{
+    Listen, SetupError, bind, check_store, describe, init_logging, mixed, redis, resolve, secret_key, serve,
+};
 use session_cookie::EncryptedCookieStorage;
-use session_core::CookieConfig;
+use session_core::{CookieConfig, StorageConfig};
 
 /// Serves an app with preferences in an encrypted cookie (PREFS) and the login in Redis.
 #[derive(Parser)]
@@ -31,30 +34,42 @@ struct Cli {
     listen: Listen,
 }
 
-fn app(cli: &Cli) -> Result<axum::Router, SetupError> {
-    let login = redis(&cli.redis_url, CookieConfig::new().max_age(Some(8 * 3600)))?;
-    let key = secret_key(cli.secret_key.as_deref(), EncryptedCookieStorage::generate_key)?;
-    let prefs =
-        EncryptedCookieStorage::new(key)?.with_config(CookieConfig::new().name("PREFS").max_age(Some(365 * 24 * 3600)));
-    Ok(mixed::router(login, prefs))
+fn app(cli: &Cli, secure: bool) -> Result<(axum::Router, session_redis::RedisStorage), SetupError> {
+    let login_cookie = CookieConfig::builder().secure(secure).build()?;
+    let login = redis(
+        &cli.redis_url,
+        StorageConfig::new().with_cookie(login_cookie).with_idle_timeout(Duration::from_secs(8 * 3600)),
+    )?;
+    let prefs_cookie = CookieConfig::builder().name("PREFS").secure(secure).build()?;
+    let prefs = EncryptedCookieStorage::new(secret_key(cli.secret_key.as_deref()))?
+        .with_config(StorageConfig::new().with_cookie(prefs_cookie).with_max_age(Duration::from_secs(365 * 24 * 3600)));
+    Ok((mixed::router(login.clone(), prefs), login))
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    init_logging();
     let cli = Cli::parse();
-    let app = match app(&cli) {
-        Ok(app) => app,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(2);
-        }
+    init_logging();
+    let fail = |code: u8, message: &str| {
+        eprintln!("error: {message}");
+        ExitCode::from(code)
     };
-    match serve(app, cli.listen.host, cli.listen.port).await {
+    let addresses = match resolve(&cli.listen.host, cli.listen.port).await {
+        Ok(addresses) => addresses,
+        Err(error) => return fail(2, &error),
+    };
+    let secure = !addresses.iter().all(|address| address.ip().is_loopback());
+    let (app, login) = match app(&cli, secure) {
+        Ok(app) => app,
+        Err(error) => return fail(2, &describe(&error)),
+    };
+    let listener = match bind(&addresses).await {
+        Ok(listener) => listener,
+        Err(error) => return fail(1, &error),
+    };
+    check_store(&login, &format!("Redis at {}", cli.redis_url)).await;
+    match serve(app, listener, secure).await {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
-        }
+        Err(error) => fail(1, &describe(&error)),
     }
 }

@@ -13,7 +13,26 @@ use tokio::process::{Child, ChildStderr, Command};
 pub struct Demo {
     _child: Child,
     pub address: SocketAddr,
+    pub first_line: String,
     pub stderr: ChildStderr,
+}
+
+/// What an example printed before it exited at start-up, and its exit code.
+pub struct Refused {
+    pub code: Option<i32>,
+    pub stderr: String,
+}
+
+/// Runs an example that must refuse to start; gives its exit code and what it printed on stderr.
+pub async fn refused(binary: &str, args: &[&str]) -> Refused {
+    let output = tokio::time::timeout(
+        Duration::from_secs(30),
+        Command::new(binary).args(args).env_remove("SESSION_SECRET_KEY").stdout(Stdio::null()).output(),
+    )
+    .await
+    .expect("the example exits at start-up")
+    .expect("run the example");
+    Refused { code: output.status.code(), stderr: String::from_utf8_lossy(&output.stderr).into_owned() }
 }
 
 impl Demo {
@@ -35,11 +54,13 @@ impl Demo {
             .expect("the example prints its URL")
             .expect("read stdout")
             .expect("a line");
+        // `Serving on http://<address>`, maybe followed by a note.
         let address = line
             .strip_prefix("Serving on http://")
+            .and_then(|rest| rest.split_whitespace().next())
             .and_then(|a| a.parse().ok())
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
         let stderr = child.stderr.take().expect("stderr");
-        Demo { _child: child, address, stderr }
+        Demo { _child: child, address, first_line: line, stderr }
     }
 }

@@ -65,14 +65,14 @@ fn is_unescaped(byte: u8) -> bool {
 /// `;` → `\073`). Characters above U+00FF pass through, as in Python.
 ///
 /// ```
-/// use session_core::cookie_quote;
+/// use session_core::cookie::quote;
 ///
-/// assert_eq!(cookie_quote("abc123"), "abc123");
-/// assert_eq!(cookie_quote(r#"{"a": 1, "b": 2}"#), r#""{\"a\": 1\054 \"b\": 2}""#);
-/// assert_eq!(cookie_quote(""), r#""""#);
-/// assert_eq!(cookie_quote("x\r\n;"), r#""x\015\012\073""#);
+/// assert_eq!(quote("abc123"), "abc123");
+/// assert_eq!(quote(r#"{"a": 1, "b": 2}"#), r#""{\"a\": 1\054 \"b\": 2}""#);
+/// assert_eq!(quote(""), r#""""#);
+/// assert_eq!(quote("x\r\n;"), r#""x\015\012\073""#);
 /// ```
-pub fn cookie_quote(value: &str) -> Cow<'_, str> {
+pub fn quote(value: &str) -> Cow<'_, str> {
     let bytes = value.as_bytes();
     let first = match bytes.iter().position(|&b| !is_legal(b)) {
         None if !value.is_empty() => return Cow::Borrowed(value),
@@ -112,13 +112,13 @@ pub fn cookie_quote(value: &str) -> Cow<'_, str> {
 /// `\c` becomes `c`. Anything else is returned as it is.
 ///
 /// ```
-/// use session_core::cookie_unquote;
+/// use session_core::cookie::unquote;
 ///
-/// assert_eq!(cookie_unquote(r#""{\"a\": 1\054 \"b\": 2}""#), r#"{"a": 1, "b": 2}"#);
-/// assert_eq!(cookie_unquote("plain"), "plain");
-/// assert_eq!(cookie_unquote(r#""\351""#), "é");
+/// assert_eq!(unquote(r#""{\"a\": 1\054 \"b\": 2}""#), r#"{"a": 1, "b": 2}"#);
+/// assert_eq!(unquote("plain"), "plain");
+/// assert_eq!(unquote(r#""\351""#), "é");
 /// ```
-pub fn cookie_unquote(value: &str) -> Cow<'_, str> {
+pub fn unquote(value: &str) -> Cow<'_, str> {
     let inner = match value.strip_prefix('"').and_then(|rest| rest.strip_suffix('"')) {
         Some(inner) if value.len() >= 2 => inner,
         _ => return Cow::Borrowed(value),
@@ -173,34 +173,34 @@ mod tests {
             ("x y", r#""x y""#),
         ];
         for (raw, python) in cases {
-            assert_eq!(cookie_quote(raw), python, "{raw:?}");
+            assert_eq!(quote(raw), python, "{raw:?}");
         }
     }
 
     #[test]
     fn quoted_values_never_hold_a_separator_or_line_break() {
         let nasty = "a;b,c\r\nSet-Cookie: x=y\u{0}\"é";
-        let quoted = cookie_quote(nasty);
+        let quoted = quote(nasty);
         assert!(!quoted.contains([';', ',', '\r', '\n', '\0']));
-        assert_eq!(cookie_unquote(&quoted), nasty);
+        assert_eq!(unquote(&quoted), nasty);
     }
 
     #[test]
     fn unquote_inverts_quote() {
         for raw in ["", "plain", "{\"a\": [1, 2]}", "\\", "\\\\n", "é😀", "\u{ff}\u{100}", "\"", "a\\012b"] {
-            assert_eq!(cookie_unquote(&cookie_quote(raw)), raw, "{raw:?}");
+            assert_eq!(unquote(&quote(raw)), raw, "{raw:?}");
         }
     }
 
     #[test]
     fn unquote_edge_cases_follow_aiohttp() {
-        assert_eq!(cookie_unquote("\""), "\"");
-        assert_eq!(cookie_unquote("\"\""), "");
-        assert_eq!(cookie_unquote("\"abc"), "\"abc");
-        assert_eq!(cookie_unquote(r#""\400""#), "400", "first octal digit above 3 is a plain escape");
-        assert_eq!(cookie_unquote(r#""end\""#), "end\\", "a trailing backslash stays");
-        assert_eq!(cookie_unquote("\"a\\\nb\""), "a\\\nb", "a backslash before a newline stays");
-        assert_eq!(cookie_unquote(r#""\é""#), "é");
-        assert_eq!(cookie_unquote(r#""\12""#), "12");
+        assert_eq!(unquote("\""), "\"");
+        assert_eq!(unquote("\"\""), "");
+        assert_eq!(unquote("\"abc"), "\"abc");
+        assert_eq!(unquote(r#""\400""#), "400", "first octal digit above 3 is a plain escape");
+        assert_eq!(unquote(r#""end\""#), "end\\", "a trailing backslash stays");
+        assert_eq!(unquote("\"a\\\nb\""), "a\\\nb", "a backslash before a newline stays");
+        assert_eq!(unquote(r#""\é""#), "é");
+        assert_eq!(unquote(r#""\12""#), "12");
     }
 }

@@ -1,8 +1,15 @@
 //! Finding the session cookie in a request's `Cookie` headers.
+//!
+//! This is our own single pass rather than the `cookie` crate's parser: it runs on every request that
+//! asks for its session, it must find only one name, and it must read exactly what aiohttp reads
+//! (last occurrence wins, Python's quoting undone). The `cookie` crate parses and allocates every
+//! pair of the header (about 2,000 instructions a request under callgrind, see BENCHMARKS.md); this
+//! scan borrows from the header and allocates only to unquote. On well-formed cookies the two agree
+//! (`tests/properties.rs` checks it against the `cookie` crate).
 
 use std::borrow::Cow;
 
-use crate::quoting::cookie_unquote;
+use crate::cookie::quoting::unquote;
 
 /// The value of the cookie called `name` in the given `Cookie` header values, unquoted the Python
 /// way. The last occurrence wins, as in aiohttp (which builds a dict). Pairs that do not parse are
@@ -11,7 +18,7 @@ use crate::quoting::cookie_unquote;
 /// HTTP/2 clients may split cookies over several `Cookie` headers: pass them all.
 ///
 /// ```
-/// use session_core::find_cookie;
+/// use session_core::cookie::find_cookie;
 ///
 /// let header = r#"theme=dark; AIOHTTP_SESSION="{\"a\": 1\054 \"b\": 2}"; other=1"#;
 /// assert_eq!(find_cookie([header], "AIOHTTP_SESSION").as_deref(), Some(r#"{"a": 1, "b": 2}"#));
@@ -38,7 +45,7 @@ where
             }
         }
     }
-    found.map(cookie_unquote)
+    found.map(unquote)
 }
 
 #[cfg(test)]

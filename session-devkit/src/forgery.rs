@@ -13,7 +13,7 @@ pub async fn every_bit_flip_is_refused(
     decode: impl Fn(&str) -> Vec<u8>,
     encode: impl Fn(&[u8]) -> String,
 ) -> usize {
-    let genuine = storage.load_session(Some(cookie)).await.expect("load");
+    let genuine = storage.load_session(Some(cookie)).await.expect("load").session;
     assert!(!genuine.is_new() && !genuine.is_empty(), "the genuine cookie must load, or nothing is tested");
     let bytes = decode(cookie);
     let mut forgeries: Vec<String> = Vec::new();
@@ -30,7 +30,7 @@ pub async fn every_bit_flip_is_refused(
         }
     }
     for forged in &forgeries {
-        let session = storage.load_session(Some(forged)).await.expect("a forgery is not an error");
+        let session = storage.load_session(Some(forged)).await.expect("a forgery is not an error").session;
         assert!(session.is_new() && session.is_empty(), "a forged cookie loaded: {forged}");
     }
     forgeries.len()

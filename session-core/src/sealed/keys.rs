@@ -1,4 +1,4 @@
-//! The 32-byte secret of the encrypted cookie storages, parsed the way aiohttp-session accepts it.
+//! The 32-byte secret of the sealed cookie storages, parsed the way aiohttp-session accepts it.
 
 use std::fmt;
 
@@ -21,7 +21,7 @@ use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
 /// assert_eq!(from_text, from_bytes);
 /// assert_eq!(format!("{from_text:?}"), "SecretKey(<redacted>)");
 /// assert!(SecretKey::try_from("too short").is_err());
-/// # Ok::<(), session_core::KeyError>(())
+/// # Ok::<(), session_core::sealed::KeyError>(())
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct SecretKey([u8; 32]);
@@ -44,6 +44,9 @@ pub enum KeyError {
     /// No key at all where at least one is needed.
     #[error("at least one secret key is needed")]
     Missing,
+    /// The operating system's random source failed while generating a key.
+    #[error("the operating system's random source failed")]
+    Random,
 }
 
 /// A [`SecretKey`] converts into itself without failing.
@@ -54,6 +57,15 @@ impl From<std::convert::Infallible> for KeyError {
 }
 
 impl SecretKey {
+    /// A new random key from the operating system's CSPRNG. Store it (`key.to_base64()`) where the
+    /// application reads its secrets: a key generated at each start logs every user out at each
+    /// restart.
+    pub fn generate() -> Result<Self, KeyError> {
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).map_err(|_| KeyError::Random)?;
+        Ok(SecretKey(key))
+    }
+
     /// The key bytes.
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
@@ -113,6 +125,14 @@ impl TryFrom<Vec<u8>> for SecretKey {
     }
 }
 
+impl TryFrom<&SecretKey> for SecretKey {
+    type Error = KeyError;
+
+    fn try_from(key: &SecretKey) -> Result<Self, KeyError> {
+        Ok(key.clone())
+    }
+}
+
 impl TryFrom<&str> for SecretKey {
     type Error = KeyError;
 
@@ -135,56 +155,6 @@ impl TryFrom<&String> for SecretKey {
 
     fn try_from(text: &String) -> Result<Self, KeyError> {
         SecretKey::from_base64(text)
-    }
-}
-
-/// The keys of an encrypted cookie storage, each turned into its cipher: the first seals, any opens
-/// (key rotation: the new key first, the old ones after until `max_age` has passed). `Debug` shows only
-/// how many keys there are.
-///
-/// ```
-/// use session_core::{KeyRing, SecretKey};
-///
-/// let keys = [SecretKey::try_from([1u8; 32])?, SecretKey::try_from([2u8; 32])?];
-/// let ring = KeyRing::new(keys, |key| Ok(key.as_bytes()[0]))?;
-/// assert_eq!(*ring.sealing(), 1);
-/// assert_eq!(ring.open(|cipher| (*cipher == 2).then_some("opened")), Some("opened"));
-/// assert_eq!(format!("{ring:?}"), "<2 redacted>");
-/// # Ok::<(), session_core::KeyError>(())
-/// ```
-#[derive(Clone)]
-pub struct KeyRing<C> {
-    ciphers: Vec<C>,
-}
-
-impl<C> KeyRing<C> {
-    /// The ciphers of `keys`, in order; no key at all is [`KeyError::Missing`].
-    pub fn new(
-        keys: impl IntoIterator<Item = SecretKey>,
-        cipher: impl FnMut(&SecretKey) -> Result<C, KeyError>,
-    ) -> Result<Self, KeyError> {
-        let mut cipher = cipher;
-        let ciphers: Vec<C> = keys.into_iter().map(|key| cipher(&key)).collect::<Result<_, _>>()?;
-        if ciphers.is_empty() {
-            return Err(KeyError::Missing);
-        }
-        Ok(KeyRing { ciphers })
-    }
-
-    /// The cipher that seals (the first key's).
-    pub fn sealing(&self) -> &C {
-        &self.ciphers[0]
-    }
-
-    /// The first successful `open` over the ciphers, in order.
-    pub fn open<T>(&self, open: impl FnMut(&C) -> Option<T>) -> Option<T> {
-        self.ciphers.iter().find_map(open)
-    }
-}
-
-impl<C> fmt::Debug for KeyRing<C> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "<{} redacted>", self.ciphers.len())
     }
 }
 
@@ -218,6 +188,13 @@ mod tests {
         assert_eq!(SecretKey::try_from("AAAA"), Err(KeyError::DecodedLength(3)));
         // The base64 text passed as bytes is 44 bytes, not a key (Python raises too).
         assert_eq!(SecretKey::try_from(TEXT.as_bytes()), Err(KeyError::Length(44)));
+    }
+
+    #[test]
+    fn generated_keys_differ() {
+        let (a, b) = (SecretKey::generate().unwrap(), SecretKey::generate().unwrap());
+        assert_ne!(a, b);
+        assert_eq!(SecretKey::try_from(a.to_base64().as_str()).unwrap(), a);
     }
 
     #[test]

@@ -1,27 +1,44 @@
-//! What every storage shares: its cookie, its codec and its clock, and the rules that use them.
+//! What every storage shares: its cookie, its expiry policy, its codec and its clock, and the rules
+//! that use them.
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::clock::Clock;
 use crate::codec::{Codec, JsonCodec};
-use crate::cookie_config::CookieConfig;
+use crate::cookie::CookieConfig;
 use crate::error::Error;
+use crate::expiry::Expiry;
 use crate::session::Session;
-use crate::storage::CookieAction;
 
-/// The part of a storage that is the same for every backend: the [`CookieConfig`] (with the storage's
-/// `max_age`), the [`Codec`] and the [`Clock`].
+/// The part of a storage that is the same for every backend: the [`CookieConfig`], the [`Expiry`]
+/// policy, the [`Codec`] and the [`Clock`]. Give it to a storage with its `with_config`.
+///
+/// ```
+/// use std::time::Duration;
+/// use session_core::{CookieConfig, StorageConfig};
+///
+/// let config = StorageConfig::default()
+///     .with_cookie(CookieConfig::builder().name("SID").build()?)
+///     .with_max_age(Duration::from_secs(3600));
+/// assert_eq!(config.cookie().name(), "SID");
+/// # Ok::<(), session_core::cookie::CookieError>(())
+/// ```
+///
+/// # For storage authors
 ///
 /// A storage keeps one and returns it from
-/// [`AbstractStorage::config`](crate::AbstractStorage::config); its methods hold the rules every
+/// [`AbstractStorage::config`](crate::storage::AbstractStorage::config); [`new_session`](Self::new_session),
+/// [`open`](Self::open), [`encode`](Self::encode) and [`reject`](Self::reject) hold the rules every
 /// backend must apply the same way, so a backend only moves bytes.
 ///
 /// ```
-/// use session_core::{CookieConfig, ManualClock, StorageConfig};
+/// use std::time::Duration;
+/// use session_core::{ManualClock, StorageConfig};
 ///
 /// let clock = ManualClock::new(1_700_000_000);
-/// let config = StorageConfig::new(CookieConfig::new().name("SID").max_age(Some(60))).with_clock(clock.clock());
+/// let config = StorageConfig::default().with_max_age(Duration::from_secs(60)).with_clock(clock.clock());
 ///
 /// let mut session = config.new_session();
 /// session.insert("user", "alice")?;
@@ -37,19 +54,19 @@ use crate::storage::CookieAction;
 #[derive(Clone)]
 pub struct StorageConfig {
     cookie: CookieConfig,
+    expiry: Expiry,
     codec: Arc<dyn Codec>,
     clock: Clock,
 }
 
 impl Default for StorageConfig {
     fn default() -> Self {
-        StorageConfig::new(CookieConfig::default())
-    }
-}
-
-impl From<CookieConfig> for StorageConfig {
-    fn from(cookie: CookieConfig) -> Self {
-        StorageConfig::new(cookie)
+        StorageConfig {
+            cookie: CookieConfig::default(),
+            expiry: Expiry::default(),
+            codec: Arc::new(JsonCodec),
+            clock: Clock::system(),
+        }
     }
 }
 
@@ -57,15 +74,54 @@ impl fmt::Debug for StorageConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StorageConfig")
             .field("cookie", &self.cookie)
+            .field("expiry", &self.expiry)
             .field("clock", &self.clock)
             .finish_non_exhaustive()
     }
 }
 
 impl StorageConfig {
-    /// `cookie` with the JSON codec and the system clock.
-    pub fn new(cookie: CookieConfig) -> Self {
-        StorageConfig { cookie, codec: Arc::new(JsonCodec), clock: Clock::system() }
+    /// The defaults: the default cookie, no expiry, the JSON codec, the system clock.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Replaces the cookie settings.
+    pub fn with_cookie(mut self, cookie: CookieConfig) -> Self {
+        self.cookie = cookie;
+        self
+    }
+
+    /// aiohttp-session's `max_age`: a session idle for longer than this since its last write loads
+    /// empty, and it is the lifetime written with each session (the cookie's `Max-Age` and `Expires`,
+    /// the Fernet TTL, the Redis or memcached entry's expiry). **Without any limit a session never
+    /// ends**: a stolen cookie of a cookie storage stays valid forever.
+    #[doc(alias = "expires", alias = "ttl")]
+    pub fn with_max_age(mut self, max_age: impl Into<Option<Duration>>) -> Self {
+        self.expiry.set_max_age(max_age.into());
+        self
+    }
+
+    /// A session unused for longer than this (reads count as use) loads empty. The cookie stays a
+    /// browser-session cookie unless `max_age` is set too; a server-side entry lives this long after
+    /// its last use. See [`Expiry`].
+    pub fn with_idle_timeout(mut self, idle: impl Into<Option<Duration>>) -> Self {
+        self.expiry.set_idle_timeout(idle.into());
+        self
+    }
+
+    /// How often a read refreshes a session under an idle timeout (default: half the idle timeout).
+    /// Each refresh is a save: a new cookie, or a rewritten entry.
+    pub fn with_refresh_interval(mut self, interval: impl Into<Option<Duration>>) -> Self {
+        self.expiry.set_refresh_interval(interval.into());
+        self
+    }
+
+    /// A session ends this long after it started, however active it is (OWASP's absolute timeout).
+    /// The start is kept in the session under a reserved key.
+    pub fn with_absolute_timeout(mut self, absolute: impl Into<Option<Duration>>) -> Self {
+        self.expiry.set_absolute_timeout(absolute.into());
+        self
     }
 
     /// Replaces the codec (aiohttp-session's `encoder` and `decoder`).
@@ -81,15 +137,19 @@ impl StorageConfig {
         self
     }
 
-    /// Replaces the cookie settings.
-    pub fn with_cookie(mut self, cookie: CookieConfig) -> Self {
-        self.cookie = cookie;
-        self
-    }
-
     /// The cookie settings.
     pub fn cookie(&self) -> &CookieConfig {
         &self.cookie
+    }
+
+    /// When sessions end.
+    pub fn expiry(&self) -> &Expiry {
+        &self.expiry
+    }
+
+    /// The storage's `max_age`.
+    pub fn max_age(&self) -> Option<Duration> {
+        self.expiry.max_age()
     }
 
     /// The codec.
@@ -102,78 +162,39 @@ impl StorageConfig {
         &self.clock
     }
 
-    /// The storage's `max_age` (from the cookie settings).
-    pub fn max_age(&self) -> Option<u64> {
-        self.cookie.get_max_age()
-    }
-
     /// Now, by this storage's clock.
     pub fn now(&self) -> i64 {
         self.clock.now()
     }
 
-    /// A fresh session with this storage's `max_age` and clock (aiohttp-session's `new_session()`).
+    /// A fresh session with this storage's policy and clock (aiohttp-session's `new_session()`).
     pub fn new_session(&self) -> Session {
-        Session::fresh(self.max_age(), self.clock.clone())
+        Session::fresh(&self.expiry, self.clock.clone())
     }
 
-    /// The text to store for `session`: the codec's output for its [`record`](Session::record).
+    /// The text to store for `session`: the codec's output for its record.
     pub fn encode(&self, session: &Session) -> Result<String, Error> {
         self.codec.encode(&session.record()).map_err(Error::Encode)
     }
 
     /// The session stored as `text` under `identity`, with every load rule applied: `{}` is new with no
-    /// identity; an idle session past `max_age` loses its data; text the codec cannot read, or a value
-    /// that is not a session, gives a fresh session and a warning naming `storage`.
+    /// identity; a session past a limit of the expiry policy loses its data; text the codec cannot
+    /// read, or a value that is not a session, gives a fresh session and a warning naming `storage`.
     pub fn open(&self, storage: &'static str, identity: Option<String>, text: &str) -> Session {
         let payload = match self.codec.decode(text) {
             Ok(payload) => payload,
             Err(error) => return self.reject(storage, &format_args!("payload does not decode: {error}")),
         };
-        match Session::from_payload(identity, payload, self.max_age(), self.clock.clone()) {
+        match Session::from_payload(identity, payload, &self.expiry, self.clock.clone()) {
             Ok(session) => session,
             Err(malformed) => self.reject(storage, &malformed),
         }
     }
 
-    /// The load path of a storage whose cookie is the encrypted payload (Fernet, NaCl): no cookie is a
-    /// new session; a cookie that `decrypt` refuses, or that decrypts to something other than UTF-8, is
-    /// a fresh session with a warning; the rest goes through [`open`](Self::open).
-    pub fn open_sealed(
-        &self,
-        storage: &'static str,
-        cookie: Option<&str>,
-        decrypt: impl FnOnce(&str) -> Option<Vec<u8>>,
-    ) -> Session {
-        let Some(token) = cookie else {
-            return self.new_session();
-        };
-        let Some(plaintext) = decrypt(token) else {
-            return self.reject(storage, &"cookie does not decrypt (another key, tampered, expired or garbage)");
-        };
-        match std::str::from_utf8(&plaintext) {
-            Ok(payload) => self.open(storage, None, payload),
-            Err(_) => self.reject(storage, &"decrypted payload is not UTF-8"),
-        }
-    }
-
-    /// The save path of a storage whose cookie is the encrypted payload: an empty session removes the
-    /// cookie; otherwise the cookie is `encrypt` of the encoded payload.
-    pub fn seal(
-        &self,
-        session: &Session,
-        encrypt: impl FnOnce(&[u8]) -> Result<String, Error>,
-    ) -> Result<CookieAction, Error> {
-        if session.is_empty() {
-            return Ok(CookieAction::Remove);
-        }
-        encrypt(self.encode(session)?.as_bytes()).map(CookieAction::Set)
-    }
-
     /// A fresh session in place of one that `storage` could not accept, with a warning that says why.
     /// The reason must not carry the cookie, the key or the payload.
     pub fn reject(&self, storage: &'static str, reason: &dyn fmt::Display) -> Session {
-        tracing::warn!(storage, cookie = %self.cookie.get_name(), %reason, "session rejected; starting a fresh one");
+        tracing::warn!(storage, cookie = %self.cookie.name(), %reason, "session rejected; starting a fresh one");
         self.new_session()
     }
 }
@@ -207,7 +228,7 @@ mod tests {
         // aiohttp-session's test_max_age_session_reset: max_age 10, writes at 0 and 8, valid at 15,
         // a write at 15 moves expiry to 25, expired at 30.
         let clock = ManualClock::new(T);
-        let config = StorageConfig::new(CookieConfig::new().max_age(Some(10))).with_clock(clock.clock());
+        let config = StorageConfig::default().with_max_age(Duration::from_secs(10)).with_clock(clock.clock());
         let mut session = config.new_session();
         session.insert("k", 0).unwrap();
         clock.advance(8);
@@ -222,6 +243,36 @@ mod tests {
         assert_eq!(config.open("test", None, &stored).len(), 1);
         clock.set(T + 30);
         assert!(config.open("test", None, &stored).is_empty());
+    }
+
+    #[test]
+    fn reads_refresh_an_idle_session_and_the_absolute_timeout_ends_it_anyway() {
+        let clock = ManualClock::new(T);
+        let config = StorageConfig::default()
+            .with_idle_timeout(Duration::from_secs(10))
+            .with_absolute_timeout(Duration::from_secs(25))
+            .with_clock(clock.clock());
+        let mut session = config.new_session();
+        session.insert("k", 1).unwrap();
+        let mut stored = config.encode(&session).unwrap();
+        assert!(stored.contains(r#""__session_meta__": {"started": 1700000000}"#), "{stored}");
+        for (step, refreshed) in [(4, false), (8, true), (12, false)] {
+            clock.set(T + step);
+            let read = config.open("test", None, &stored);
+            assert_eq!(read.len(), 1, "alive at +{step}");
+            assert_eq!(read.is_changed(), refreshed, "a read at +{step} refreshes at most every 5 s");
+            if refreshed {
+                assert_eq!(read.created(), T + step);
+                stored = config.encode(&read).unwrap();
+            }
+        }
+        clock.set(T + 19);
+        assert!(config.open("test", None, &stored).is_empty(), "unused for 11 s since the refresh at +8");
+        clock.set(T + 18);
+        let read = config.open("test", None, &stored);
+        assert!(read.is_changed() && !read.is_empty());
+        clock.set(T + 26);
+        assert!(config.open("test", None, &config.encode(&read).unwrap()).is_empty(), "past the absolute timeout");
     }
 
     #[test]
@@ -245,11 +296,11 @@ mod tests {
                 Ok(serde_json::from_str(&text.chars().rev().collect::<String>())?)
             }
         }
-        let config = StorageConfig::default().with_codec(Reversed).with_clock(ManualClock::new(1).clock());
+        let config = StorageConfig::default().with_codec(Reversed);
         let mut session = config.new_session();
         session.insert("a", 1).unwrap();
         let stored = config.encode(&session).unwrap();
-        assert_eq!(stored, r#"}}1:"a"{:"noisses",1:"detaerc"{"#);
+        assert!(stored.starts_with('}'));
         assert_eq!(config.open("test", None, &stored).get::<i64>("a").unwrap(), Some(1));
     }
 }

@@ -5,10 +5,9 @@ use std::sync::Arc;
 
 use criterion::Criterion;
 use serde_json::json;
-use session_core::{AbstractStorage, Map, Value, save_if_changed};
+use session_core::{AbstractStorage, Map, Value};
+use session_testkit::TestClient;
 use tokio::runtime::Runtime;
-
-use crate::client::TestClient;
 
 /// A runtime for the benchmarks (current thread, as one request runs).
 pub fn runtime() -> Runtime {
@@ -43,7 +42,7 @@ pub fn payload(data: &Map<String, Value>) -> String {
     let config = session_core::StorageConfig::default();
     let mut session = config.new_session();
     for (key, value) in data {
-        session.insert_value(key.clone(), value.clone());
+        session.insert_value(key.clone(), value.clone()).expect("a plain key");
     }
     config.encode(&session).expect("JSON")
 }
@@ -53,18 +52,16 @@ pub fn payload(data: &Map<String, Value>) -> String {
 pub async fn new_visitor(storage: &Arc<dyn AbstractStorage>, data: &Map<String, Value>) -> String {
     let mut client = TestClient::new(Arc::clone(storage));
     client
-        .request(|session| {
-            for (key, value) in data {
-                session.insert_value(key.clone(), value.clone());
-            }
-        })
+        .request(|session| data.iter().try_for_each(|(key, value)| session.insert_value(key.clone(), value.clone())))
         .await
-        .expect("save");
+        .expect("save")
+        .output
+        .expect("plain keys");
     client.cookie().expect("a cookie").to_owned()
 }
 
 /// A returning visitor: the session is loaded from `cookie`, the handler reads and rewrites
-/// `last_visit` (the seed's demo), the session is saved.
+/// `last_visit` (the `last_visit` demo), the session is saved.
 pub async fn returning_visitor(storage: &Arc<dyn AbstractStorage>, cookie: &str) {
     let mut client = TestClient::new(Arc::clone(storage));
     client.set_cookie(Some(cookie.to_owned()));
@@ -95,32 +92,27 @@ pub fn storage_benchmarks(c: &mut Criterion, runtime: &Runtime, name: &str, stor
 /// request saved it in between (a merging storage reloads and retries; last-writer-wins overwrites).
 pub fn save_benchmarks(c: &mut Criterion, runtime: &Runtime, name: &str, storage: Arc<dyn AbstractStorage>) {
     let cookie = runtime.block_on(new_visitor(&storage, &typical_session()));
-    let load = |storage: Arc<dyn AbstractStorage>, cookie: String| async move {
-        let client = {
-            let mut client = TestClient::new(storage);
-            client.set_cookie(Some(cookie));
-            client
-        };
-        client.session().await.expect("load")
-    };
+    let mut client = TestClient::new(Arc::clone(&storage));
+    client.set_cookie(Some(cookie));
+    let client = Arc::new(client);
     let mut group = c.benchmark_group(format!("{name}/save"));
     for concurrent in [false, true] {
         let id = if concurrent { "after_a_concurrent_save" } else { "without_conflict" };
         group.bench_function(id, |b| {
             b.to_async(runtime).iter_custom(|iterations| {
-                let (storage, cookie) = (Arc::clone(&storage), cookie.clone());
+                let client = Arc::clone(&client);
                 async move {
                     let mut timed = std::time::Duration::ZERO;
                     for n in 0..iterations {
-                        let mut ours = load(Arc::clone(&storage), cookie.clone()).await;
+                        let ours = client.begin().await.expect("load");
                         if concurrent {
-                            let mut theirs = load(Arc::clone(&storage), cookie.clone()).await;
-                            theirs.insert("theirs", n).expect("int");
-                            save_if_changed(&*storage, &mut theirs).await.expect("save");
+                            let theirs = client.begin().await.expect("load");
+                            theirs.with(|s| s.insert("theirs", n)).expect("with").expect("int");
+                            theirs.finish().await.expect("save");
                         }
-                        ours.insert("ours", n).expect("int");
+                        ours.with(|s| s.insert("ours", n)).expect("with").expect("int");
                         let started = std::time::Instant::now();
-                        save_if_changed(&*storage, &mut ours).await.expect("save");
+                        ours.finish().await.expect("save");
                         timed += started.elapsed();
                     }
                     timed
@@ -134,20 +126,11 @@ pub fn save_benchmarks(c: &mut Criterion, runtime: &Runtime, name: &str, storage
 #[cfg(test)]
 mod tests {
     use super::*;
-    use session_core::{Codec, JsonCodec, ManualClock, StorageConfig};
 
     #[test]
     fn the_sessions_have_the_sizes_they_claim() {
-        let clock = ManualClock::new(1);
-        let mut session = StorageConfig::default().with_clock(clock.clock()).new_session();
-        for (key, value) in typical_session() {
-            session.insert_value(key, value);
-        }
-        let typical = JsonCodec.encode(&session.record()).unwrap().len();
-        for (key, value) in large_session() {
-            session.insert_value(key, value);
-        }
-        let large = JsonCodec.encode(&session.record()).unwrap().len();
+        let typical = payload(&typical_session()).len();
+        let large = payload(&large_session()).len();
         assert!((170..=240).contains(&typical), "{typical}");
         assert!((2600..=3000).contains(&large), "{large}");
     }

@@ -1,0 +1,354 @@
+//! For middleware authors: one request's session from cookie in to cookie out, the same for every web
+//! framework. An adapter (`session-tower`, `session-actix`) only moves HTTP types in and out:
+//!
+//! 1. **Cookie in.** The adapter makes a [`RequestSession`] per request and puts it where handlers
+//!    find it. Nothing is read yet.
+//! 2. **Loaded lazily.** When a handler first asks, [`RequestSession::load`] finds the storage's cookie
+//!    in the `Cookie` headers and loads the session, once.
+//! 3. **The handler runs**, through [`RequestSession::with`] (one closure at a time, never across an
+//!    `.await`), [`renew`](RequestSession::renew) and [`cycle_id`](RequestSession::cycle_id).
+//! 4. **Saved if changed.** After the handler, [`RequestSession::finish`] takes the session out if it
+//!    must be saved with this response (changed, status below 500), and [`PendingSave::save`] saves it.
+//! 5. **Cookie out.** `save` answers the `Set-Cookie` header value to add, and deletes the entry of a
+//!    session the request replaced.
+
+use std::any::TypeId;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::{self, ThreadId};
+
+use crate::cookie::find_cookie;
+use crate::error::Error;
+use crate::session::Session;
+use crate::storage::{AbstractStorage, CookieAction, Loaded, Origin};
+
+/// One request's session: loaded at most once, when first asked for, and handed to the save after
+/// the handler.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// # use session_core::storage::{CookieAction, Loaded, Origin};
+/// # use session_core::{Error, Session, StorageConfig};
+/// # struct PlainCookie(StorageConfig);
+/// # #[async_trait::async_trait]
+/// # impl AbstractStorage for PlainCookie {
+/// #     fn config(&self) -> &StorageConfig { &self.0 }
+/// #     async fn load_session(&self, c: Option<&str>) -> Result<Loaded, Error> {
+/// #         Ok(c.map_or_else(|| self.new_session(), |t| self.0.open("plain", None, t)).into())
+/// #     }
+/// #     async fn save_session(&self, s: &mut Session, _: Origin) -> Result<CookieAction, Error> {
+/// #         Ok(CookieAction::Set(self.0.encode(s)?))
+/// #     }
+/// # }
+/// use std::sync::Arc;
+/// use session_core::middleware::RequestSession;
+/// use session_core::storage::AbstractStorage;
+///
+/// let storage: Arc<dyn AbstractStorage> = Arc::new(PlainCookie(StorageConfig::default()));
+/// let request = RequestSession::new(Arc::clone(&storage));
+/// request.load(["theme=dark"]).await?;                      // no session cookie: a new session
+/// request.with(|session| session.insert("user", "alice"))??; // the handler
+/// let pending = request.finish(200).expect("changed, so saved");
+/// let set_cookie = pending.save().await?;
+/// assert!(set_cookie.starts_with("AIOHTTP_SESSION="));
+/// # Ok::<(), session_core::Error>(())
+/// # }).unwrap();
+/// ```
+pub struct RequestSession {
+    storage: Arc<dyn AbstractStorage>,
+    state: Mutex<State>,
+    /// The thread running a closure of [`with`](Self::with), so a nested use from that closure is an
+    /// error instead of a deadlock.
+    user: Mutex<Option<ThreadId>>,
+}
+
+#[allow(clippy::large_enum_variant, reason = "one per request, held in place: boxing would allocate per request")]
+enum State {
+    Unloaded,
+    Loaded(Current),
+    Finished,
+}
+
+struct Current {
+    loaded: Loaded,
+    /// Identity of the session `renew` or `cycle_id` replaced: removed once the successor is saved.
+    replaced: Option<String>,
+}
+
+impl fmt::Debug for RequestSession {
+    /// Never waits: a session in use shows as such.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = f.debug_struct("RequestSession");
+        out.field("cookie", &self.storage.config().cookie().name());
+        match self.state.try_lock() {
+            Ok(state) => match &*state {
+                State::Unloaded => out.field("session", &"<not loaded>"),
+                State::Loaded(current) => out.field("session", &current.loaded.session),
+                State::Finished => out.field("session", &"<response sent>"),
+            },
+            Err(_) => out.field("session", &"<in use>"),
+        };
+        out.finish()
+    }
+}
+
+impl RequestSession {
+    /// The session slot of one request on `storage`; nothing is loaded.
+    pub fn new(storage: Arc<dyn AbstractStorage>) -> Self {
+        RequestSession { storage, state: Mutex::new(State::Unloaded), user: Mutex::new(None) }
+    }
+
+    /// The storage.
+    pub fn storage(&self) -> &Arc<dyn AbstractStorage> {
+        &self.storage
+    }
+
+    /// Loads the session from the storage's cookie among the request's `Cookie` header values (pass
+    /// them all: HTTP/2 clients split cookies over several headers), the first time it is asked for;
+    /// later calls do nothing (aiohttp's `get_session` caches per request).
+    pub async fn load<'h>(&self, cookie_headers: impl IntoIterator<Item = &'h str>) -> Result<(), Error> {
+        if !matches!(*self.lock_state(), State::Unloaded) {
+            return Ok(());
+        }
+        let name = self.storage.config().cookie().name();
+        let cookie = find_cookie(cookie_headers, name);
+        let loaded = self.storage.load_session(cookie.as_deref()).await?;
+        tracing::debug!(cookie = name, new = loaded.session.is_new(), "session loaded");
+        let mut state = self.lock_state();
+        // Two handlers of one request that raced to load: the first to finish wins, both read it.
+        if matches!(*state, State::Unloaded) {
+            *state = State::Loaded(Current { loaded, replaced: None });
+        }
+        Ok(())
+    }
+
+    /// Runs `f` on the loaded session and returns what it returns. One closure at a time: another
+    /// thread waits for it, and a use of this same request session from inside `f` is
+    /// [`Error::InUse`] (it could only wait forever).
+    pub fn with<R>(&self, f: impl FnOnce(&mut Session) -> R) -> Result<R, Error> {
+        self.with_current(|current| Ok(f(&mut current.loaded.session)))
+    }
+
+    /// Replaces the session with a fresh, empty one (aiohttp-session's `new_session`): at login, so
+    /// that an id planted before it is worth nothing. The stored entry of the session it replaced is
+    /// deleted once the new one is saved.
+    pub fn renew(&self) -> Result<(), Error> {
+        let fresh = self.storage.new_session();
+        self.with_current(|current| {
+            let old = std::mem::replace(&mut current.loaded, Loaded::from(fresh));
+            current.replace(old.session.identity());
+            Ok(())
+        })
+    }
+
+    /// Gives the session a new id and keeps its data (for a privilege change): the entry under the old
+    /// id is deleted once the session is saved under the new one. For cookie storages it re-seals the
+    /// cookie.
+    pub fn cycle_id(&self) -> Result<(), Error> {
+        self.with_current(|current| {
+            let old = current.loaded.session.identity().map(str::to_owned);
+            current.loaded.session.forget_identity();
+            current.loaded.origin = Origin::none();
+            current.replace(old.as_deref());
+            Ok(())
+        })
+    }
+
+    /// After the handler: the save this response needs, if any. Nothing for a session that was never
+    /// loaded or not changed, nor for a response of status 500 or above (aiohttp-session saves on
+    /// redirects and client errors, not when the handler failed). From now on the session is closed:
+    /// a use is [`Error::Finished`].
+    pub fn finish(&self, status: u16) -> Option<PendingSave> {
+        let state = std::mem::replace(&mut *self.lock_state(), State::Finished);
+        let State::Loaded(current) = state else {
+            return None;
+        };
+        if status >= 500 || !current.loaded.session.is_changed() {
+            return None;
+        }
+        Some(PendingSave { storage: Arc::clone(&self.storage), current })
+    }
+
+    fn with_current<R>(&self, f: impl FnOnce(&mut Current) -> Result<R, Error>) -> Result<R, Error> {
+        let me = thread::current().id();
+        if *self.lock_user() == Some(me) {
+            return Err(Error::InUse);
+        }
+        let mut state = self.lock_state();
+        *self.lock_user() = Some(me);
+        let _release = Release(&self.user);
+        match &mut *state {
+            State::Loaded(current) => f(current),
+            State::Unloaded => Err(Error::NotLoaded),
+            State::Finished => Err(Error::Finished),
+        }
+    }
+
+    fn lock_state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn lock_user(&self) -> MutexGuard<'_, Option<ThreadId>> {
+        self.user.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Clears the thread mark of [`RequestSession::with`] when the closure ends, even by a panic.
+struct Release<'a>(&'a Mutex<Option<ThreadId>>);
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+}
+
+impl Current {
+    /// Remembers the first identity replaced in this request: the entry to delete after the save.
+    fn replace(&mut self, old: Option<&str>) {
+        if self.replaced.is_none() {
+            self.replaced = old.map(str::to_owned);
+        }
+    }
+}
+
+/// A changed session taken out of its request, to be saved before the response goes out.
+pub struct PendingSave {
+    storage: Arc<dyn AbstractStorage>,
+    current: Current,
+}
+
+impl fmt::Debug for PendingSave {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PendingSave").field("session", &self.current.loaded.session).finish_non_exhaustive()
+    }
+}
+
+impl PendingSave {
+    /// Saves the session and answers the `Set-Cookie` header value to send: the session's cookie
+    /// (with `Max-Age`/`Expires` from its `max_age`), or the removal cookie. Then deletes the entry of
+    /// the session this request replaced; a failure there is logged, not returned, because the new
+    /// session is stored and its cookie must go out.
+    pub async fn save(self) -> Result<String, Error> {
+        let PendingSave { storage, current: Current { loaded: Loaded { mut session, origin }, replaced } } = self;
+        let config = storage.config();
+        let name = config.cookie().name();
+        let header = match storage.save_session(&mut session, origin).await? {
+            CookieAction::Set(value) => config.cookie().set_cookie(&value, session.max_age_seconds(), config.now())?,
+            CookieAction::Remove => config.cookie().removal_cookie().to_owned(),
+        };
+        tracing::debug!(cookie = name, "session saved");
+        if let Some(old) = replaced.filter(|old| session.identity() != Some(old.as_str()))
+            && let Err(error) = storage.remove_session(&old).await
+        {
+            tracing::warn!(cookie = name, error = %error, "could not remove the session this request replaced");
+        }
+        Ok(header)
+    }
+}
+
+/// The session cookies one request's layers claimed, so two layers with the same cookie name (or the
+/// same tag) on one route are found out instead of overwriting each other's cookie. An adapter keeps
+/// one per request and calls [`claim`](Self::claim) for each of its layers.
+#[derive(Clone, Debug, Default)]
+pub struct CookieClaims(Vec<(String, TypeId)>);
+
+/// Two session layers of one route claim the same cookie name or the same tag.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "two session layers on this route use the cookie {name:?} (or one handler tag): each would overwrite the \
+     other's cookie; give each storage its own cookie name and tag"
+)]
+pub struct ClaimConflict {
+    /// The cookie name.
+    pub name: String,
+}
+
+impl CookieClaims {
+    /// Records that a layer with the tag `tag` serves the cookie `name` on this request.
+    pub fn claim(&mut self, name: &str, tag: TypeId) -> Result<(), ClaimConflict> {
+        if self.0.iter().any(|(claimed, claimed_tag)| claimed == name || *claimed_tag == tag) {
+            return Err(ClaimConflict { name: name.to_owned() });
+        }
+        self.0.push((name.to_owned(), tag));
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::StorageConfig;
+    use async_trait::async_trait;
+
+    #[derive(Default)]
+    struct PlainCookie(StorageConfig);
+
+    #[async_trait]
+    impl AbstractStorage for PlainCookie {
+        fn config(&self) -> &StorageConfig {
+            &self.0
+        }
+        async fn load_session(&self, cookie: Option<&str>) -> Result<Loaded, Error> {
+            Ok(cookie.map_or_else(|| self.new_session(), |text| self.0.open("plain", None, text)).into())
+        }
+        async fn save_session(&self, session: &mut Session, _: Origin) -> Result<CookieAction, Error> {
+            Ok(CookieAction::Set(self.0.encode(session)?))
+        }
+    }
+
+    fn request() -> RequestSession {
+        RequestSession::new(Arc::new(PlainCookie::default()))
+    }
+
+    fn run<F: std::future::Future>(future: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread().build().expect("runtime").block_on(future)
+    }
+
+    #[test]
+    fn a_use_from_inside_with_is_an_error_not_a_deadlock() {
+        let request = request();
+        run(request.load(None::<&str>)).unwrap();
+        let nested = request.with(|_| request.with(|session| session.len())).unwrap();
+        assert!(matches!(nested, Err(Error::InUse)));
+        let renewed = request.with(|_| request.renew()).unwrap();
+        assert!(matches!(renewed, Err(Error::InUse)));
+        assert_eq!(request.with(|session| session.len()).unwrap(), 0, "usable again afterwards");
+        assert!(format!("{request:?}").contains("Session"));
+    }
+
+    #[test]
+    fn debug_never_waits() {
+        let request = request();
+        run(request.load(None::<&str>)).unwrap();
+        let shown = request.with(|_| format!("{request:?}")).unwrap();
+        assert!(shown.contains("<in use>"), "{shown}");
+    }
+
+    #[test]
+    fn before_load_and_after_finish_are_errors() {
+        let request = request();
+        assert!(matches!(request.with(|_| ()), Err(Error::NotLoaded)));
+        run(request.load(None::<&str>)).unwrap();
+        request.with(|session| session.insert("k", 1)).unwrap().unwrap();
+        assert!(request.finish(500).is_none(), "a 5xx saves nothing");
+        assert!(matches!(request.with(|_| ()), Err(Error::Finished)));
+    }
+
+    #[test]
+    fn only_changed_sessions_are_saved() {
+        let request = request();
+        run(request.load(None::<&str>)).unwrap();
+        request.with(|session| session.len()).unwrap();
+        assert!(request.finish(200).is_none());
+        assert!(self::request().finish(200).is_none(), "never loaded");
+    }
+
+    #[test]
+    fn claims_refuse_a_second_layer_with_the_same_name_or_tag() {
+        let mut claims = CookieClaims::default();
+        claims.claim("A", TypeId::of::<u8>()).unwrap();
+        claims.claim("B", TypeId::of::<u16>()).unwrap();
+        assert_eq!(claims.claim("A", TypeId::of::<u32>()), Err(ClaimConflict { name: "A".into() }));
+        assert!(claims.claim("C", TypeId::of::<u8>()).is_err());
+    }
+}

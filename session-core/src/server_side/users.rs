@@ -1,0 +1,80 @@
+//! Log a user out everywhere: every session the application attached to that user
+//! ([`Session::set_user`]) ends, in every process that shares the store.
+//!
+//! The store keeps one marker per user who was logged out everywhere: the time it happened, in
+//! milliseconds, under `<cookie_name>_user_<hex of the user>`. A session attached to the user before
+//! that time is over: its load finds the marker, deletes the entry and starts a fresh session. Only
+//! sessions with a user pay for the check (one more fetch on load); sessions attached after the marker
+//! (a new login) live on. Nothing needs to list a user's sessions, so it works the same on Redis, a
+//! Redis Cluster (one key per command) and memcached.
+//!
+//! The marker lives as long as the longest entry the storage writes: a session that was not loaded
+//! within that time has expired by then, so it cannot outlive the marker.
+
+use std::time::Duration;
+
+use super::{DEFAULT_ENTRY_TTL, ServerSideStorage};
+use crate::error::Error;
+use crate::server_side::backend::KeyValueBackend;
+use crate::session::Session;
+
+impl<B: KeyValueBackend> ServerSideStorage<B> {
+    /// Ends every session attached to `user` ([`Session::set_user`]), across every process that shares
+    /// this store; other users' sessions are untouched. Sessions attached to `user` after this call
+    /// (a new login) are not affected.
+    ///
+    /// ```no_run
+    /// # async fn run(storage: &session_core::server_side::ServerSideStorage<impl session_core::server_side::KeyValueBackend>) -> Result<(), session_core::Error> {
+    /// // After a password change, or from an admin page:
+    /// storage.log_out_everywhere("alice@example.com").await?;
+    /// # Ok(()) }
+    /// ```
+    #[doc(alias = "logout_all", alias = "revoke")]
+    pub async fn log_out_everywhere(&self, user: &str) -> Result<(), Error> {
+        let key = self.user_key(user);
+        if !self.backend.accepts_key(&key) {
+            return Err(Error::Encode(
+                format!("a user name of {} bytes is too long for this store's keys", user.len()).into(),
+            ));
+        }
+        let now = self.config.clock().now_millis().to_string();
+        self.backend.store(&key, now.as_bytes(), Some(self.marker_ttl())).await
+    }
+
+    /// Whether `session` belongs to a user who was logged out everywhere after it was attached.
+    pub(super) async fn is_revoked(&self, session: &Session) -> Result<bool, Error> {
+        let Some(user) = session.user() else {
+            return Ok(false);
+        };
+        let key = self.user_key(user);
+        // A user name too long for a key can never have been logged out everywhere.
+        if !self.backend.accepts_key(&key) {
+            return Ok(false);
+        }
+        let Some(marker) = self.backend.load(&key).await? else {
+            return Ok(false);
+        };
+        let logged_out_at = std::str::from_utf8(&marker).ok().and_then(|text| text.parse::<i64>().ok());
+        Ok(match (logged_out_at, session.user_since()) {
+            (Some(at), Some(since)) => since < at,
+            // A marker we cannot read, or a session that does not say when: end it, to be safe.
+            _ => true,
+        })
+    }
+
+    /// `<prefix><cookie_name>_user_<hex>`: hex, so any user name makes a valid key everywhere.
+    fn user_key(&self, user: &str) -> String {
+        let hex: String = user.bytes().map(|byte| format!("{byte:02x}")).collect();
+        self.key_with(&hex, "user_")
+    }
+
+    /// The longest an entry of this storage can live between two writes.
+    fn marker_ttl(&self) -> Duration {
+        let expiry = self.config.expiry();
+        [expiry.max_age(), expiry.idle_timeout(), expiry.absolute_timeout(), self.default_ttl, Some(DEFAULT_ENTRY_TTL)]
+            .into_iter()
+            .flatten()
+            .max()
+            .unwrap_or(DEFAULT_ENTRY_TTL)
+    }
+}

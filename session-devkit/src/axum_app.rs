@@ -1,0 +1,138 @@
+//! The reference app of `session_testkit::http_suite` on axum and `session-tower`: the HTTP suite runs
+//! against it, and so do the storages' outage and concurrency scenarios.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::Path;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use session_testkit::BoxFuture;
+use session_testkit::http_suite::{HttpAdapter, ReferenceApp};
+use session_tower::{Session, SessionError, SessionLayer};
+use tokio::net::TcpListener;
+
+/// Tag of the second session.
+struct Second;
+
+/// Serves the reference app with `session-tower`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Axum;
+
+impl HttpAdapter for Axum {
+    fn serve(&self, app: ReferenceApp) -> BoxFuture<'_, SocketAddr> {
+        Box::pin(serve(router(app)))
+    }
+}
+
+/// Serves `app` on 127.0.0.1 at a port the OS picks, until the test's runtime ends.
+pub async fn serve(app: Router) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    address
+}
+
+/// The reference app's routes behind two session layers (the second tagged).
+pub fn router(app: ReferenceApp) -> Router {
+    let error = |_: &session_core::Error| {
+        let mut response = axum::http::Response::new("session error".to_owned());
+        *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+        response
+    };
+    Router::new()
+        .route("/count", get(count))
+        .route("/peek", get(peek))
+        .route("/static", get(|| async { "static" }))
+        .route("/write/{status}", get(write))
+        .route("/items/{item}", post(add_item))
+        .route("/items", get(items))
+        .route("/login/{user}", get(login))
+        .route("/cycle", get(cycle))
+        .route("/user", get(user))
+        .route("/logout", get(logout))
+        .route("/both", get(both))
+        .route("/wrong-type", get(wrong_type))
+        .route("/nested", get(nested))
+        .route("/debug", get(debug))
+        .layer(SessionLayer::new(app.storage).on_error(error))
+        .layer(SessionLayer::new(app.second).tagged::<Second>().on_error(error))
+}
+
+fn shown<T: ToString>(value: Option<T>) -> String {
+    value.map_or_else(|| "None".to_owned(), |value| value.to_string())
+}
+
+async fn count(session: Session) -> Result<String, SessionError> {
+    let n = session.update(|session| {
+        let n = session.get::<u64>("n")?.unwrap_or(0) + 1;
+        session.insert("n", n)?;
+        Ok(n)
+    })?;
+    Ok(n.to_string())
+}
+
+async fn peek(session: Session) -> Result<String, SessionError> {
+    Ok(shown(session.get::<u64>("n")?))
+}
+
+async fn write(session: Session, Path(status): Path<u16>) -> Result<Response, SessionError> {
+    session.insert("n", status)?;
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    Ok(if status.is_redirection() {
+        (status, [(header::LOCATION, "/peek")]).into_response()
+    } else {
+        status.into_response()
+    })
+}
+
+async fn add_item(session: Session, Path(item): Path<String>) -> Result<(), SessionError> {
+    session.insert(format!("item:{item}"), true)
+}
+
+async fn items(session: Session) -> Result<String, SessionError> {
+    Ok(session.keys()?.iter().filter(|key| key.starts_with("item:")).count().to_string())
+}
+
+async fn login(session: Session, Path(user): Path<String>) -> Result<(), SessionError> {
+    session.new_session()?;
+    session.insert("user", &user)?;
+    session.set_user(user)
+}
+
+async fn cycle(session: Session) -> Result<(), SessionError> {
+    session.cycle_id()
+}
+
+async fn user(session: Session) -> Result<String, SessionError> {
+    Ok(shown(session.get::<String>("user")?))
+}
+
+async fn logout(session: Session) -> Result<(), SessionError> {
+    session.invalidate()
+}
+
+async fn both(main: Session, second: Session<Second>) -> Result<String, SessionError> {
+    let seen = format!("user={};theme={}", shown(main.get::<String>("user")?), shown(second.get::<String>("theme")?));
+    main.insert("user", "alice")?;
+    second.insert("theme", "dark")?;
+    Ok(seen)
+}
+
+async fn wrong_type(session: Session) -> Result<String, SessionError> {
+    Ok(shown(session.get::<u64>("user")?))
+}
+
+async fn nested(session: Session) -> Result<String, SessionError> {
+    let inner = session.update(|_| Ok(session.contains_key("user")))?;
+    Ok(inner?.to_string())
+}
+
+async fn debug(session: Session) -> Result<&'static str, SessionError> {
+    session.update(|_| {
+        tracing::info!(session = ?session, "formatted inside update");
+        Ok(format!("{session:?}"))
+    })?;
+    Ok("ok")
+}

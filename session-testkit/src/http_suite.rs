@@ -1,0 +1,303 @@
+//! The HTTP conformance suite every middleware adapter runs (`session-tower`, `session-actix`, yours):
+//! a real server, a real HTTP client with a cookie jar, and the rules of one request's session.
+//!
+//! # The reference app
+//!
+//! An adapter under test implements [`HttpAdapter`]: it serves this app on 127.0.0.1 with its own
+//! middleware, the main session on [`ReferenceApp::storage`], a second session (its own tag) on
+//! [`ReferenceApp::second`], and the app's error response set to status **503** with the body
+//! **`session error`** for every session error.
+//!
+//! | route | the handler |
+//! |---|---|
+//! | `GET /count` | adds 1 to the number `n` (0 when absent) and answers it |
+//! | `GET /peek` | answers `n`, or `None`, without writing |
+//! | `GET /static` | answers `static`, never asks for the session |
+//! | `GET /write/{status}` | stores `n` = status, answers with that status (`Location: /peek` for 3xx) |
+//! | `POST /items/{item}` | stores `item:<item>` = `true` |
+//! | `GET /items` | answers how many `item:` keys the session holds |
+//! | `GET /login/{user}` | `new_session()`, stores `user`, attaches the session to the user (`set_user`) |
+//! | `GET /cycle` | `cycle_id()` |
+//! | `GET /user` | answers `user`, or `None` |
+//! | `GET /logout` | `invalidate()` |
+//! | `GET /both` | answers `user=<user of the main session>;theme=<theme of the second>` (`None` when absent), then stores `user` = `alice` in the main session and `theme` = `dark` in the second |
+//! | `GET /wrong-type` | returns the error of reading `user` as a number (`?` in the handler) |
+//! | `GET /nested` | returns the error of using the session handle inside its own `update` |
+//! | `GET /debug` | inside `update`, formats the session handle with `{:?}` (it must not wait), answers `ok` |
+//!
+//! Run it with [`http_suite!`](macro@crate::http_suite).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{Method, StatusCode};
+use session_core::server_side::ServerSideStorage;
+use session_core::{AbstractStorage, CookieConfig, StorageConfig};
+
+use crate::browser::{Browser, Reply};
+use crate::suite::BoxFuture;
+use crate::zoo::MemoryStore;
+
+/// What an adapter serves for one rule.
+pub struct ReferenceApp {
+    /// The main session's storage (the adapter's untagged session).
+    pub storage: Arc<dyn AbstractStorage>,
+    /// The second session's storage (a tagged session), for `/both`.
+    pub second: Arc<dyn AbstractStorage>,
+}
+
+impl ReferenceApp {
+    /// The app with `storage` as the main session and an in-memory second one (cookie `PREFS`).
+    pub fn new(storage: Arc<dyn AbstractStorage>) -> Self {
+        ReferenceApp { storage, second: self::storage(&MemoryStore::new(), "PREFS") }
+    }
+}
+
+/// A middleware adapter under test: serves the [reference app](self) with its own middleware.
+pub trait HttpAdapter: Send + Sync {
+    /// Serves `app` on 127.0.0.1 at a port the OS picks until the test's runtime ends; its address.
+    fn serve(&self, app: ReferenceApp) -> BoxFuture<'_, SocketAddr>;
+}
+
+/// The stores of one rule: a merging store for the main session, another for the second.
+struct Fixture {
+    store: MemoryStore,
+    address: SocketAddr,
+}
+
+fn storage(store: &MemoryStore, cookie: &str) -> Arc<dyn AbstractStorage> {
+    let cookie = CookieConfig::builder().name(cookie).build().expect("a valid cookie name");
+    Arc::new(ServerSideStorage::new(store.clone()).with_config(StorageConfig::new().with_cookie(cookie)))
+}
+
+async fn fixture(adapter: &dyn HttpAdapter) -> Fixture {
+    let (store, second) = (MemoryStore::new(), MemoryStore::new());
+    let address =
+        adapter.serve(ReferenceApp { storage: storage(&store, "SID"), second: storage(&second, "PREFS") }).await;
+    Fixture { store, address }
+}
+
+fn session_cookie(reply: &Reply) -> Option<&str> {
+    reply.set_cookie("SID")
+}
+
+#[track_caller]
+fn assert_session_error(reply: &Reply, what: &str) {
+    assert_eq!(
+        (reply.status, reply.body.as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, "session error"),
+        "{what}: the app's own error response"
+    );
+}
+
+/// A session survives between requests; its cookie is `HttpOnly`, `Path=/`, `SameSite=Lax` and
+/// `Secure` by default.
+pub async fn a_session_survives_between_requests(adapter: &dyn HttpAdapter) {
+    let app = fixture(adapter).await;
+    let mut browser = Browser::new(app.address);
+    let first = browser.get("/count").await;
+    assert_eq!((first.status, first.body.as_str()), (StatusCode::OK, "1"));
+    let cookie = session_cookie(&first).expect("Set-Cookie");
+    for attribute in ["HttpOnly", "Path=/", "SameSite=Lax", "Secure"] {
+        assert!(cookie.split("; ").any(|a| a == attribute), "{cookie} lacks {attribute}");
+    }
+    assert_eq!(browser.get("/count").await.body, "2");
+    assert_eq!(browser.get("/count").await.body, "3");
+}
+
+/// A route that never asks, and a request that only reads, send no cookie and write nothing.
+pub async fn untouched_and_read_only_requests_send_no_cookie(adapter: &dyn HttpAdapter) {
+    let app = fixture(adapter).await;
+    let mut browser = Browser::new(app.address);
+    let untouched = browser.get("/static").await;
+    assert_eq!((untouched.status, untouched.set_cookies.len()), (StatusCode::OK, 0));
+    assert!(app.store.is_empty(), "nothing stored for a route that never asks");
+    browser.get("/count").await;
+    let read = browser.get("/peek").await;
+    assert_eq!(read.body, "1");
+    assert!(read.set_cookies.is_empty(), "a read sends no cookie: {:?}", read.set_cookies);
+}
+
+/// A changed session is saved with a redirect or a client error, not with a server error.
+pub async fn saves_below_500_only(adapter: &dyn HttpAdapter) {
+    let app = fixture(adapter).await;
+    let mut browser = Browser::new(app.address);
+    for (status, saved) in [(302, true), (404, true), (500, false), (503, false)] {
+        let reply = browser.get(&format!("/write/{status}")).await;
+        assert_eq!(reply.status.as_u16(), status);
+        assert_eq!(session_cookie(&reply).is_some(), saved, "a {status} response saves: {saved}");
+    }
+    assert_eq!(browser.get("/peek").await.body, "404", "the 5xx responses saved nothing");
+}
+
+/// Logout sends a removal cookie and deletes the stored entry; the next request is a new session.
+pub async fn logout_removes_the_cookie_and_the_entry(adapter: &dyn HttpAdapter) {
+    let app = fixture(adapter).await;
+    let mut browser = Browser::new(app.address);
+    browser.get("/login/alice").await;
+    assert_eq!(app.store.len(), 1);
+    let old_jar = browser.jar.clone();
+    let logout = browser.get("/logout").await;
+    assert!(session_cookie(&logout).is_some_and(|c| c.contains("Max-Age=0")), "{:?}", logout.set_cookies);
+    assert!(browser.jar.is_empty());
+    assert!(app.store.is_empty(), "the entry is deleted");
+    browser.jar = old_jar;
+    assert_eq!(browser.get("/user").await.body, "None", "the logged-out id replayed finds nothing");
+}
+
+/// A garbage session cookie is a fresh session, never an error.
+pub async fn a_garbage_cookie_is_a_fresh_session(adapter: &dyn HttpAdapter) {
+    let app = fixture(adapter).await;
+    let mut browser = Browser::new(app.address);
+    browser.jar.insert("SID".into(), "\"gAAAA\\054garbage\"".into());
+    let reply = browser.get("/count").await;
+    assert_eq!((reply.status, reply.body.as_str()), (StatusCode::OK, "1"));
+}
+
+/// Login with `new_session()`: a new cookie, and the entry of the replaced session is deleted.
+pub async fn login_replaces_the_session_and_deletes_the_old_entry(adapter: &dyn HttpAdapter) {
+    let app = fixture(adapter).await;
+    let mut browser = Browser::new(app.address);
+    browser.get("/count").await;
+    let before = browser.jar.get("SID").cloned();
+    browser.get("/login/alice").await;
+    assert_ne!(browser.jar.get("SID"), before.as_ref(), "a new session id");
+    assert_eq!(app.store.len(), 1, "only the new entry remains");
+    assert_eq!(browser.get("/peek").await.body, "None", "the new session starts empty");
+    assert_eq!(browser.get("/user").await.body, "alice");
+}
+
+/// `cycle_id()`: a new cookie, the same data, the old entry deleted.
+pub async fn cycle_id_keeps_the_data_under_a_new_id(adapter: &dyn HttpAdapter) {
+    let app = fixture(adapter).await;
+    let mut browser = Browser::new(app.address);
+    browser.get("/login/alice").await;
+    let before = browser.jar.get("SID").cloned();
+    let cycled = browser.get("/cycle").await;
+    assert!(session_cookie(&cycled).is_some(), "the new id is sent");
+    assert_ne!(browser.jar.get("SID"), before.as_ref());
+    assert_eq!(browser.get("/user").await.body, "alice");
+    assert_eq!(app.store.len(), 1, "the old entry is gone");
+}
+
+/// While the store is down every request that asks for the session gets the app's error response and
+/// no cookie; once it is back, the same browser is served again.
+pub async fn a_store_outage_gives_the_apps_error_then_recovers(adapter: &dyn HttpAdapter) {
+    let app = fixture(adapter).await;
+    let mut browser = Browser::new(app.address);
+    assert_eq!(browser.get("/count").await.body, "1");
+    app.store.set_down(true);
+    let down = browser.get("/count").await;
+    assert_session_error(&down, "store down");
+    assert!(down.set_cookies.is_empty());
+    assert_eq!(browser.get("/static").await.status, StatusCode::OK, "routes without a session still work");
+    app.store.set_down(false);
+    assert_eq!(browser.get("/count").await.body, "2", "recovered, the session intact");
+}
+
+/// Two storages under two cookie names: each handler reaches both, each saves its own cookie.
+pub async fn two_storages_keep_their_cookies_apart(adapter: &dyn HttpAdapter) {
+    let app = fixture(adapter).await;
+    let mut browser = Browser::new(app.address);
+    let first = browser.get("/both").await;
+    assert_eq!(first.body, "user=None;theme=None");
+    assert!(first.set_cookie("SID").is_some() && first.set_cookie("PREFS").is_some(), "{:?}", first.set_cookies);
+    assert_ne!(browser.jar["SID"], browser.jar["PREFS"]);
+    assert_eq!(browser.get("/both").await.body, "user=alice;theme=dark");
+}
+
+/// Two layers of one route with the same cookie name would overwrite each other's cookie: every
+/// request that reaches them is a 500, never a silent overwrite.
+pub async fn one_cookie_name_on_two_layers_is_an_error(adapter: &dyn HttpAdapter) {
+    let store = MemoryStore::new();
+    let address = adapter.serve(ReferenceApp { storage: storage(&store, "SID"), second: storage(&store, "SID") }).await;
+    let mut browser = Browser::new(address);
+    let reply = browser.get("/count").await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", reply.body);
+    assert!(reply.set_cookies.is_empty());
+}
+
+/// A session error a handler returns with `?` (a value of another type, a nested use) is the app's
+/// error response; formatting the session inside `update` does not wait.
+pub async fn handler_errors_are_the_apps_error_response(adapter: &dyn HttpAdapter) {
+    let app = fixture(adapter).await;
+    let mut browser = Browser::new(app.address);
+    browser.get("/login/alice").await;
+    assert_session_error(&browser.get("/wrong-type").await, "a string read as a number");
+    assert_session_error(&browser.get("/nested").await, "the handle used inside its own update");
+    let debug = tokio::time::timeout(Duration::from_secs(5), browser.get("/debug")).await;
+    assert_eq!(debug.expect("Debug inside update must not wait").body, "ok");
+    assert_eq!(browser.get("/user").await.body, "alice", "the session is intact");
+}
+
+/// Fifty requests of one browser at once, each adding an item: all fifty are kept (the main store
+/// merges).
+pub async fn concurrent_requests_keep_their_writes(adapter: &dyn HttpAdapter) {
+    let app = fixture(adapter).await;
+    let mut browser = Browser::new(app.address);
+    assert_eq!(browser.send(Method::POST, "/items/first").await.status, StatusCode::OK);
+    let requests: Vec<_> = (0..50)
+        .map(|n| {
+            let mut tab = Browser::new(app.address);
+            tab.jar = browser.jar.clone();
+            tokio::spawn(async move { tab.send(Method::POST, &format!("/items/{n}")).await.status })
+        })
+        .collect();
+    for request in requests {
+        assert_eq!(request.await.expect("request task"), StatusCode::OK);
+    }
+    assert_eq!(browser.get("/items").await.body, "51");
+}
+
+/// Writes the HTTP suite for one adapter: a module `$name` with one `#[test]` per rule, each on a
+/// multi-threaded tokio runtime. The expression is evaluated inside each test and gives the
+/// [`HttpAdapter`].
+///
+/// ```text
+/// session_testkit::http_suite!(axum, MyAdapter);
+/// ```
+#[macro_export]
+macro_rules! http_suite {
+    ($name:ident, $adapter:expr $(,)?) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            $crate::__http_rule_tests!($adapter;
+                a_session_survives_between_requests,
+                untouched_and_read_only_requests_send_no_cookie,
+                saves_below_500_only,
+                logout_removes_the_cookie_and_the_entry,
+                a_garbage_cookie_is_a_fresh_session,
+                login_replaces_the_session_and_deletes_the_old_entry,
+                cycle_id_keeps_the_data_under_a_new_id,
+                a_store_outage_gives_the_apps_error_then_recovers,
+                two_storages_keep_their_cookies_apart,
+                one_cookie_name_on_two_layers_is_an_error,
+                handler_errors_are_the_apps_error_response,
+                concurrent_requests_keep_their_writes,
+            );
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __http_rule_tests {
+    ($adapter:expr; $($rule:ident),+ $(,)?) => {
+        $(
+            #[test]
+            fn $rule() {
+                $crate::__private::tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                    .expect("a tokio runtime for the test")
+                    .block_on(async {
+                        let adapter = $adapter;
+                        $crate::http_suite::$rule(&adapter).await;
+                    });
+            }
+        )+
+    };
+}

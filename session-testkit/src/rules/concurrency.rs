@@ -1,0 +1,91 @@
+//! Rules of merging storages: concurrent requests on one session keep each other's writes. The
+//! writers use different storages on one store, as two processes of one app would, so a store whose
+//! compare-and-set does not compare is caught.
+
+use session_core::ManualClock;
+
+use super::{T, assert_fresh, default_storage, join_all, logged_in, user};
+use crate::client::TestClient;
+use crate::suite::Suite;
+
+/// Two browsers' worth of one session: the same cookie, each on its own storage (process).
+async fn two_processes(suite: &Suite, clock: &ManualClock) -> (TestClient, TestClient) {
+    let first = logged_in(default_storage(suite, clock).await).await;
+    let mut second = TestClient::new(default_storage(suite, clock).await);
+    second.set_cookie(first.cookie().map(str::to_owned));
+    (first, second)
+}
+
+/// Two requests that loaded the same session and wrote different keys both keep their write.
+pub async fn concurrent_writes_to_different_keys_both_survive(suite: &Suite) {
+    let clock = ManualClock::new(T);
+    let (first, second) = two_processes(suite, &clock).await;
+    let (one, two) = (first.begin().await.expect("load"), second.begin().await.expect("load"));
+    one.with(|s| s.insert("first", 1)).expect("with").expect("insert");
+    two.with(|s| s.insert("second", 2)).expect("with").expect("insert");
+    let cookies = (one.finish().await.expect("save"), two.finish().await.expect("save"));
+    assert!(cookies.0.is_some() && cookies.1.is_some(), "both keep the session's cookie: {cookies:?}");
+    let merged = first.session().await.expect("load");
+    assert_eq!(user(&merged).as_deref(), Some("alice"));
+    assert_eq!(merged.get::<i64>("first").expect("int"), Some(1), "the first write survived the second");
+    assert_eq!(merged.get::<i64>("second").expect("int"), Some(2));
+}
+
+/// On a key both requests wrote, the one that saved last wins.
+pub async fn concurrent_writes_to_one_key_keep_the_later(suite: &Suite) {
+    let clock = ManualClock::new(T);
+    let (first, second) = two_processes(suite, &clock).await;
+    for (later_is_second, expected) in [(true, "second"), (false, "first")] {
+        let (one, two) = (first.begin().await.expect("load"), second.begin().await.expect("load"));
+        one.with(|s| s.insert("k", "first")).expect("with").expect("insert");
+        two.with(|s| s.insert("k", "second")).expect("with").expect("insert");
+        if later_is_second {
+            one.finish().await.expect("save");
+            two.finish().await.expect("save");
+        } else {
+            two.finish().await.expect("save");
+            one.finish().await.expect("save");
+        }
+        let merged = first.session().await.expect("load");
+        assert_eq!(merged.get::<String>("k").expect("str").as_deref(), Some(expected));
+        assert_eq!(user(&merged).as_deref(), Some("alice"));
+    }
+}
+
+/// A write saved after a concurrent logout does not bring the session back.
+pub async fn invalidate_wins_over_a_concurrent_write(suite: &Suite) {
+    let clock = ManualClock::new(T);
+    let (first, second) = two_processes(suite, &clock).await;
+    let (logout, late) = (first.begin().await.expect("load"), second.begin().await.expect("load"));
+    logout.with(|s| s.invalidate()).expect("with");
+    late.with(|s| s.insert("late", true)).expect("with").expect("insert");
+    logout.finish().await.expect("save");
+    let late_cookie = late.finish().await.expect("save").expect("a cookie answer");
+    assert!(late_cookie.split("; ").any(|a| a == "Max-Age=0"), "the late request removes the cookie: {late_cookie}");
+    assert_fresh(&first.session().await.expect("load"), "after logout and a late write");
+}
+
+/// Twenty-four requests of one browser at once, spread over four processes, each adding its own key:
+/// every key is there afterwards.
+pub async fn many_writers_on_one_session_keep_every_write(suite: &Suite) {
+    let clock = ManualClock::new(T);
+    let first = logged_in(default_storage(suite, &clock).await).await;
+    let mut processes = Vec::new();
+    for _ in 0..4 {
+        let mut client = TestClient::new(default_storage(suite, &clock).await);
+        client.set_cookie(first.cookie().map(str::to_owned));
+        processes.push(client);
+    }
+    let mut requests = Vec::new();
+    for n in 0..24 {
+        let request = processes[n % 4].begin().await.expect("load");
+        request.with(|s| s.insert(format!("writer{n}"), n)).expect("with").expect("insert");
+        requests.push(request);
+    }
+    let saved = join_all(requests.into_iter().map(|request| request.finish())).await;
+    assert!(saved.iter().all(|saved| matches!(saved, Ok(Some(_)))), "every save succeeds: {saved:?}");
+    let merged = first.session().await.expect("load");
+    let missing: Vec<usize> = (0..24).filter(|n| !merged.contains_key(&format!("writer{n}"))).collect();
+    assert!(missing.is_empty(), "lost writes of writers {missing:?}");
+    assert_eq!(user(&merged).as_deref(), Some("alice"));
+}

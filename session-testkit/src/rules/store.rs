@@ -1,0 +1,138 @@
+//! Rules of server-side storages, checked in the store itself through the suite's probe: what a user
+//! cannot see (an entry left behind, an entry that never expires) is a leak all the same.
+
+use std::time::Duration;
+
+use serde_json::json;
+use session_core::server_side::{KeyFactory, RandomHexIds};
+use session_core::{ManualClock, StorageConfig};
+
+use super::{T, default_storage, key_of, logged_in, storage_at, user};
+use crate::client::TestClient;
+use crate::suite::Suite;
+
+/// After a logout the entry is gone from the store, and the logged-out id replayed finds nothing.
+pub async fn logged_out_id_finds_nothing_and_its_entry_is_gone(suite: &Suite) {
+    let clock = ManualClock::new(T);
+    let mut client = logged_in(default_storage(suite, &clock).await).await;
+    let key = key_of(&client);
+    let old_cookie = client.cookie().map(str::to_owned);
+    assert!(suite.entry(&key).await.is_some(), "a saved session is in the store under {key}");
+    let logout = client.request(|s| s.invalidate()).await.expect("logout");
+    assert!(logout.set_cookie.expect("a cookie").contains("Max-Age=0"), "logout removes the cookie");
+    assert_eq!(suite.entry(&key).await, None, "the logged-out entry must leave the store");
+    client.set_cookie(old_cookie);
+    let replayed = client.session().await.expect("load");
+    assert!(replayed.is_new() && replayed.is_empty(), "a replayed logged-out id finds nothing");
+}
+
+/// The store's own expiry (real time, two seconds): an entry written with `max_age` = 1 s is gone from
+/// the store soon after, not just hidden by the load-time age check.
+pub async fn expired_entry_leaves_the_store(suite: &Suite) {
+    let storage = suite.storage(StorageConfig::new().with_max_age(Duration::from_secs(1))).await;
+    let client = logged_in(storage).await;
+    let key = key_of(&client);
+    let entry = suite.entry(&key).await.expect("saved");
+    assert!(entry.ttl.is_some_and(|ttl| ttl <= Duration::from_secs(1)), "written with a 1 s TTL: {entry:?}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(4);
+    while suite.entry(&key).await.is_some() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the entry outlived its max_age by 3 s: the store never expires it"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// With no limit configured, entries still expire (a default TTL); with an idle timeout, an entry
+/// lives no longer than it.
+pub async fn entries_expire_without_max_age(suite: &Suite) {
+    let clock = ManualClock::new(T);
+    let client = logged_in(default_storage(suite, &clock).await).await;
+    let entry = suite.entry(&key_of(&client)).await.expect("saved");
+    assert!(entry.ttl.is_some(), "an entry without max_age must still expire, or every visitor leaves one forever");
+    let idle = StorageConfig::new().with_idle_timeout(Duration::from_secs(600));
+    let client = logged_in(storage_at(suite, &clock, idle).await).await;
+    let entry = suite.entry(&key_of(&client)).await.expect("saved");
+    assert!(
+        entry.ttl.is_some_and(|ttl| ttl <= Duration::from_secs(600)),
+        "the idle timeout bounds the entry: {entry:?}"
+    );
+}
+
+/// `new_session()` at login deletes the entry of the session it replaced, once the new one is saved.
+pub async fn new_session_deletes_the_replaced_entry(suite: &Suite) {
+    let clock = ManualClock::new(T);
+    let mut client = logged_in(default_storage(suite, &clock).await).await;
+    let old_key = key_of(&client);
+    let request = client.begin().await.expect("load");
+    request.renew().expect("renew");
+    request.with(|s| s.insert("user", "bob")).expect("with").expect("insert");
+    client.accept(&request.finish().await.expect("save").expect("a cookie"));
+    let new_key = key_of(&client);
+    assert_ne!(new_key, old_key);
+    assert!(suite.entry(&new_key).await.is_some(), "the new session is stored");
+    assert_eq!(suite.entry(&old_key).await, None, "the replaced entry is deleted");
+}
+
+/// `cycle_id()` moves the data under a new id and deletes the old entry.
+pub async fn cycle_id_deletes_the_old_entry(suite: &Suite) {
+    let clock = ManualClock::new(T);
+    let mut client = logged_in(default_storage(suite, &clock).await).await;
+    let old_key = key_of(&client);
+    let request = client.begin().await.expect("load");
+    request.cycle_id().expect("cycle");
+    client.accept(&request.finish().await.expect("save").expect("a cookie"));
+    let new_key = key_of(&client);
+    assert_ne!(new_key, old_key);
+    assert_eq!(suite.entry(&old_key).await, None, "the old entry is deleted");
+    assert_eq!(user(&client.session().await.expect("load")).as_deref(), Some("alice"), "the data moved");
+}
+
+/// A 64 KiB payload (no cookie could hold it) is stored and read back byte for byte.
+pub async fn large_payloads_round_trip(suite: &Suite) {
+    let clock = ManualClock::new(T);
+    let mut client = TestClient::new(default_storage(suite, &clock).await);
+    // Letters from a fixed LCG: nothing shortens them.
+    let mut state = 7u32;
+    let big: String = (0..64 * 1024)
+        .map(|_| {
+            state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            char::from(b'a' + (state >> 16) as u8 % 26)
+        })
+        .collect();
+    client.request(|s| s.insert("big", &big)).await.expect("save").output.expect("insert");
+    let loaded = client.session().await.expect("load");
+    assert_eq!(loaded.get::<String>("big").expect("str").map(|s| s.len()), Some(big.len()), "the length is kept");
+    assert_eq!(loaded.get::<String>("big").expect("str"), Some(big), "every byte is kept");
+}
+
+/// Sessions saved under ids made of every character the default ids use each come back as themselves.
+pub async fn ids_of_every_character_the_factory_makes(suite: &Suite) {
+    let clock = ManualClock::new(T);
+    let storage = default_storage(suite, &clock).await;
+    // A random half, so runs that share a store never meet, and a half that holds every hex digit.
+    let random = RandomHexIds.new_id().expect("an id");
+    let ids: Vec<String> = ["0123456789abcdef", "fedcba9876543210", "aaaaaaaaaaaaaaaa", "0000000000000000"]
+        .iter()
+        .map(|tail| format!("{}{tail}", &random[..16]))
+        .collect();
+    let mut clients = Vec::new();
+    for id in &ids {
+        let id = id.as_str();
+        let mut client = TestClient::new(storage.clone());
+        client
+            .request(|s| s.set_new_identity(id).and_then(|()| s.insert("id", id)))
+            .await
+            .expect("save")
+            .output
+            .expect("identity and insert");
+        assert_eq!(session_core::cookie::unquote(client.cookie().expect("cookie")), id, "the cookie is the id");
+        clients.push((id, client));
+    }
+    for (id, client) in &clients {
+        let session = client.session().await.expect("load");
+        assert_eq!(session.get::<String>("id").expect("str").as_deref(), Some(*id), "session {id}");
+        assert_eq!(session.as_map(), json!({"id": id}).as_object().expect("object"));
+    }
+}

@@ -1,0 +1,314 @@
+//! An in-memory store, correct ([`MemoryStore`]) and deliberately broken ([`Broken`]): the suite proves
+//! itself by failing every broken one (`tests/zoo.rs` of this crate), and adapters run the HTTP suite
+//! on the correct one.
+
+use std::collections::HashMap;
+use std::io;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use session_core::Error;
+use session_core::server_side::{CasOutcome, CompareAndSet, KeyValueBackend, Versioned};
+
+use crate::suite::Entry;
+
+/// A key-value store in memory with expiry and compare-and-set, shared by its clones (two storages on
+/// one `MemoryStore` are two processes on one server). [`set_down`](Self::set_down) simulates an
+/// outage.
+#[derive(Clone, Debug, Default)]
+pub struct MemoryStore {
+    state: Arc<Mutex<State>>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    entries: HashMap<String, Stored>,
+    versions: u64,
+    down: bool,
+}
+
+#[derive(Debug)]
+struct Stored {
+    bytes: Vec<u8>,
+    version: u64,
+    expires: Option<Instant>,
+}
+
+impl Stored {
+    fn live(&self) -> bool {
+        self.expires.is_none_or(|at| at > Instant::now())
+    }
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// While `down`, every operation fails as a store that cannot be reached would.
+    pub fn set_down(&self, down: bool) {
+        self.lock().down = down;
+    }
+
+    /// What the store holds under `key` (the suite's probe).
+    pub fn entry(&self, key: &str) -> Option<Entry> {
+        let state = self.lock();
+        let stored = state.entries.get(key).filter(|stored| stored.live())?;
+        Some(Entry { ttl: stored.expires.map(|at| at.saturating_duration_since(Instant::now())) })
+    }
+
+    /// How many live entries it holds.
+    pub fn len(&self) -> usize {
+        self.lock().entries.values().filter(|stored| stored.live()).count()
+    }
+
+    /// Whether it holds no live entry.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn open(&self) -> Result<MutexGuard<'_, State>, Error> {
+        let state = self.lock();
+        if state.down {
+            return Err(Error::backend(io::Error::new(io::ErrorKind::ConnectionRefused, "the memory store is down")));
+        }
+        Ok(state)
+    }
+}
+
+impl State {
+    fn get(&self, key: &str) -> Option<&Stored> {
+        self.entries.get(key).filter(|stored| stored.live())
+    }
+
+    fn put(&mut self, key: &str, bytes: Vec<u8>, ttl: Option<Duration>) -> u64 {
+        self.versions += 1;
+        let stored = Stored { bytes, version: self.versions, expires: ttl.map(|ttl| Instant::now() + ttl) };
+        self.entries.insert(key.to_owned(), stored);
+        self.versions
+    }
+}
+
+#[async_trait]
+impl KeyValueBackend for MemoryStore {
+    fn name(&self) -> &'static str {
+        "memory"
+    }
+
+    async fn load(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
+        Ok(self.open()?.get(key).map(|stored| stored.bytes.clone()))
+    }
+
+    async fn store(&self, key: &str, payload: &[u8], ttl: Option<Duration>) -> Result<(), Error> {
+        self.open()?.put(key, payload.to_vec(), ttl);
+        Ok(())
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), Error> {
+        self.open()?.entries.remove(key);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl CompareAndSet for MemoryStore {
+    type Token = u64;
+
+    async fn load_versioned(&self, key: &str) -> Result<Option<Versioned<u64>>, Error> {
+        let state = self.open()?;
+        Ok(state.get(key).map(|stored| Versioned { bytes: stored.bytes.clone(), token: stored.version }))
+    }
+
+    async fn store_if(
+        &self,
+        key: &str,
+        payload: &[u8],
+        ttl: Option<Duration>,
+        expected: Option<&Versioned<u64>>,
+    ) -> Result<CasOutcome<u64>, Error> {
+        let mut state = self.open()?;
+        if state.get(key).map(|stored| stored.version) != expected.map(|expected| expected.token) {
+            return Ok(CasOutcome::Conflict);
+        }
+        Ok(CasOutcome::Stored(state.put(key, payload.to_vec(), ttl)))
+    }
+}
+
+/// One way a store can be wrong. Each loses, leaks, resurrects or mixes up sessions, and some rule of
+/// the suite must catch it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bug {
+    /// `delete` does nothing: a logged-out session's entry stays.
+    NeverDeletes,
+    /// TTLs are ignored: every entry stays forever.
+    NeverExpires,
+    /// The plain store (last-writer-wins saves) drops the TTL.
+    PlainStoreDropsTtl,
+    /// `store_if` stores whatever the entry holds: concurrent writes are lost.
+    IgnoresCompareAndSet,
+    /// Values are cut to 1000 bytes.
+    Truncates,
+    /// Every key is stored in one slot.
+    OneSlot,
+    /// Keys are cut to their first 24 characters (`AIOHTTP_SESSION_` and 8 of the id).
+    KeysCutToPrefix,
+    /// A load answers the value before the last write.
+    StaleValue,
+    /// Values over 16 KiB are acknowledged but not stored.
+    DropsLargeValues,
+    /// Ids are stored upper-cased.
+    CaseFoldsKeys,
+}
+
+impl Bug {
+    /// Every bug of the zoo.
+    pub const ALL: [Bug; 10] = [
+        Bug::NeverDeletes,
+        Bug::NeverExpires,
+        Bug::PlainStoreDropsTtl,
+        Bug::IgnoresCompareAndSet,
+        Bug::Truncates,
+        Bug::OneSlot,
+        Bug::KeysCutToPrefix,
+        Bug::StaleValue,
+        Bug::DropsLargeValues,
+        Bug::CaseFoldsKeys,
+    ];
+}
+
+/// A [`MemoryStore`] with one [`Bug`]. The store underneath stays inspectable with
+/// [`MemoryStore::entry`], which is how the suite sees leaks the broken backend hides.
+#[derive(Clone, Debug)]
+pub struct Broken {
+    /// The store underneath.
+    pub store: MemoryStore,
+    /// What is wrong with it.
+    pub bug: Bug,
+    /// For [`Bug::StaleValue`]: the value before the last write, per key.
+    previous: Arc<Mutex<HashMap<String, Vec<u8>>>>,
+}
+
+impl Broken {
+    /// `store` with `bug`.
+    pub fn new(store: MemoryStore, bug: Bug) -> Self {
+        Broken { store, bug, previous: Arc::default() }
+    }
+
+    /// The key the broken store really uses for `key`.
+    pub fn slot(&self, key: &str) -> String {
+        match self.bug {
+            Bug::OneSlot => "slot".to_owned(),
+            Bug::KeysCutToPrefix => key.chars().take(24).collect(),
+            Bug::CaseFoldsKeys => key.to_uppercase(),
+            _ => key.to_owned(),
+        }
+    }
+
+    fn payload(&self, payload: &[u8]) -> Option<Vec<u8>> {
+        match self.bug {
+            Bug::Truncates => Some(payload[..payload.len().min(1000)].to_vec()),
+            Bug::DropsLargeValues if payload.len() > 16 * 1024 => None,
+            _ => Some(payload.to_vec()),
+        }
+    }
+
+    fn ttl(&self, ttl: Option<Duration>, plain: bool) -> Option<Duration> {
+        match self.bug {
+            Bug::NeverExpires => None,
+            Bug::PlainStoreDropsTtl if plain => None,
+            _ => ttl,
+        }
+    }
+
+    async fn remember(&self, slot: &str) -> Result<(), Error> {
+        if self.bug == Bug::StaleValue
+            && let Some(bytes) = self.store.load(slot).await?
+        {
+            self.previous.lock().unwrap_or_else(PoisonError::into_inner).insert(slot.to_owned(), bytes);
+        }
+        Ok(())
+    }
+
+    fn stale(&self, slot: &str, current: Option<Vec<u8>>) -> Option<Vec<u8>> {
+        match self.bug {
+            Bug::StaleValue => {
+                let previous = self.previous.lock().unwrap_or_else(PoisonError::into_inner).get(slot).cloned();
+                previous.or(current)
+            }
+            _ => current,
+        }
+    }
+}
+
+#[async_trait]
+impl KeyValueBackend for Broken {
+    fn name(&self) -> &'static str {
+        "broken"
+    }
+
+    async fn load(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
+        let slot = self.slot(key);
+        let current = self.store.load(&slot).await?;
+        Ok(self.stale(&slot, current))
+    }
+
+    async fn store(&self, key: &str, payload: &[u8], ttl: Option<Duration>) -> Result<(), Error> {
+        let slot = self.slot(key);
+        self.remember(&slot).await?;
+        match self.payload(payload) {
+            Some(payload) => self.store.store(&slot, &payload, self.ttl(ttl, true)).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), Error> {
+        if self.bug == Bug::NeverDeletes {
+            return Ok(());
+        }
+        self.store.delete(&self.slot(key)).await
+    }
+}
+
+#[async_trait]
+impl CompareAndSet for Broken {
+    type Token = u64;
+
+    async fn load_versioned(&self, key: &str) -> Result<Option<Versioned<u64>>, Error> {
+        let slot = self.slot(key);
+        let current = self.store.load_versioned(&slot).await?;
+        if self.bug == Bug::StaleValue
+            && let Some(current) = current
+        {
+            let bytes = self.stale(&slot, Some(current.bytes)).unwrap_or_default();
+            return Ok(Some(Versioned { bytes, token: current.token }));
+        }
+        Ok(current)
+    }
+
+    async fn store_if(
+        &self,
+        key: &str,
+        payload: &[u8],
+        ttl: Option<Duration>,
+        expected: Option<&Versioned<u64>>,
+    ) -> Result<CasOutcome<u64>, Error> {
+        let slot = self.slot(key);
+        self.remember(&slot).await?;
+        let Some(payload) = self.payload(payload) else {
+            return Ok(CasOutcome::Stored(expected.map_or(0, |expected| expected.token)));
+        };
+        let ttl = self.ttl(ttl, false);
+        if self.bug == Bug::IgnoresCompareAndSet {
+            self.store.store(&slot, &payload, ttl).await?;
+            let stored = self.store.load_versioned(&slot).await?;
+            return Ok(CasOutcome::Stored(stored.map_or(0, |stored| stored.token)));
+        }
+        self.store.store_if(&slot, &payload, ttl, expected).await
+    }
+}
