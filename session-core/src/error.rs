@@ -63,6 +63,13 @@ pub enum Error {
     #[error("the session is already in use by this code (inside `update`); use the session the closure was given")]
     InUse,
 
+    /// The storage cannot do this (a cookie storage cannot end sessions it does not keep).
+    #[error("this storage cannot {what}")]
+    Unsupported {
+        /// What was asked.
+        what: &'static str,
+    },
+
     /// The session was used before the middleware loaded it.
     #[error("the session was used before it was loaded")]
     NotLoaded,

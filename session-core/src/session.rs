@@ -232,8 +232,8 @@ impl Session {
     }
 
     /// Attaches the session to a user, so that server-side storages can end every session of that
-    /// user at once (`ServerSideStorage::log_out_everywhere`). Call it at login; it marks the session
-    /// changed.
+    /// user at once ([`AbstractStorage::log_out_everywhere`](crate::AbstractStorage::log_out_everywhere)).
+    /// Call it at login; it marks the session changed.
     pub fn set_user(&mut self, user: impl Into<String>) {
         let since = self.clock.now_millis();
         self.meta.user = Some(user.into());

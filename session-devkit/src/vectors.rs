@@ -1,4 +1,4 @@
-//! The reference vectors of design §4, made by the real aiohttp-session 2.12 with a fixed clock,
+//! The reference vectors, made by the real aiohttp-session 2.12 with a fixed clock,
 //! key = bytes 0..31, a zero Fernet IV and a zero NaCl nonce, by a handler that did [`login_alice`].
 
 use session_core::Session;

@@ -61,7 +61,7 @@ async fn entries_without_expiry_only_when_asked_for() {
 async fn a_session_written_by_python_loads() {
     let server = RedisServer::start().await.expect("redis-server");
     let id = "0123456789abcdef0123456789abcdef";
-    // What aiohttp-session's RedisStorage sends for the vector (V9 of the reference study).
+    // What aiohttp-session's RedisStorage sends for the reference vector (`session_devkit::vectors`).
     let set = format!("SET AIOHTTP_SESSION_{id} \"{}\"", PAYLOAD.replace('"', "\\\""));
     assert_eq!(server.command(&set).await.expect("SET").trim(), "+OK");
     let mut client = TestClient::new(storage(&server, StorageConfig::new()));

@@ -89,6 +89,7 @@ macro_rules! __rules_of {
             cycle_id_deletes_the_old_entry,
             large_payloads_round_trip,
             ids_of_every_character_the_factory_makes,
+            log_out_everywhere_ends_only_that_users_sessions,
         }
     };
     (@merging_server_side => $then:ident { $($args:tt)* } [$($common:ident),* $(,)?]) => {

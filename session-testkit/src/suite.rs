@@ -6,6 +6,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use session_core::storage::IntoStorage;
 use session_core::{AbstractStorage, StorageConfig};
 
 /// A boxed future, as the suite stores its callbacks.
@@ -43,7 +44,8 @@ pub struct Entry {
 /// their store, as two processes of one app would (two storages are how the merge rules make
 /// concurrent writers).
 ///
-/// Any `Fn(StorageConfig) -> impl Future<Output = impl AbstractStorage>` is a `MakeStorage`.
+/// Any `Fn(StorageConfig) -> impl Future<Output = impl IntoStorage>` is a `MakeStorage` (a storage,
+/// or an `Arc<dyn AbstractStorage>` when the closure picks among several).
 pub trait MakeStorage: Send + Sync {
     /// A storage configured with `config`.
     fn make(&self, config: StorageConfig) -> BoxFuture<'_, Arc<dyn AbstractStorage>>;
@@ -53,11 +55,11 @@ impl<F, Fut, S> MakeStorage for F
 where
     F: Fn(StorageConfig) -> Fut + Send + Sync,
     Fut: Future<Output = S> + Send + 'static,
-    S: AbstractStorage + 'static,
+    S: IntoStorage,
 {
     fn make(&self, config: StorageConfig) -> BoxFuture<'_, Arc<dyn AbstractStorage>> {
         let storage = self(config);
-        Box::pin(async move { Arc::new(storage.await) as Arc<dyn AbstractStorage> })
+        Box::pin(async move { storage.await.into_storage() })
     }
 }
 

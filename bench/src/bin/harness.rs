@@ -340,7 +340,7 @@ async fn main() {
          - Method: each server alone, pinned to CPU {cpu} (`taskset`); the load generator (this harness, Rust, HTTP/1.1 \
            keep-alive) pinned to the other CPU; {connections} connections, each one browser: a returning visitor keeps \
            the cookies its responses set, a fresh visitor sends none. {warmup} s warm-up, then {seconds} s measured. Each \
-           request reads `last_visit`, writes it and answers a short text (the seed's demo). Redis and memcached are \
+           request reads `last_visit`, writes it and answers a short text (aiohttp-session's `last_visit` demo). Redis and memcached are \
            started fresh for each run, unpinned. Peak RSS is the server's `VmHWM`.\n\n{table}\n",
         date = command_output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
         machine = machine(),

@@ -2,6 +2,18 @@
 //! `<cookie_name>_<id>` and only the id in the cookie (aiohttp-session's `RedisStorage` and
 //! `MemcachedStorage` layout). Redis and memcached differ only in how they move bytes
 //! ([`KeyValueBackend`], [`CompareAndSet`]); the rules are here, once.
+//!
+//! # Logging a user out everywhere
+//!
+//! [`AbstractStorage::log_out_everywhere`] ends every session the application attached to a user
+//! ([`Session::set_user`]), in every process that shares the store. The store keeps one marker per
+//! user who was logged out everywhere: the time it happened, in milliseconds, under
+//! `<cookie_name>_user_<hex of the user>`. A session attached to the user before that time is over:
+//! its load finds the marker, deletes the entry and starts a fresh session. Only sessions with a user
+//! pay for the check (one more fetch on load); sessions attached after the marker (a new login) live
+//! on. Nothing needs to list a user's sessions, so it works the same on Redis, a Redis Cluster (one key
+//! per command) and memcached. The marker lives as long as the longest entry the storage writes: a
+//! session not loaded within that time has expired by then, so it cannot outlive the marker.
 
 mod backend;
 mod ids;
@@ -72,7 +84,7 @@ impl<B> Copy for Merging<B> {}
 ///   is saved.
 /// - With a [`CompareAndSet`] backend, concurrent requests on one session keep each other's writes
 ///   ([`Concurrency::Merge`]).
-/// - [`log_out_everywhere`](Self::log_out_everywhere) ends every session of one user.
+/// - [`log_out_everywhere`](AbstractStorage::log_out_everywhere) ends every session of one user.
 pub struct ServerSideStorage<B> {
     config: StorageConfig,
     backend: B,
@@ -294,5 +306,18 @@ impl<B: KeyValueBackend> AbstractStorage for ServerSideStorage<B> {
             Some(key) => self.backend.delete(&key).await,
             None => Ok(()),
         }
+    }
+
+    /// A marker per user in the store, checked when a session attached to that user loads (see
+    /// [the module docs](self#logging-a-user-out-everywhere)).
+    ///
+    /// ```no_run
+    /// # async fn run(storage: &dyn session_core::AbstractStorage) -> Result<(), session_core::Error> {
+    /// // After a password change, or from an admin page:
+    /// storage.log_out_everywhere("alice@example.com").await?;
+    /// # Ok(()) }
+    /// ```
+    async fn log_out_everywhere(&self, user: &str) -> Result<(), Error> {
+        self.mark_logged_out(user).await
     }
 }

@@ -1,15 +1,4 @@
-//! Log a user out everywhere: every session the application attached to that user
-//! ([`Session::set_user`]) ends, in every process that shares the store.
-//!
-//! The store keeps one marker per user who was logged out everywhere: the time it happened, in
-//! milliseconds, under `<cookie_name>_user_<hex of the user>`. A session attached to the user before
-//! that time is over: its load finds the marker, deletes the entry and starts a fresh session. Only
-//! sessions with a user pay for the check (one more fetch on load); sessions attached after the marker
-//! (a new login) live on. Nothing needs to list a user's sessions, so it works the same on Redis, a
-//! Redis Cluster (one key per command) and memcached.
-//!
-//! The marker lives as long as the longest entry the storage writes: a session that was not loaded
-//! within that time has expired by then, so it cannot outlive the marker.
+//! Log a user out everywhere: the per-user marker (see the `server_side` module docs).
 
 use std::time::Duration;
 
@@ -19,18 +8,9 @@ use crate::server_side::backend::KeyValueBackend;
 use crate::session::Session;
 
 impl<B: KeyValueBackend> ServerSideStorage<B> {
-    /// Ends every session attached to `user` ([`Session::set_user`]), across every process that shares
-    /// this store; other users' sessions are untouched. Sessions attached to `user` after this call
-    /// (a new login) are not affected.
-    ///
-    /// ```no_run
-    /// # async fn run(storage: &session_core::server_side::ServerSideStorage<impl session_core::server_side::KeyValueBackend>) -> Result<(), session_core::Error> {
-    /// // After a password change, or from an admin page:
-    /// storage.log_out_everywhere("alice@example.com").await?;
-    /// # Ok(()) }
-    /// ```
-    #[doc(alias = "logout_all", alias = "revoke")]
-    pub async fn log_out_everywhere(&self, user: &str) -> Result<(), Error> {
+    /// [`AbstractStorage::log_out_everywhere`](crate::AbstractStorage::log_out_everywhere): the
+    /// marker for `user`, now.
+    pub(super) async fn mark_logged_out(&self, user: &str) -> Result<(), Error> {
         let key = self.user_key(user);
         if !self.backend.accepts_key(&key) {
             return Err(Error::Encode(

@@ -134,6 +134,16 @@ pub trait AbstractStorage: Send + Sync {
         let _ = identity;
         Ok(())
     }
+
+    /// Ends every session attached to `user` ([`Session::set_user`]) in every process that shares the
+    /// store; other users' sessions are untouched, and sessions attached to `user` afterwards (a new
+    /// login) live on. Only storages that keep sessions server-side can: the default answers
+    /// [`Error::Unsupported`].
+    #[doc(alias = "logout_all", alias = "revoke")]
+    async fn log_out_everywhere(&self, user: &str) -> Result<(), Error> {
+        let _ = user;
+        Err(Error::Unsupported { what: "log a user out everywhere: it keeps no sessions server-side" })
+    }
 }
 
 /// What a middleware layer takes as its storage: any storage, or one already shared as
