@@ -1,13 +1,16 @@
-//! The `main` of the examples that serve one app on one storage chosen by flags.
+//! The `main` of the examples that serve one app on one storage chosen by flags, on axum or on
+//! actix-web: the start-up is shared ([`prepare`]), only the serving differs.
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use actix_web::web::ServiceConfig;
 use axum::Router;
 use clap::{Args, CommandFactory, FromArgMatches, Parser};
 use session_core::AbstractStorage;
+use tokio::net::TcpListener;
 
-use crate::server::{bind, check_store, describe, init_logging, resolve, serve};
+use crate::server::{bind, check_store, describe, init_logging, resolve, serve, serve_actix};
 use crate::storage_args::StorageArgs;
 
 /// The flags of such an example.
@@ -33,32 +36,59 @@ pub struct Listen {
     pub port: u16,
 }
 
-/// Parses the flags (with `about` as the help text), builds the storage, serves `app` on it until
-/// Ctrl-C. A bad flag value exits with 2 and one line naming it; the key is never printed.
-pub async fn run(about: &'static str, app: fn(Arc<dyn AbstractStorage>) -> Router) -> ExitCode {
+/// What a framework's `main` needs once the example has started up: the storage, the bound listener,
+/// and whether the cookie keeps `Secure`.
+pub struct Prepared {
+    /// The storage the flags chose, checked to answer (or reported as unreachable).
+    pub storage: Arc<dyn AbstractStorage>,
+    /// Listening on the first address `--host` and `--port` name that could be bound.
+    pub listener: TcpListener,
+    /// `false` on a loopback address only: then the cookie goes without `Secure`.
+    pub secure: bool,
+}
+
+/// The start-up every such example shares: parses the flags (with `about` as the help text), starts
+/// logging, resolves `--host`, builds the storage, binds, and asks a server-side store once. A bad
+/// flag value prints one `error:` line naming it (never the key) and gives the exit code: 2 for a
+/// flag, 1 for a port that cannot be bound. Needs a tokio runtime (actix-web's does).
+pub async fn prepare(about: &'static str) -> Result<Prepared, ExitCode> {
     let matches = Cli::command().about(about).get_matches();
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(error) => error.exit(),
     };
     init_logging();
-    let addresses = match resolve(&cli.listen.host, cli.listen.port).await {
-        Ok(addresses) => addresses,
-        Err(error) => return fail(2, &error),
-    };
+    let addresses = resolve(&cli.listen.host, cli.listen.port).await.map_err(|error| fail(2, &error))?;
     let secure = !addresses.iter().all(|address| address.ip().is_loopback());
-    let configured = match cli.session.build(secure).await {
-        Ok(configured) => configured,
-        Err(error) => return fail(2, &describe(&error)),
-    };
-    let listener = match bind(&addresses).await {
-        Ok(listener) => listener,
-        Err(error) => return fail(1, &error),
-    };
+    let configured = cli.session.build(secure).await.map_err(|error| fail(2, &describe(&error)))?;
+    let listener = bind(&addresses).await.map_err(|error| fail(1, &error))?;
     if let Some(store) = &configured.store {
         check_store(&*configured.storage, store).await;
     }
-    match serve(app(configured.storage), listener, secure).await {
+    Ok(Prepared { storage: configured.storage, listener, secure })
+}
+
+/// Starts up ([`prepare`]) and serves the axum `app` on the storage until Ctrl-C.
+pub async fn run(about: &'static str, app: fn(Arc<dyn AbstractStorage>) -> Router) -> ExitCode {
+    let Prepared { storage, listener, secure } = match prepare(about).await {
+        Ok(prepared) => prepared,
+        Err(code) => return code,
+    };
+    match serve(app(storage), listener, secure).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => fail(1, &describe(&error)),
+    }
+}
+
+/// Starts up ([`prepare`]) and serves the actix-web app that `app` configures on the storage (once
+/// per worker) until Ctrl-C. Run it in an actix-web `System`:
+/// `actix_web::rt::System::new().block_on(run_actix(about, app))`.
+pub async fn run_actix(about: &'static str, app: fn(Arc<dyn AbstractStorage>, &mut ServiceConfig)) -> ExitCode {
+    let Prepared { storage, listener, secure } = match prepare(about).await {
+        Ok(prepared) => prepared,
+        Err(code) => return code,
+    };
+    match serve_actix(app, storage, listener, secure).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => fail(1, &describe(&error)),
     }

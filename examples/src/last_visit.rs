@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::routing::get;
-use session_core::AbstractStorage;
+use session_core::{AbstractStorage, Value};
 use session_tower::{Session, SessionError, SessionLayer};
 
 /// `GET /`: `Last visited: <previous time or None>`, and stores now; `GET /logout` ends the session.
@@ -14,18 +14,28 @@ pub fn router(storage: Arc<dyn AbstractStorage>) -> Router {
 }
 
 async fn index(session: Session) -> Result<String, SessionError> {
-    // Shown as Python shows it: the stored number, or None.
-    let last_visit = session.get_value("last_visit")?.map_or_else(|| "None".to_owned(), |value| value.to_string());
-    session.insert("last_visit", unix_time())?;
-    Ok(format!("Last visited: {last_visit}"))
+    let last_visit = session.get_value(KEY)?;
+    session.insert(KEY, unix_time())?;
+    Ok(page(last_visit))
 }
 
 async fn logout(session: Session) -> Result<&'static str, SessionError> {
     session.invalidate()?;
-    Ok("Logged out")
+    Ok(LOGGED_OUT)
+}
+
+/// The session key of the last visit's time, as in aiohttp-session's demo.
+pub(crate) const KEY: &str = "last_visit";
+
+/// The answer of `GET /logout`.
+pub(crate) const LOGGED_OUT: &str = "Logged out";
+
+/// The answer of `GET /`, shown as Python shows it: the stored number, or None.
+pub(crate) fn page(last_visit: Option<Value>) -> String {
+    format!("Last visited: {}", last_visit.map_or_else(|| "None".to_owned(), |value| value.to_string()))
 }
 
 /// Unix time as a float, as Python's `time.time()`.
-fn unix_time() -> f64 {
+pub(crate) fn unix_time() -> f64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |elapsed| elapsed.as_secs_f64())
 }

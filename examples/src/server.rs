@@ -1,8 +1,12 @@
-//! Binding, serving until Ctrl-C, logging, and the start-up messages of the examples.
+//! Binding, serving until Ctrl-C (on axum or actix-web), logging, and the start-up messages of the
+//! examples.
 
 use std::io::{self, IsTerminal};
 use std::net::SocketAddr;
+use std::sync::Arc;
 
+use actix_web::web::ServiceConfig;
+use actix_web::{App, HttpServer};
 use axum::Router;
 use session_core::AbstractStorage;
 use session_core::server_side::{KeyFactory, RandomHexIds};
@@ -35,12 +39,7 @@ pub async fn bind(addresses: &[SocketAddr]) -> Result<TcpListener, String> {
 /// Serves `app` on `listener` until Ctrl-C, once in-flight requests are done. The first line printed
 /// is the URL (scripts and tests read it), with a note when the cookie goes without `Secure`.
 pub async fn serve(app: Router, listener: TcpListener, secure: bool) -> io::Result<()> {
-    let address = listener.local_addr()?;
-    if secure {
-        println!("Serving on http://{address}");
-    } else {
-        println!("Serving on http://{address} (loopback only: the session cookie is sent without Secure)");
-    }
+    announce(listener.local_addr()?, secure);
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             // If the signal handler cannot be installed, serve until killed.
@@ -49,6 +48,46 @@ pub async fn serve(app: Router, listener: TcpListener, secure: bool) -> io::Resu
             }
         })
         .await
+}
+
+/// [`serve`] for actix-web: serves the app that `app` configures on `storage` (once per worker) on
+/// `listener` until Ctrl-C, once in-flight requests are done, and prints the same first line. Runs
+/// only inside an actix-web `System`.
+pub async fn serve_actix(
+    app: fn(Arc<dyn AbstractStorage>, &mut ServiceConfig),
+    storage: Arc<dyn AbstractStorage>,
+    listener: TcpListener,
+    secure: bool,
+) -> io::Result<()> {
+    let listener = listener.into_std()?;
+    let address = listener.local_addr()?;
+    let server = HttpServer::new(move || {
+        let storage = Arc::clone(&storage);
+        App::new().configure(move |config| app(storage, config))
+    })
+    // actix-web's own handler stops at once on Ctrl-C; this one lets requests in flight finish, as
+    // `serve` does.
+    .disable_signals()
+    .listen(listener)?
+    .run();
+    let handle = server.handle();
+    actix_web::rt::spawn(async move {
+        // If the signal handler cannot be installed, serve until killed.
+        if tokio::signal::ctrl_c().await.is_ok() {
+            handle.stop(true).await;
+        }
+    });
+    announce(address, secure);
+    server.await
+}
+
+/// The URL, with a note when the cookie goes without `Secure`.
+fn announce(address: SocketAddr, secure: bool) {
+    if secure {
+        println!("Serving on http://{address}");
+    } else {
+        println!("Serving on http://{address} (loopback only: the session cookie is sent without Secure)");
+    }
 }
 
 /// Logs to stderr at `info`, or at what `RUST_LOG` says; in colour only on a terminal.

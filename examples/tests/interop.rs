@@ -1,12 +1,13 @@
-//! Live wire compatibility with Python aiohttp-session 2.12.1: our `last_visit` and the same demo on the
-//! real library (interop/app.py) share one browser's cookie (and one Redis or memcached), for every
-//! storage, in both directions.
+//! Live wire compatibility with Python aiohttp-session 2.12.1: each of our demos (`last_visit` on axum,
+//! `last_visit_actix` on actix-web) and the same demo on the real library (interop/app.py) share one
+//! browser's cookie (and one Redis or memcached), for every storage, in both directions.
 //!
 //! The Python peer runs in a virtualenv under target/ that interop/setup makes from
 //! interop/requirements.txt. Run this test alone with `cargo test -p examples --test interop`.
 
 mod common;
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -36,10 +37,27 @@ fn python() -> Option<&'static PathBuf> {
         .as_ref()
 }
 
+/// One of our demo binaries: the same flags, routes and answers on each framework.
+#[derive(Clone, Copy, PartialEq)]
+struct Binary {
+    name: &'static str,
+    path: &'static str,
+}
+
+/// Shown by name in assertion messages.
+impl fmt::Debug for Binary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+const LAST_VISIT: Binary = Binary { name: "last_visit", path: env!("CARGO_BIN_EXE_last_visit") };
+const LAST_VISIT_ACTIX: Binary = Binary { name: "last_visit_actix", path: env!("CARGO_BIN_EXE_last_visit_actix") };
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Side {
     Python,
-    Rust,
+    Rust(Binary),
 }
 
 /// The servers a storage needs, and the flags that point both apps at them.
@@ -75,7 +93,7 @@ impl Backend {
     async fn app(&self, side: Side, python: &Path) -> Demo {
         let flags: Vec<&str> = self.flags.iter().map(String::as_str).collect();
         match side {
-            Side::Rust => Demo::start(env!("CARGO_BIN_EXE_last_visit"), &flags).await,
+            Side::Rust(binary) => Demo::start(binary.path, &flags).await,
             Side::Python => {
                 let app = format!("{INTEROP}/app.py");
                 let args: Vec<&str> = std::iter::once(app.as_str()).chain(flags).collect();
@@ -94,10 +112,9 @@ fn last_visit(body: &str) -> Option<String> {
 /// One browser alternates between the two apps: each must show the time the other stored. Then the
 /// second app logs out and the first sees a new session; for server-side storages, the logged-out id
 /// replayed to the first app finds nothing either.
-async fn share_a_session(storage: &str, first: Side) {
+async fn share_a_session(storage: &str, first: Side, second: Side) {
     let Some(python) = python() else { return };
     let backend = Backend::start(storage, None).await;
-    let second = if first == Side::Python { Side::Rust } else { Side::Python };
     let (a, b) = (backend.app(first, python).await, backend.app(second, python).await);
     let mut browser = Browser::new(a.address);
 
@@ -134,10 +151,9 @@ async fn share_a_session(storage: &str, first: Side) {
 }
 
 /// A Fernet cookie from one app is refused by the other once the TTL (max_age) has passed.
-async fn fernet_ttl_is_enforced_by_the_other_side(writer: Side) {
+async fn fernet_ttl_is_enforced_by_the_other_side(writer: Side, reader: Side) {
     let Some(python) = python() else { return };
     let backend = Backend::start("encrypted", Some(1)).await;
-    let reader = if writer == Side::Python { Side::Rust } else { Side::Python };
     let (w, r) = (backend.app(writer, python).await, backend.app(reader, python).await);
     let mut browser = Browser::new(w.address);
     browser.get("/").await;
@@ -149,62 +165,76 @@ async fn fernet_ttl_is_enforced_by_the_other_side(writer: Side) {
     assert_eq!(last_visit(&browser.get("/").await.body), None, "{reader:?} refuses {writer:?}'s expired token");
 }
 
-#[tokio::test]
-async fn simple_python_then_rust() {
-    share_a_session("simple", Side::Python).await;
+/// Every scenario against one of our binaries, both directions: a module of tests per binary.
+macro_rules! interop_tests {
+    ($module:ident, $binary:expr) => {
+        mod $module {
+            use super::*;
+
+            const RUST: Side = Side::Rust($binary);
+
+            #[tokio::test]
+            async fn simple_python_then_rust() {
+                share_a_session("simple", Side::Python, RUST).await;
+            }
+
+            #[tokio::test]
+            async fn simple_rust_then_python() {
+                share_a_session("simple", RUST, Side::Python).await;
+            }
+
+            #[tokio::test]
+            async fn encrypted_python_then_rust() {
+                share_a_session("encrypted", Side::Python, RUST).await;
+            }
+
+            #[tokio::test]
+            async fn encrypted_rust_then_python() {
+                share_a_session("encrypted", RUST, Side::Python).await;
+            }
+
+            #[tokio::test]
+            async fn nacl_python_then_rust() {
+                share_a_session("nacl", Side::Python, RUST).await;
+            }
+
+            #[tokio::test]
+            async fn nacl_rust_then_python() {
+                share_a_session("nacl", RUST, Side::Python).await;
+            }
+
+            #[tokio::test]
+            async fn redis_python_then_rust() {
+                share_a_session("redis", Side::Python, RUST).await;
+            }
+
+            #[tokio::test]
+            async fn redis_rust_then_python() {
+                share_a_session("redis", RUST, Side::Python).await;
+            }
+
+            #[tokio::test]
+            async fn memcached_python_then_rust() {
+                share_a_session("memcached", Side::Python, RUST).await;
+            }
+
+            #[tokio::test]
+            async fn memcached_rust_then_python() {
+                share_a_session("memcached", RUST, Side::Python).await;
+            }
+
+            #[tokio::test]
+            async fn fernet_token_from_python_expires_for_rust() {
+                fernet_ttl_is_enforced_by_the_other_side(Side::Python, RUST).await;
+            }
+
+            #[tokio::test]
+            async fn fernet_token_from_rust_expires_for_python() {
+                fernet_ttl_is_enforced_by_the_other_side(RUST, Side::Python).await;
+            }
+        }
+    };
 }
 
-#[tokio::test]
-async fn simple_rust_then_python() {
-    share_a_session("simple", Side::Rust).await;
-}
-
-#[tokio::test]
-async fn encrypted_python_then_rust() {
-    share_a_session("encrypted", Side::Python).await;
-}
-
-#[tokio::test]
-async fn encrypted_rust_then_python() {
-    share_a_session("encrypted", Side::Rust).await;
-}
-
-#[tokio::test]
-async fn nacl_python_then_rust() {
-    share_a_session("nacl", Side::Python).await;
-}
-
-#[tokio::test]
-async fn nacl_rust_then_python() {
-    share_a_session("nacl", Side::Rust).await;
-}
-
-#[tokio::test]
-async fn redis_python_then_rust() {
-    share_a_session("redis", Side::Python).await;
-}
-
-#[tokio::test]
-async fn redis_rust_then_python() {
-    share_a_session("redis", Side::Rust).await;
-}
-
-#[tokio::test]
-async fn memcached_python_then_rust() {
-    share_a_session("memcached", Side::Python).await;
-}
-
-#[tokio::test]
-async fn memcached_rust_then_python() {
-    share_a_session("memcached", Side::Rust).await;
-}
-
-#[tokio::test]
-async fn fernet_token_from_python_expires_for_rust() {
-    fernet_ttl_is_enforced_by_the_other_side(Side::Python).await;
-}
-
-#[tokio::test]
-async fn fernet_token_from_rust_expires_for_python() {
-    fernet_ttl_is_enforced_by_the_other_side(Side::Rust).await;
-}
+interop_tests!(axum, LAST_VISIT);
+interop_tests!(actix, LAST_VISIT_ACTIX);

@@ -1,9 +1,13 @@
 //! How a session becomes text and back: aiohttp-session's `encoder`/`decoder` pair.
 
+use std::fmt;
+
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::error::BoxError;
+use crate::items::Items;
 use crate::meta::{META_KEY, Meta};
 use crate::python_json;
 
@@ -15,12 +19,12 @@ use crate::python_json;
 #[derive(Clone, Copy, Debug)]
 pub struct SessionRecord<'a> {
     created: i64,
-    data: &'a Map<String, Value>,
+    data: &'a Items,
     meta: &'a Meta,
 }
 
 impl<'a> SessionRecord<'a> {
-    pub(crate) fn new(created: i64, data: &'a Map<String, Value>, meta: &'a Meta) -> Self {
+    pub(crate) fn new(created: i64, data: &'a Items, meta: &'a Meta) -> Self {
         SessionRecord { created, data, meta }
     }
 
@@ -30,8 +34,8 @@ impl<'a> SessionRecord<'a> {
     }
 
     /// The session's items in insertion order.
-    pub fn data(&self) -> &'a Map<String, Value> {
-        self.data
+    pub fn items(&self) -> impl Iterator<Item = (&'a str, &'a Value)> {
+        self.data.iter()
     }
 }
 
@@ -42,23 +46,23 @@ impl Serialize for SessionRecord<'_> {
         }
         let mut map = serializer.serialize_map(Some(2))?;
         map.serialize_entry("created", &self.created)?;
-        map.serialize_entry("session", &Items { data: self.data, meta: self.meta })?;
+        map.serialize_entry("session", &Members { data: self.data, meta: self.meta })?;
         map.end()
     }
 }
 
 /// The `session` object: the application's items, then the reserved key when there is something to
 /// keep in it.
-struct Items<'a> {
-    data: &'a Map<String, Value>,
+struct Members<'a> {
+    data: &'a Items,
     meta: &'a Meta,
 }
 
-impl Serialize for Items<'_> {
+impl Serialize for Members<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let extra = usize::from(!self.meta.is_empty());
         let mut map = serializer.serialize_map(Some(self.data.len() + extra))?;
-        for (key, value) in self.data {
+        for (key, value) in self.data.iter() {
             map.serialize_entry(key, value)?;
         }
         if extra == 1 {
@@ -122,11 +126,175 @@ pub struct JsonCodec;
 
 impl Codec for JsonCodec {
     fn encode(&self, record: &SessionRecord<'_>) -> Result<String, BoxError> {
-        Ok(python_json::to_string(record)?)
+        Ok(python_json::record(record.created, record.data, record.meta))
     }
 
     fn decode(&self, text: &str) -> Result<Value, BoxError> {
         Ok(serde_json::from_str(text)?)
+    }
+}
+
+/// A decoded payload taken apart: what `{"created": …, "session": …}` holds, or `null`. Anything else
+/// is not a session.
+pub(crate) enum Payload {
+    /// `null`: an empty session that was loaded.
+    Null,
+    /// An object: its `created` and `session` members, and whether it had any member at all (`{}` is
+    /// a new session).
+    Record { created: Option<Value>, session: Option<Member>, empty: bool },
+    /// Any other JSON value.
+    NotAnObject,
+}
+
+/// The `session` member of a payload.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Member {
+    /// An object: the session's items.
+    Items(Items),
+    /// `null`: no items.
+    Null,
+    /// Anything else: not a session.
+    Other,
+}
+
+impl From<Value> for Member {
+    fn from(value: Value) -> Self {
+        match value {
+            Value::Object(map) => Member::Items(Items::from(map)),
+            Value::Null => Member::Null,
+            _ => Member::Other,
+        }
+    }
+}
+
+impl Payload {
+    /// The parts of a value a codec decoded.
+    pub(crate) fn from_value(value: Value) -> Payload {
+        match value {
+            Value::Null => Payload::Null,
+            Value::Object(mut record) => {
+                let empty = record.is_empty();
+                let session = record.remove("session").map(Member::from);
+                Payload::Record { created: record.remove("created"), session, empty }
+            }
+            _ => Payload::NotAnObject,
+        }
+    }
+
+    /// The default codec's text, parsed straight into the parts: no outer JSON object is built and no
+    /// key is hashed for it (about 2k instructions a load under callgrind, see BENCHMARKS.md).
+    pub(crate) fn from_json(text: &str) -> Result<Payload, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+}
+
+impl<'de> Deserialize<'de> for Payload {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct PayloadVisitor;
+
+        impl<'de> Visitor<'de> for PayloadVisitor {
+            type Value = Payload;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a session payload")
+            }
+
+            fn visit_unit<E>(self) -> Result<Payload, E> {
+                Ok(Payload::Null)
+            }
+
+            fn visit_bool<E>(self, _: bool) -> Result<Payload, E> {
+                Ok(Payload::NotAnObject)
+            }
+
+            fn visit_i64<E>(self, _: i64) -> Result<Payload, E> {
+                Ok(Payload::NotAnObject)
+            }
+
+            fn visit_u64<E>(self, _: u64) -> Result<Payload, E> {
+                Ok(Payload::NotAnObject)
+            }
+
+            fn visit_f64<E>(self, _: f64) -> Result<Payload, E> {
+                Ok(Payload::NotAnObject)
+            }
+
+            fn visit_str<E>(self, _: &str) -> Result<Payload, E> {
+                Ok(Payload::NotAnObject)
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut items: A) -> Result<Payload, A::Error> {
+                while items.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Payload::NotAnObject)
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut members: A) -> Result<Payload, A::Error> {
+                let (mut created, mut session, mut empty) = (None, None, true);
+                while let Some(key) = members.next_key::<std::borrow::Cow<'de, str>>()? {
+                    empty = false;
+                    // A repeated member: the last one counts, as in Python's `json.loads`.
+                    match &*key {
+                        "created" => created = Some(members.next_value::<Value>()?),
+                        "session" => session = Some(members.next_value::<Member>()?),
+                        _ => {
+                            members.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Payload::Record { created, session, empty })
+            }
+        }
+
+        deserializer.deserialize_any(PayloadVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for Member {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MemberVisitor;
+
+        impl<'de> Visitor<'de> for MemberVisitor {
+            type Value = Member;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("the session's items")
+            }
+
+            fn visit_unit<E>(self) -> Result<Member, E> {
+                Ok(Member::Null)
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, members: A) -> Result<Member, A::Error> {
+                Items::read(members).map(Member::Items)
+            }
+
+            fn visit_bool<E>(self, _: bool) -> Result<Member, E> {
+                Ok(Member::Other)
+            }
+
+            fn visit_i64<E>(self, _: i64) -> Result<Member, E> {
+                Ok(Member::Other)
+            }
+
+            fn visit_u64<E>(self, _: u64) -> Result<Member, E> {
+                Ok(Member::Other)
+            }
+
+            fn visit_f64<E>(self, _: f64) -> Result<Member, E> {
+                Ok(Member::Other)
+            }
+
+            fn visit_str<E>(self, _: &str) -> Result<Member, E> {
+                Ok(Member::Other)
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut items: A) -> Result<Member, A::Error> {
+                while items.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Member::Other)
+            }
+        }
+
+        deserializer.deserialize_any(MemberVisitor)
     }
 }
 
@@ -137,7 +305,7 @@ mod tests {
 
     #[test]
     fn empty_record_is_an_empty_object() {
-        let empty = Map::new();
+        let empty = Items::default();
         let meta = Meta::default();
         let record = SessionRecord::new(5, &empty, &meta);
         assert_eq!(JsonCodec.encode(&record).unwrap(), "{}");
@@ -147,6 +315,7 @@ mod tests {
     #[test]
     fn record_writes_created_first() {
         let Value::Object(data) = json!({"z": 1, "a": "é"}) else { unreachable!() };
+        let data = Items::from(data);
         let meta = Meta::default();
         let record = SessionRecord::new(7, &data, &meta);
         assert_eq!(JsonCodec.encode(&record).unwrap(), r#"{"created": 7, "session": {"z": 1, "a": "\u00e9"}}"#);
@@ -156,11 +325,52 @@ mod tests {
     #[test]
     fn meta_goes_last_inside_session_and_only_when_set() {
         let Value::Object(data) = json!({"a": 1}) else { unreachable!() };
+        let data = Items::from(data);
         let meta = Meta { started: Some(3), ..Meta::default() };
         assert_eq!(
             JsonCodec.encode(&SessionRecord::new(7, &data, &meta)).unwrap(),
             r#"{"created": 7, "session": {"a": 1, "__session_meta__": {"started": 3}}}"#
         );
+    }
+
+    /// The typed parse of the default codec sees what the generic one sees, for any JSON.
+    #[test]
+    fn the_typed_parse_agrees_with_the_generic_one() {
+        use proptest::prelude::*;
+        let agree = |text: &str| {
+            let typed = Payload::from_json(text).ok();
+            let generic = serde_json::from_str::<Value>(text).ok().map(Payload::from_value);
+            match (typed, generic) {
+                (None, None) => true,
+                (Some(Payload::Null), Some(Payload::Null)) => true,
+                (Some(Payload::NotAnObject), Some(Payload::NotAnObject)) => true,
+                (
+                    Some(Payload::Record { created: a, session: b, empty: c }),
+                    Some(Payload::Record { created: x, session: y, empty: z }),
+                ) => (a, b, c) == (x, y, z),
+                _ => false,
+            }
+        };
+        for text in [
+            "{}",
+            "null",
+            "[1, {}]",
+            "\"x\"",
+            "1.5",
+            "true",
+            r#"{"created": 1, "session": {"a": 1}, "other": [1]}"#,
+            r#"{"created": 1, "created": 2, "session": null}"#,
+            r#"{"other": 1}"#,
+            "{",
+        ] {
+            assert!(agree(text), "{text}");
+        }
+        proptest!(|(value in session_testkit::strategies::json_value())| {
+            let text = value.to_string();
+            prop_assert!(agree(&text), "{}", text);
+            let record = serde_json::json!({"created": 5, "session": value}).to_string();
+            prop_assert!(agree(&record), "{}", record);
+        });
     }
 
     #[test]

@@ -86,6 +86,7 @@ pub mod codec;
 pub mod cookie;
 mod error;
 mod expiry;
+mod items;
 mod meta;
 pub mod middleware;
 mod python_json;

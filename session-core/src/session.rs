@@ -7,8 +7,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use crate::items::Items;
+
 use crate::clock::Clock;
-use crate::codec::SessionRecord;
+use crate::codec::{Member, Payload, SessionRecord};
 use crate::error::Error;
 use crate::expiry::{Expiry, seconds};
 use crate::meta::{META_KEY, Meta};
@@ -48,7 +50,7 @@ pub struct Session {
     changed: bool,
     /// `invalidate()` was called: a concurrent save merges nothing into it.
     invalidated: bool,
-    data: Map<String, Value>,
+    data: Items,
     meta: Meta,
     clock: Clock,
 }
@@ -84,7 +86,7 @@ impl Session {
             new: true,
             changed: false,
             invalidated: false,
-            data: Map::new(),
+            data: Items::default(),
             meta,
             clock,
         }
@@ -97,29 +99,29 @@ impl Session {
     /// idle timeout is marked changed with `created` moved to now.
     pub(crate) fn from_payload(
         identity: Option<String>,
-        payload: Value,
+        payload: Payload,
         expiry: &Expiry,
         clock: Clock,
     ) -> Result<Self, Malformed> {
         let now = clock.now();
-        let mut record = match payload {
-            Value::Object(record) if record.is_empty() => return Ok(Session::fresh(expiry, clock)),
-            Value::Object(record) => record,
-            Value::Null => Map::new(),
-            _ => return Err(Malformed::NotAnObject),
+        let (created, session) = match payload {
+            Payload::Record { empty: true, .. } => return Ok(Session::fresh(expiry, clock)),
+            Payload::Record { created, session, .. } => (created, session),
+            Payload::Null => (None, None),
+            Payload::NotAnObject => return Err(Malformed::NotAnObject),
         };
-        let created = match record.get("created") {
+        let created = match created {
             None | Some(Value::Null) => None,
             // Python keeps whatever number it finds; seconds are all we need of a float.
             Some(Value::Number(n)) => Some(n.as_i64().unwrap_or_else(|| n.as_f64().unwrap_or(0.0) as i64)),
             Some(_) => return Err(Malformed::CreatedNotANumber),
         };
-        let mut data = match record.remove("session") {
-            None | Some(Value::Null) => Map::new(),
-            Some(Value::Object(data)) => data,
-            Some(_) => return Err(Malformed::SessionNotAnObject),
+        let mut data = match session {
+            None | Some(Member::Null) => Items::default(),
+            Some(Member::Items(data)) => data,
+            Some(Member::Other) => return Err(Malformed::SessionNotAnObject),
         };
-        let mut meta = data.shift_remove(META_KEY).map(Meta::from_value).unwrap_or_default();
+        let mut meta = data.remove(META_KEY).map(Meta::from_value).unwrap_or_default();
         let mut session = Session {
             identity,
             created: created.unwrap_or(now),
@@ -127,7 +129,7 @@ impl Session {
             new: false,
             changed: false,
             invalidated: false,
-            data: Map::new(),
+            data: Items::default(),
             meta: Meta::default(),
             clock,
         };
@@ -206,7 +208,7 @@ impl Session {
     /// storages delete the entry. `created`, `identity` and `new` stay; what is written after it in
     /// the same request starts a new session (a new start, no user).
     pub fn invalidate(&mut self) {
-        self.data = Map::new();
+        self.data = Items::default();
         self.changed = true;
         self.invalidated = true;
         let tracks_start = self.meta.started.is_some();
@@ -289,7 +291,7 @@ impl Session {
     /// Takes the raw value under `key` out, keeping the order of the rest. Marks the session changed
     /// and resets `created` only if the key was present.
     pub fn remove_value(&mut self, key: &str) -> Option<Value> {
-        let removed = self.data.shift_remove(key);
+        let removed = self.data.remove(key);
         if removed.is_some() {
             self.touch();
         }
@@ -300,7 +302,7 @@ impl Session {
     /// already empty. Prefer [`invalidate`](Self::invalidate) to log a user out.
     pub fn clear(&mut self) {
         if !self.data.is_empty() {
-            self.data = Map::new();
+            self.data = Items::default();
             self.touch();
         }
     }
@@ -317,22 +319,26 @@ impl Session {
 
     /// The keys in insertion order.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.data.keys().map(String::as_str)
+        self.data.keys()
     }
 
     /// The items in insertion order, as raw JSON.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.data.iter().map(|(key, value)| (key.as_str(), value))
+        self.data.iter()
     }
 
-    /// All items as one JSON object (read-only: writes go through the methods that track them).
-    pub fn as_map(&self) -> &Map<String, Value> {
-        &self.data
+    /// A copy of all items as one JSON object (writes go through the methods that track them).
+    pub fn to_map(&self) -> Map<String, Value> {
+        self.data.to_map()
     }
 
     /// What a storage writes for this session.
     pub(crate) fn record(&self) -> SessionRecord<'_> {
         SessionRecord::new(self.created, &self.data, &self.meta)
+    }
+
+    pub(crate) fn items(&self) -> &Items {
+        &self.data
     }
 
     pub(crate) fn max_age_seconds(&self) -> Option<u64> {
@@ -357,20 +363,20 @@ impl Session {
     /// This session's data re-applied on top of `theirs` (what another request saved meanwhile), given
     /// `base` (what this request loaded): keys this request wrote or removed take its value, the rest
     /// follow theirs. An invalidation keeps this request's data alone.
-    pub(crate) fn rebase(&mut self, base: &Map<String, Value>, theirs: Session) {
+    pub(crate) fn rebase(&mut self, base: &Items, theirs: Session) {
         self.created = self.created.max(theirs.created);
         if self.invalidated {
             return;
         }
         let mut merged = theirs.data;
-        for (key, value) in &self.data {
+        for (key, value) in self.data.iter() {
             if base.get(key) != Some(value) {
-                merged.insert(key.clone(), value.clone());
+                merged.insert(key.to_owned(), value.clone());
             }
         }
         for key in base.keys() {
             if !self.data.contains_key(key) {
-                merged.shift_remove(key);
+                merged.remove(key);
             }
         }
         self.data = merged;
@@ -420,7 +426,8 @@ mod tests {
     }
 
     fn load(payload: Value, max_age: Option<u64>, clock: &ManualClock) -> Session {
-        Session::from_payload(Some("id".into()), payload, &expiry(max_age), clock.clock()).expect("well-formed")
+        Session::from_payload(Some("id".into()), Payload::from_value(payload), &expiry(max_age), clock.clock())
+            .expect("well-formed")
     }
 
     fn fresh(clock: &ManualClock) -> Session {
@@ -585,7 +592,9 @@ mod tests {
     #[test]
     fn malformed_payloads_are_rejected() {
         let clock = ManualClock::new(T);
-        let reject = |payload: Value| Session::from_payload(None, payload, &Expiry::default(), clock.clock()).err();
+        let reject = |payload: Value| {
+            Session::from_payload(None, Payload::from_value(payload), &Expiry::default(), clock.clock()).err()
+        };
         assert_eq!(reject(json!([1, 2])), Some(Malformed::NotAnObject));
         assert_eq!(reject(json!("text")), Some(Malformed::NotAnObject));
         assert_eq!(reject(json!({"created": "yesterday", "session": {}})), Some(Malformed::CreatedNotANumber));
@@ -662,13 +671,14 @@ mod tests {
         let base = json!({"created": T, "session": {"a": 1, "gone": 1, "same": 1}});
         let Value::Object(mut base_record) = base.clone() else { unreachable!() };
         let Some(Value::Object(base_data)) = base_record.remove("session") else { unreachable!() };
+        let base_data = Items::from(base_data);
         let mut ours = load(base, None, &clock);
         ours.insert("mine", 2).unwrap();
         ours.remove_value("gone");
         let theirs =
             load(json!({"created": T + 1, "session": {"a": 9, "gone": 1, "same": 1, "theirs": 3}}), None, &clock);
         ours.rebase(&base_data, theirs);
-        assert_eq!(Value::Object(ours.data.clone()), json!({"a": 9, "same": 1, "theirs": 3, "mine": 2}));
+        assert_eq!(Value::Object(ours.to_map()), json!({"a": 9, "same": 1, "theirs": 3, "mine": 2}));
         assert_eq!(ours.created(), T + 1);
     }
 

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use criterion::Criterion;
 use serde_json::json;
-use session_core::{AbstractStorage, Map, Value};
+use session_core::middleware::RequestSession;
+use session_core::{AbstractStorage, Map, Session, Value};
 use session_testkit::TestClient;
 use tokio::runtime::Runtime;
 
@@ -47,31 +48,45 @@ pub fn payload(data: &Map<String, Value>) -> String {
     config.encode(&session).expect("JSON")
 }
 
-/// A new visitor: no cookie, the handler writes `data`, the session is saved. Returns the cookie
-/// value the browser keeps.
-pub async fn new_visitor(storage: &Arc<dyn AbstractStorage>, data: &Map<String, Value>) -> String {
-    let mut client = TestClient::new(Arc::clone(storage));
-    client
-        .request(|session| data.iter().try_for_each(|(key, value)| session.insert_value(key.clone(), value.clone())))
-        .await
-        .expect("save")
-        .output
-        .expect("plain keys");
-    client.cookie().expect("a cookie").to_owned()
+/// One request through the middleware's own path ([`RequestSession`]), as an adapter runs it: the
+/// storage's cookie found in `cookie_header` and loaded, `handler` run, the session saved if changed;
+/// the `Set-Cookie` header value it answers.
+pub async fn request<R>(
+    storage: &Arc<dyn AbstractStorage>,
+    cookie_header: Option<&str>,
+    handler: impl FnOnce(&mut Session) -> R,
+) -> Option<String> {
+    let request = RequestSession::new(Arc::clone(storage));
+    request.load(cookie_header).await.expect("load");
+    request.with(handler).expect("loaded");
+    match request.finish(200) {
+        Some(pending) => Some(pending.save().await.expect("save")),
+        None => None,
+    }
 }
 
-/// A returning visitor: the session is loaded from `cookie`, the handler reads and rewrites
+/// A new visitor: no cookie, the handler writes `data`, the session is saved. Returns the `Cookie`
+/// header the browser then sends.
+pub async fn new_visitor(storage: &Arc<dyn AbstractStorage>, data: &Map<String, Value>) -> String {
+    let set_cookie = request(storage, None, |session| {
+        for (key, value) in data {
+            session.insert_value(key.clone(), value.clone()).expect("a plain key");
+        }
+    })
+    .await
+    .expect("a cookie");
+    set_cookie.split("; ").next().expect("name=value").to_owned()
+}
+
+/// A returning visitor: the session is loaded from `cookie_header`, the handler reads and rewrites
 /// `last_visit` (the `last_visit` demo), the session is saved.
-pub async fn returning_visitor(storage: &Arc<dyn AbstractStorage>, cookie: &str) {
-    let mut client = TestClient::new(Arc::clone(storage));
-    client.set_cookie(Some(cookie.to_owned()));
-    client
-        .request(|session| {
-            let last: Option<f64> = session.get("last_visit").expect("a float");
-            session.insert("last_visit", last.unwrap_or_default() + 1.0).expect("a float");
-        })
-        .await
-        .expect("save");
+pub async fn returning_visitor(storage: &Arc<dyn AbstractStorage>, cookie_header: &str) {
+    request(storage, Some(cookie_header), |session| {
+        let last: Option<f64> = session.get("last_visit").expect("a float");
+        session.insert("last_visit", last.unwrap_or_default() + 1.0).expect("a float");
+    })
+    .await
+    .expect("saved");
 }
 
 /// Registers `<name>/<typical|large>/<new_visitor|returning_visitor>` for `storage`, which must have
@@ -93,7 +108,7 @@ pub fn storage_benchmarks(c: &mut Criterion, runtime: &Runtime, name: &str, stor
 pub fn save_benchmarks(c: &mut Criterion, runtime: &Runtime, name: &str, storage: Arc<dyn AbstractStorage>) {
     let cookie = runtime.block_on(new_visitor(&storage, &typical_session()));
     let mut client = TestClient::new(Arc::clone(&storage));
-    client.set_cookie(Some(cookie));
+    client.set_cookie(cookie.split_once('=').map(|(_, value)| value.to_owned()));
     let client = Arc::new(client);
     let mut group = c.benchmark_group(format!("{name}/save"));
     for concurrent in [false, true] {

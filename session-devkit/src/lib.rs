@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod actix_app;
 pub mod axum_app;
 pub mod bench;
 pub mod forgery;

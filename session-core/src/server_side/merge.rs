@@ -4,11 +4,10 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::{Map, Value};
-
 use super::ServerSideStorage;
 use super::backend::{CasOutcome, CompareAndSet, Versioned};
 use crate::error::Error;
+use crate::items::Items;
 use crate::session::Session;
 use crate::storage::{CookieAction, Loaded, Origin};
 
@@ -37,7 +36,7 @@ impl<B: CompareAndSet> ServerSideStorage<B> {
     ) -> Result<CookieAction, Error> {
         let mut expected: Option<Versioned<B::Token>> = origin.take();
         // What this request started from; decoded only if a conflict needs it.
-        let mut base: Option<Map<String, Value>> = None;
+        let mut base: Option<Items> = None;
         let started = Instant::now();
         let mut attempts = 0;
         loop {
@@ -58,7 +57,7 @@ impl<B: CompareAndSet> ServerSideStorage<B> {
                 (id, key) = self.fresh_id(session)?;
                 continue;
             };
-            let base = base.get_or_insert_with(|| self.open(&id, &current.bytes).as_map().clone());
+            let base = base.get_or_insert_with(|| self.open(&id, &current.bytes).items().clone());
             match self.backend.load_versioned(&key).await? {
                 // Deleted meanwhile: another request logged out (or the entry expired). An invalidation
                 // wins over our writes, unless we invalidated too and start afresh.
@@ -70,7 +69,7 @@ impl<B: CompareAndSet> ServerSideStorage<B> {
                     if theirs.is_new() && !session.is_invalidated() {
                         return Ok(CookieAction::Remove);
                     }
-                    let their_data = theirs.as_map().clone();
+                    let their_data = theirs.items().clone();
                     session.rebase(base, theirs);
                     *base = their_data;
                     expected = Some(current);

@@ -1,14 +1,15 @@
 //! What every storage shares: its cookie, its expiry policy, its codec and its clock, and the rules
 //! that use them.
 
+use std::any::TypeId;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::clock::Clock;
-use crate::codec::{Codec, JsonCodec};
+use crate::codec::{Codec, JsonCodec, Payload};
 use crate::cookie::CookieConfig;
-use crate::error::Error;
+use crate::error::{BoxError, Error};
 use crate::expiry::Expiry;
 use crate::session::Session;
 
@@ -56,6 +57,8 @@ pub struct StorageConfig {
     cookie: CookieConfig,
     expiry: Expiry,
     codec: Arc<dyn Codec>,
+    /// The codec is the default JSON one, whose text `open` parses straight into a session's parts.
+    json: bool,
     clock: Clock,
 }
 
@@ -65,6 +68,7 @@ impl Default for StorageConfig {
             cookie: CookieConfig::default(),
             expiry: Expiry::default(),
             codec: Arc::new(JsonCodec),
+            json: true,
             clock: Clock::system(),
         }
     }
@@ -126,7 +130,8 @@ impl StorageConfig {
 
     /// Replaces the codec (aiohttp-session's `encoder` and `decoder`).
     #[doc(alias = "encoder", alias = "decoder")]
-    pub fn with_codec(mut self, codec: impl Codec) -> Self {
+    pub fn with_codec<C: Codec>(mut self, codec: C) -> Self {
+        self.json = TypeId::of::<C>() == TypeId::of::<JsonCodec>();
         self.codec = Arc::new(codec);
         self
     }
@@ -181,7 +186,12 @@ impl StorageConfig {
     /// identity; a session past a limit of the expiry policy loses its data; text the codec cannot
     /// read, or a value that is not a session, gives a fresh session and a warning naming `storage`.
     pub fn open(&self, storage: &'static str, identity: Option<String>, text: &str) -> Session {
-        let payload = match self.codec.decode(text) {
+        let payload = if self.json {
+            Payload::from_json(text).map_err(BoxError::from)
+        } else {
+            self.codec.decode(text).map(Payload::from_value)
+        };
+        let payload = match payload {
             Ok(payload) => payload,
             Err(error) => return self.reject(storage, &format_args!("payload does not decode: {error}")),
         };

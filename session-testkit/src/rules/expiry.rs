@@ -72,7 +72,7 @@ pub async fn absolute_timeout_ends_an_active_session(suite: &Suite) {
     assert_eq!(user(&client.session().await.expect("load")).as_deref(), Some("alice"), "at +100 s it still lives");
     clock.set(T + 101);
     let session = client.session().await.expect("load");
-    assert!(session.is_empty(), "at +101 s it is over despite a write at +100 s: {:?}", session.as_map());
+    assert!(session.is_empty(), "at +101 s it is over despite a write at +100 s: {:?}", session.to_map());
     client.request(|s| s.insert("user", "alice")).await.expect("login again").output.expect("insert");
     clock.set(T + 150);
     assert_eq!(user(&client.session().await.expect("load")).as_deref(), Some("alice"), "the new login started anew");

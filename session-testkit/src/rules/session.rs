@@ -54,7 +54,7 @@ pub async fn round_trip_of_typed_values(suite: &Suite) {
         .expect("insert");
     let loaded = client.session().await.expect("load");
     assert!(!loaded.is_new());
-    assert_eq!(loaded.as_map(), &items);
+    assert_eq!(&loaded.to_map(), &items);
     assert_eq!(loaded.keys().collect::<Vec<_>>(), items.keys().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(loaded.get::<f64>("float").expect("float"), Some(3.25));
 }
@@ -87,7 +87,7 @@ pub async fn arbitrary_values_round_trip(suite: &Suite) {
             Ok(_) => {}
         }
         let loaded = client.session().await.expect("load");
-        assert_eq!(loaded.as_map(), &data, "round trip of {data:?}");
+        assert_eq!(&loaded.to_map(), &data, "round trip of {data:?}");
         checked += 1;
     }
     assert!(checked >= 48, "only {checked} generated sessions fitted; the strategy is too big");
@@ -275,7 +275,7 @@ pub async fn many_sessions_with_interleaved_writes_stay_isolated(suite: &Suite) 
     for (n, client) in clients.iter().enumerate() {
         let session = client.session().await.expect("load");
         let values: Vec<Option<usize>> = (0..3).map(|round| session.get(&format!("k{round}")).expect("int")).collect();
-        assert_eq!(values, [Some(n); 3], "session {n} holds {:?}", session.as_map());
+        assert_eq!(values, [Some(n); 3], "session {n} holds {:?}", session.to_map());
         assert_eq!(session.len(), 3, "session {n} holds only its own keys");
     }
 }
@@ -293,7 +293,7 @@ pub async fn concurrent_requests_on_different_sessions(suite: &Suite) {
                 client.request(|s| s.insert(format!("step{step}"), n)).await.expect("save").output.expect("insert");
             }
             let session = client.session().await.expect("load");
-            assert_eq!(session.len(), 5, "browser {n}: {:?}", session.as_map());
+            assert_eq!(session.len(), 5, "browser {n}: {:?}", session.to_map());
             assert!((0..5).all(|step| session.get::<usize>(&format!("step{step}")).expect("int") == Some(n)));
         }
     });

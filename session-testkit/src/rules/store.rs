@@ -133,7 +133,7 @@ pub async fn ids_of_every_character_the_factory_makes(suite: &Suite) {
     for (id, client) in &clients {
         let session = client.session().await.expect("load");
         assert_eq!(session.get::<String>("id").expect("str").as_deref(), Some(*id), "session {id}");
-        assert_eq!(session.as_map(), json!({"id": id}).as_object().expect("object"));
+        assert_eq!(&session.to_map(), json!({"id": id}).as_object().expect("object"));
     }
 }
 
@@ -159,7 +159,7 @@ pub async fn log_out_everywhere_ends_only_that_users_sessions(suite: &Suite) {
     default_storage(suite, &clock).await.log_out_everywhere(&user_key).await.expect("log out everywhere");
     for (device, client) in [("laptop", &alice_laptop), ("phone", &alice_phone)] {
         let session = client.session().await.expect("load");
-        assert!(session.is_empty() && session.is_new(), "alice's {device} is logged out: {:?}", session.as_map());
+        assert!(session.is_empty() && session.is_new(), "alice's {device} is logged out: {:?}", session.to_map());
         assert_eq!(suite.entry(&key_of(client)).await, None, "alice's {device} entry is deleted");
     }
     assert_eq!(user(&bob.session().await.expect("load")).as_deref(), Some("bob"), "bob is untouched");

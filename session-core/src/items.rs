@@ -1,0 +1,174 @@
+//! The items of a session: its keys and JSON values, in insertion order.
+//!
+//! A list, not `serde_json::Map` (an `IndexMap` hashed with SipHash under a fresh random state per
+//! map): a session holds a handful of keys, and comparing them costs less than hashing them. Under
+//! callgrind, building the typical session's items on load fell from about 2.8k instructions (hashing
+//! and index upkeep) to about 0.4k (BENCHMARKS.md, "The encrypted cookie path"). Lookups scan; a
+//! decode with more than [`INDEXED`] keys checks duplicates through a temporary index, so a large
+//! session never costs quadratic time.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::{Map, Value};
+
+/// From how many keys a decode checks duplicates through a hash index rather than by scanning.
+const INDEXED: usize = 16;
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Items(Vec<(String, Value)>);
+
+impl Items {
+    pub(crate) fn get(&self, key: &str) -> Option<&Value> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, value)| value)
+    }
+
+    pub(crate) fn contains_key(&self, key: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == key)
+    }
+
+    /// Sets `key` to `value`: in place when present (a dict keeps a key's first position), else last.
+    pub(crate) fn insert(&mut self, key: String, value: Value) -> Option<Value> {
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, old)) => Some(std::mem::replace(old, value)),
+            None => {
+                self.0.push((key, value));
+                None
+            }
+        }
+    }
+
+    /// Takes `key` out, keeping the order of the rest.
+    pub(crate) fn remove(&mut self, key: &str) -> Option<Value> {
+        let index = self.0.iter().position(|(k, _)| k == key)?;
+        Some(self.0.remove(index).1)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.0.iter().map(|(key, value)| (key.as_str(), value))
+    }
+
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(key, _)| key.as_str())
+    }
+
+    pub(crate) fn to_map(&self) -> Map<String, Value> {
+        self.0.iter().map(|(key, value)| (key.clone(), value.clone())).collect()
+    }
+}
+
+impl From<Map<String, Value>> for Items {
+    fn from(map: Map<String, Value>) -> Self {
+        Items(map.into_iter().collect())
+    }
+}
+
+impl Items {
+    /// The members of a JSON object being read.
+    pub(crate) fn read<'de, A: MapAccess<'de>>(mut members: A) -> Result<Items, A::Error> {
+        let mut items: Vec<(String, Value)> = Vec::with_capacity(members.size_hint().unwrap_or(8));
+        let mut index: Option<HashMap<String, usize>> = None;
+        while let Some((key, value)) = members.next_entry::<String, Value>()? {
+            if items.len() == INDEXED && index.is_none() {
+                index = Some(items.iter().enumerate().map(|(at, (key, _))| (key.clone(), at)).collect());
+            }
+            let existing = match &index {
+                Some(index) => index.get(&key).copied(),
+                None => items.iter().position(|(k, _)| *k == key),
+            };
+            match existing {
+                Some(at) => items[at].1 = value,
+                None => {
+                    if let Some(index) = &mut index {
+                        index.insert(key.clone(), items.len());
+                    }
+                    items.push((key, value));
+                }
+            }
+        }
+        Ok(Items(items))
+    }
+}
+
+impl Serialize for Items {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, value) in &self.0 {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+/// A JSON object read as items; a repeated key keeps its first position and its last value, as
+/// Python's `json.loads` does.
+impl<'de> Deserialize<'de> for Items {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ItemsVisitor;
+
+        impl<'de> Visitor<'de> for ItemsVisitor {
+            type Value = Items;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, members: A) -> Result<Items, A::Error> {
+                Items::read(members)
+            }
+        }
+
+        deserializer.deserialize_map(ItemsVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_repeated_key_keeps_its_first_place_and_its_last_value() {
+        let items: Items = serde_json::from_str(r#"{"a": 1, "b": 2, "a": 3}"#).unwrap();
+        assert_eq!(
+            items.iter().map(|(k, v)| (k.to_owned(), v.clone())).collect::<Vec<_>>(),
+            [("a".to_owned(), json!(3)), ("b".to_owned(), json!(2))]
+        );
+        let many: String = (0..40).map(|n| format!("\"k{}\": {n}", n % 20)).collect::<Vec<_>>().join(", ");
+        let items: Items = serde_json::from_str(&format!("{{{many}}}")).unwrap();
+        assert_eq!(items.len(), 20, "duplicates past the indexed size are found too");
+        assert_eq!(items.get("k3"), Some(&json!(23)));
+        assert_eq!(items.keys().next(), Some("k0"));
+    }
+
+    #[test]
+    fn it_reads_and_writes_like_serde_json_s_map() {
+        let value = json!({"z": [1, {"n": null}], "a": "x", "é": 1.5});
+        let items: Items = serde_json::from_value(value.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&items).unwrap(), value);
+        let Value::Object(map) = value else { unreachable!() };
+        assert_eq!(Items::from(map.clone()).to_map(), map);
+    }
+
+    #[test]
+    fn insert_and_remove_keep_the_order() {
+        let mut items = Items::default();
+        for key in ["a", "b", "c"] {
+            assert_eq!(items.insert(key.to_owned(), json!(key)), None);
+        }
+        assert_eq!(items.insert("b".to_owned(), json!(2)), Some(json!("b")));
+        assert_eq!(items.remove("a"), Some(json!("a")));
+        assert_eq!(items.keys().collect::<Vec<_>>(), ["b", "c"]);
+        assert!(items.contains_key("c") && !items.contains_key("a"));
+    }
+}
