@@ -15,6 +15,9 @@ pub enum Visitor {
     Returning,
     /// Sends no cookie: every request starts a session.
     Fresh,
+    /// Every connection sends the cookie of one session, made by a first request: one browser firing
+    /// its requests in parallel, each of which writes the session.
+    OneBrowser,
 }
 
 /// What one load run measured.
@@ -56,12 +59,17 @@ pub async fn run(
     warmup: Duration,
     duration: Duration,
 ) -> Measured {
+    // One browser's jar: the cookies the first response sets, sent by every connection.
+    let shared = match visitor {
+        Visitor::OneBrowser => first_visit(address, path).await,
+        _ => Vec::new(),
+    };
     let start = Instant::now() + warmup;
     let end = start + duration;
     let tasks: Vec<_> = (0..connections)
         .map(|_| {
-            let path = path.to_owned();
-            tokio::spawn(async move { connection(address, &path, visitor, start, end).await })
+            let (path, jar) = (path.to_owned(), shared.clone());
+            tokio::spawn(async move { connection(address, &path, visitor, jar, start, end).await })
         })
         .collect();
     let mut total = Measured { window: duration, ..Measured::default() };
@@ -74,9 +82,28 @@ pub async fn run(
     total
 }
 
-async fn connection(address: SocketAddr, path: &str, visitor: Visitor, start: Instant, end: Instant) -> Measured {
+/// The cookies a first visit gets.
+async fn first_visit(address: SocketAddr, path: &str) -> Vec<(String, String)> {
+    let mut jar = Vec::new();
+    if let Ok(mut stream) = TcpStream::connect(address).await
+        && let Ok(response) = exchange(&mut stream, path, &[], &mut Vec::new()).await
+    {
+        for set_cookie in response.set_cookies {
+            keep(&mut jar, &set_cookie);
+        }
+    }
+    jar
+}
+
+async fn connection(
+    address: SocketAddr,
+    path: &str,
+    visitor: Visitor,
+    mut jar: Vec<(String, String)>,
+    start: Instant,
+    end: Instant,
+) -> Measured {
     let mut measured = Measured::default();
-    let mut jar: Vec<(String, String)> = Vec::new();
     let mut stream: Option<TcpStream> = None;
     let mut buffer = Vec::with_capacity(16 * 1024);
     loop {

@@ -37,6 +37,8 @@ pub struct Row {
     pub visitor: Visitor,
     /// Successful requests per second.
     pub rate: f64,
+    /// The server's CPU time (user + system) per successful request in the measured window, µs.
+    pub cpu_per_request: f64,
     /// Median latency, µs.
     pub p50: u32,
     /// 99th percentile latency, µs.
@@ -59,6 +61,7 @@ impl Row {
         match self.visitor {
             Visitor::Returning => "returning",
             Visitor::Fresh => "fresh",
+            Visitor::OneBrowser => "one browser, parallel",
         }
     }
 }
@@ -68,36 +71,43 @@ pub fn ceiling(rows: &[Row], visitor: Visitor) -> Option<f64> {
     rows.iter().find(|r| r.kind == Kind::Ceiling && r.visitor == visitor).map(|r| r.rate)
 }
 
-/// The best peer's rate for the kind and visitor of `row` (for the untouched route: the ceiling).
-pub fn best_peer(rows: &[Row], row: &Row) -> Option<f64> {
-    if row.kind == Kind::Untouched {
-        return ceiling(rows, row.visitor);
-    }
-    rows.iter()
-        .filter(|r| !r.ours && r.kind == row.kind && r.visitor == row.visitor && r.kind != Kind::Ceiling)
-        .map(|r| r.rate)
-        .max_by(f64::total_cmp)
+/// The peers that keep sessions as `row` does, under the same visitors (for the untouched route: the
+/// ceiling).
+fn peers<'a>(rows: &'a [Row], row: &'a Row) -> impl Iterator<Item = &'a Row> {
+    rows.iter().filter(move |r| {
+        if row.kind == Kind::Untouched {
+            r.kind == Kind::Ceiling && r.visitor == row.visitor
+        } else {
+            !r.ours && r.kind == row.kind && r.visitor == row.visitor && r.kind != Kind::Ceiling
+        }
+    })
+}
+
+/// The lowest server CPU per request among the peers of `row`.
+pub fn best_peer_cpu(rows: &[Row], row: &Row) -> Option<f64> {
+    peers(rows, row).map(|r| r.cpu_per_request).filter(|cpu| *cpu > 0.0).min_by(f64::total_cmp)
 }
 
 /// The table, as Markdown.
 pub fn markdown(rows: &[Row]) -> String {
     let mut out = String::from(
-        "| server | visitor | req/s | p50 µs | p99 µs | errors | peak RSS MiB | × ceiling | × best peer, same kind |\n\
-         |---|---|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| server | visitor | req/s | server CPU µs/req | p50 µs | p99 µs | errors | peak RSS MiB | req/s × ceiling | CPU/req × best peer (lower is better) |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for row in rows {
         let _ = writeln!(
             out,
-            "| {} | {} | {:.0} | {} | {} | {} | {:.1} | {} | {} |",
+            "| {} | {} | {:.0} | {:.1} | {} | {} | {} | {:.1} | {} | {} |",
             row.server,
             row.visitor(),
             row.rate,
+            row.cpu_per_request,
             row.p50,
             row.p99,
             row.errors,
             row.peak_rss_kib as f64 / 1024.0,
             ratio(row.rate, ceiling(rows, row.visitor)),
-            if row.ours { ratio(row.rate, best_peer(rows, row)) } else { "–".to_owned() },
+            if row.ours { ratio(row.cpu_per_request, best_peer_cpu(rows, row)) } else { "–".to_owned() },
         );
     }
     out

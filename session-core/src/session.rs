@@ -42,6 +42,7 @@ use crate::meta::{META_KEY, Meta};
 /// assert!(session.is_changed());
 /// # Ok::<(), session_core::Error>(())
 /// ```
+#[derive(Clone)]
 pub struct Session {
     identity: Option<String>,
     created: i64,
@@ -351,6 +352,17 @@ impl Session {
 
     pub(crate) fn user_since(&self) -> Option<i64> {
         self.meta.user_since
+    }
+
+    /// This session, moved out: what is left keeps the identity and the bookkeeping, not the items.
+    pub(crate) fn take(&mut self) -> Session {
+        Session {
+            identity: self.identity.clone(),
+            data: std::mem::take(&mut self.data),
+            meta: std::mem::take(&mut self.meta),
+            clock: self.clock.clone(),
+            ..*self
+        }
     }
 
     /// The same data under a new identity, saved at the end of the request (id rotation).

@@ -3,13 +3,14 @@
 
 use std::fmt;
 use std::future::Future;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use deadpool_redis::redis::aio::{ConnectionLike, MultiplexedConnection};
 use deadpool_redis::redis::{
-    Cmd, FromRedisValue, Pipeline, RedisError, RedisFuture, Script, ScriptInvocation, Value, cmd,
+    Cmd, ErrorKind, FromRedisValue, Pipeline, RedisError, RedisFuture, Script, ScriptInvocation, Value, cmd,
 };
 use deadpool_redis::{PoolConfig, Runtime, Timeouts};
 use session_core::Error;
@@ -40,7 +41,13 @@ pub struct RedisBackend {
 struct Inner {
     pool: Pool,
     shared: Mutex<Option<Connection>>,
+    /// Whether the server has the native conditional `SET … IFEQ`: unknown until the first connection.
+    ifeq: AtomicU8,
 }
+
+const IFEQ_UNKNOWN: u8 = 0;
+const IFEQ_NO: u8 = 1;
+const IFEQ_YES: u8 = 2;
 
 enum Pool {
     Single(deadpool_redis::Pool),
@@ -118,6 +125,20 @@ return 1
 
 static COMPARE_AND_SET_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(COMPARE_AND_SET));
 
+/// Whether `INFO server` describes a server with `SET … IFEQ`: Valkey from 8.1, Redis from 8.4.
+fn has_ifeq(info: &str) -> bool {
+    let version = |field: &str| {
+        info.lines().find_map(|line| line.strip_prefix(field)).map(|version| {
+            let mut parts = version.trim().split('.').map(|part| part.parse::<u32>().unwrap_or(0));
+            (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+        })
+    };
+    match version("valkey_version:") {
+        Some(valkey) => valkey >= (8, 1),
+        None => version("redis_version:").is_some_and(|redis| redis >= (8, 4)),
+    }
+}
+
 /// `EX` seconds for a TTL: at least 1 (Redis refuses 0), at most what Redis's millisecond clock holds.
 fn expiry_seconds(ttl: Duration) -> u64 {
     ttl.as_secs().clamp(1, MAX_EXPIRY)
@@ -156,7 +177,8 @@ fn pool_config() -> PoolConfig {
 
 impl RedisBackend {
     fn with_pool(pool: Pool) -> Self {
-        RedisBackend { inner: Arc::new(Inner { pool, shared: Mutex::new(None) }), timeout: DEFAULT_TIMEOUT }
+        let inner = Inner { pool, shared: Mutex::new(None), ifeq: AtomicU8::new(IFEQ_UNKNOWN) };
+        RedisBackend { inner: Arc::new(inner), timeout: DEFAULT_TIMEOUT }
     }
 
     /// A backend on a new pool for the Redis at `url` (`redis://[:password@]host:port[/db]`), with
@@ -195,7 +217,18 @@ impl RedisBackend {
             Pool::Cluster(pool) => Connection::Cluster((*pool.get().await.map_err(cluster_pool_error)?).clone()),
         };
         *self.inner.shared.lock().unwrap_or_else(PoisonError::into_inner) = Some(connection.clone());
+        if self.inner.ifeq.load(Ordering::Relaxed) == IFEQ_UNKNOWN {
+            self.detect_ifeq(connection.clone()).await;
+        }
         Ok(connection)
+    }
+
+    /// Asks the server, once, whether it has `SET … IFEQ` (Valkey 8.1+, Redis 8.4+): then a merging
+    /// save is a plain `SET` instead of a Lua script. A server that will not say is taken to have none.
+    async fn detect_ifeq(&self, mut connection: Connection) {
+        let info: Result<String, RedisError> = cmd("INFO").arg("server").query_async(&mut connection).await;
+        let supported = info.is_ok_and(|info| has_ifeq(&info));
+        self.inner.ifeq.store(if supported { IFEQ_YES } else { IFEQ_NO }, Ordering::Relaxed);
     }
 
     fn forget_connection(&self) {
@@ -326,6 +359,22 @@ impl CompareAndSet for RedisBackend {
                 }
                 !matches!(self.run::<Value>("SET", &set).await?, Value::Nil)
             }
+            Some(expected) if self.inner.ifeq.load(Ordering::Relaxed) == IFEQ_YES => {
+                let mut set = cmd("SET");
+                set.arg(key).arg(payload).arg("IFEQ").arg(&expected.bytes[..]);
+                if let Some(ttl) = ttl {
+                    set.arg("EX").arg(expiry_seconds(ttl));
+                }
+                match self.run::<Value>("SET", &set).await {
+                    Ok(reply) => !matches!(reply, Value::Nil),
+                    // A server that refuses IFEQ after all (a failover to an older one): the script.
+                    Err(RedisStorageError::Command { source, .. }) if matches!(source.kind(), ErrorKind::Server(_)) => {
+                        self.inner.ifeq.store(IFEQ_NO, Ordering::Relaxed);
+                        return self.store_if(key, payload, ttl, Some(expected)).await;
+                    }
+                    Err(error) => return Err(error.into()),
+                }
+            }
             Some(expected) => {
                 let mut invocation = COMPARE_AND_SET_SCRIPT.prepare_invoke();
                 invocation
@@ -337,5 +386,22 @@ impl CompareAndSet for RedisBackend {
             }
         };
         Ok(if stored { CasOutcome::Stored(()) } else { CasOutcome::Conflict })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ifeq_is_found_from_valkey_8_1_and_redis_8_4() {
+        let info = |fields: &str| format!("# Server\r\n{fields}\r\nredis_mode:standalone\r\n");
+        assert!(has_ifeq(&info("redis_version:7.2.4\r\nvalkey_version:9.1.2")));
+        assert!(has_ifeq(&info("redis_version:7.2.4\r\nvalkey_version:8.1.0")));
+        assert!(!has_ifeq(&info("redis_version:7.2.4\r\nvalkey_version:8.0.1")));
+        assert!(has_ifeq(&info("redis_version:8.4.0")));
+        assert!(!has_ifeq(&info("redis_version:8.2.1")));
+        assert!(!has_ifeq(&info("redis_version:7.0.15")));
+        assert!(!has_ifeq(""));
     }
 }

@@ -56,7 +56,7 @@ impl Drop for TempDir {
 /// A server binary run with fixed arguments: started, stopped and started again on the same port.
 #[derive(Debug)]
 pub(crate) struct ServerProcess {
-    program: &'static str,
+    program: String,
     package: &'static str,
     args: Vec<String>,
     child: Option<Child>,
@@ -64,21 +64,21 @@ pub(crate) struct ServerProcess {
 
 impl ServerProcess {
     /// Starts `program`; a missing binary is an error that names the Debian `package` to install.
-    pub(crate) fn start(program: &'static str, package: &'static str, args: Vec<String>) -> io::Result<Self> {
-        let mut process = ServerProcess { program, package, args, child: None };
+    pub(crate) fn start(program: impl Into<String>, package: &'static str, args: Vec<String>) -> io::Result<Self> {
+        let mut process = ServerProcess { program: program.into(), package, args, child: None };
         process.spawn()?;
         Ok(process)
     }
 
     pub(crate) fn spawn(&mut self) -> io::Result<()> {
         self.stop();
-        let child = Command::new(self.program)
+        let child = Command::new(&self.program)
             .args(&self.args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .map_err(|e| missing_binary(self.program, self.package, e))?;
+            .map_err(|e| missing_binary(&self.program, self.package, e))?;
         self.child = Some(child);
         Ok(())
     }

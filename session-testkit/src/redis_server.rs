@@ -48,7 +48,18 @@ impl RedisServer {
         Self::start_node(free_port(None)?, options).await
     }
 
+    /// A server without persistence run from `binary`, another `redis-server` build or a Valkey
+    /// (`valkey-server`), to test what a newer server offers.
+    pub async fn start_binary(binary: impl AsRef<std::path::Path>) -> io::Result<Self> {
+        let binary = binary.as_ref().display().to_string();
+        Self::start_program(&binary, free_port(None)?, &["--save", "", "--appendonly", "no"]).await
+    }
+
     async fn start_node(port: u16, options: &[&str]) -> io::Result<Self> {
+        Self::start_program("redis-server", port, options).await
+    }
+
+    async fn start_program(program: &str, port: u16, options: &[&str]) -> io::Result<Self> {
         let dir = TempDir::new("redis")?;
         let mut args: Vec<String> = vec![
             "--port".into(),
@@ -61,7 +72,7 @@ impl RedisServer {
             dir.path().join("redis.log").display().to_string(),
         ];
         args.extend(options.iter().map(|option| option.to_string()));
-        let mut process = ServerProcess::start("redis-server", PACKAGE, args)?;
+        let mut process = ServerProcess::start(program, PACKAGE, args)?;
         wait_until_answers(&mut process, port, b"PING\r\n", b"+PONG").await?;
         Ok(RedisServer { process, port, dir })
     }

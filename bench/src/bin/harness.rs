@@ -56,6 +56,15 @@ struct Spec {
     backend: Backend,
 }
 
+/// Returning and fresh visitors for every server; one browser's parallel requests for the server-side
+/// stores, where they contend for one entry.
+fn visitors(spec: &Spec) -> &'static [Visitor] {
+    match spec.backend {
+        Backend::None => &[Visitor::Returning, Visitor::Fresh],
+        Backend::Redis | Backend::Memcached => &[Visitor::Returning, Visitor::Fresh, Visitor::OneBrowser],
+    }
+}
+
 const SPECS: &[Spec] = &[
     Spec {
         server: "axum, no session (ceiling)",
@@ -112,6 +121,15 @@ const SPECS: &[Spec] = &[
         backend: Backend::Redis,
     },
     Spec {
+        server: "ours: redis, last writer wins",
+        kind: Kind::Redis,
+        ours: true,
+        program: "ours",
+        args: &["--storage", "redis", "--redis-url", "{redis}", "--concurrency", "last-writer-wins"],
+        path: "/",
+        backend: Backend::Redis,
+    },
+    Spec {
         server: "ours: memcached",
         kind: Kind::Memcached,
         ours: true,
@@ -119,6 +137,33 @@ const SPECS: &[Spec] = &[
         args: &["--storage", "memcached", "--memcached", "{memcached}"],
         path: "/",
         backend: Backend::Memcached,
+    },
+    Spec {
+        server: "ours: memcached, last writer wins",
+        kind: Kind::Memcached,
+        ours: true,
+        program: "ours",
+        args: &["--storage", "memcached", "--memcached", "{memcached}", "--concurrency", "last-writer-wins"],
+        path: "/",
+        backend: Backend::Memcached,
+    },
+    Spec {
+        server: "ours on actix-web: encrypted cookie",
+        kind: Kind::EncryptedCookie,
+        ours: true,
+        program: "ours_actix",
+        args: &["--storage", "encrypted", "--secret-key", KEY],
+        path: "/",
+        backend: Backend::None,
+    },
+    Spec {
+        server: "ours on actix-web: redis",
+        kind: Kind::Redis,
+        ours: true,
+        program: "ours_actix",
+        args: &["--storage", "redis", "--redis-url", "{redis}"],
+        path: "/",
+        backend: Backend::Redis,
     },
     Spec {
         server: "tower-sessions: MemoryStore",
@@ -225,6 +270,17 @@ async fn wait_until_ready(address: SocketAddr, path: &str) {
     panic!("the server on {address} did not answer {path}");
 }
 
+/// CPU time (user + system) `pid` has used, in µs (from `/proc/<pid>/stat`, in clock ticks of 10 ms).
+fn cpu_time(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces, in parentheses): utime is the 12th, stime
+    // the 13th of them.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |index: usize| fields.get(index).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) * 10_000.0
+}
+
 /// Peak resident memory of `pid`, KiB.
 fn peak_rss(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -279,7 +335,7 @@ async fn main() {
     let (warmup, duration) = (Duration::from_secs(cli.warmup), Duration::from_secs(cli.seconds));
     let mut rows = Vec::new();
     for spec in SPECS.iter().filter(|s| cli.only.as_ref().is_none_or(|only| s.server.contains(only.as_str()))) {
-        for visitor in [Visitor::Returning, Visitor::Fresh] {
+        for &visitor in visitors(spec) {
             let redis = if spec.backend == Backend::Redis {
                 Some(RedisServer::start().await.expect("redis-server"))
             } else {
@@ -301,7 +357,16 @@ async fn main() {
             };
             let address = SocketAddr::from(([127, 0, 0, 1], port));
             wait_until_ready(address, spec.path).await;
+            // The server's CPU time over the measured window, read as it opens and closes.
+            let pid = child.id().unwrap_or(0);
+            let window = tokio::spawn(async move {
+                tokio::time::sleep(warmup).await;
+                let before = cpu_time(pid);
+                tokio::time::sleep(duration).await;
+                cpu_time(pid) - before
+            });
             let mut measured = load::run(address, spec.path, visitor, cli.connections, warmup, duration).await;
+            let cpu = window.await.unwrap_or(0.0);
             let peak_rss_kib = child.id().map(peak_rss).unwrap_or(0);
             let _ = child.kill().await;
             let row = Row {
@@ -310,16 +375,18 @@ async fn main() {
                 ours: spec.ours,
                 visitor,
                 rate: measured.rate(),
+                cpu_per_request: if measured.ok > 0 { cpu / measured.ok as f64 } else { 0.0 },
                 p50: measured.latency(0.50),
                 p99: measured.latency(0.99),
                 errors: measured.errors,
                 peak_rss_kib,
             };
             eprintln!(
-                "{:<36} {:<9} {:>9.0} req/s  p50 {:>6} µs  p99 {:>6} µs  errors {:>4}  peak RSS {:>6.1} MiB",
+                "{:<40} {:<10} {:>9.0} req/s  {:>6.1} µs CPU/req  p50 {:>6} µs  p99 {:>6} µs  errors {:>4}  peak RSS {:>6.1} MiB",
                 row.server,
                 format!("{visitor:?}").to_lowercase(),
                 row.rate,
+                row.cpu_per_request,
                 row.p50,
                 row.p99,
                 row.errors,
@@ -339,9 +406,12 @@ async fn main() {
            Python peer: aiohttp-session 2.12.1 on aiohttp 3.14.5 ({python})\n\
          - Method: each server alone, pinned to CPU {cpu} (`taskset`); the load generator (this harness, Rust, HTTP/1.1 \
            keep-alive) pinned to the other CPU; {connections} connections, each one browser: a returning visitor keeps \
-           the cookies its responses set, a fresh visitor sends none. {warmup} s warm-up, then {seconds} s measured. Each \
-           request reads `last_visit`, writes it and answers a short text (aiohttp-session's `last_visit` demo). Redis and memcached are \
-           started fresh for each run, unpinned. Peak RSS is the server's `VmHWM`.\n\n{table}\n",
+           the cookies its responses set, a fresh visitor sends none, and for the server-side stores \"one browser, parallel\" \
+           sends one session's cookie on every connection (a page firing {connections} requests at once, each writing \
+           the session). {warmup} s warm-up, then {seconds} s measured. Each request reads `last_visit`, writes it and \
+           answers a short text (aiohttp-session's `last_visit` demo). Redis and memcached are started fresh for each \
+           run, unpinned. Server CPU is the server process's user + system time over the measured window (from \
+           `/proc`), divided by its successful requests. Peak RSS is the server's `VmHWM`.\n\n{table}\n",
         date = command_output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
         machine = machine(),
         rustc = command_output("rustc", &["--version"]),

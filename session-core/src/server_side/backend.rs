@@ -158,7 +158,7 @@ pub enum CasOutcome<T> {
 #[async_trait]
 pub trait CompareAndSet: KeyValueBackend {
     /// What identifies a version of an entry.
-    type Token: Send + Sync + 'static;
+    type Token: Clone + PartialEq + Send + Sync + 'static;
 
     /// The bytes under `key` with their token.
     async fn load_versioned(&self, key: &str) -> Result<Option<Versioned<Self::Token>>, Error>;

@@ -2,14 +2,64 @@
 //! what its request loaded, and on a conflict it takes what the other request stored and re-applies
 //! only its own changes (a three-way merge with what it loaded as the base).
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use super::ServerSideStorage;
 use super::backend::{CasOutcome, CompareAndSet, Versioned};
+use super::coalesce::Lanes;
 use crate::error::Error;
 use crate::items::Items;
 use crate::session::Session;
 use crate::storage::{CookieAction, Loaded, Origin};
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
+
+/// The compare-and-set load and save of a backend that has them, chosen when the storage is built
+/// (where the `CompareAndSet` bound is known), so the storage's type stays `ServerSideStorage<B>`.
+pub(super) trait Merging<B>: Send + Sync {
+    fn load<'a>(&'a self, storage: &'a ServerSideStorage<B>, id: &'a str, key: String)
+    -> BoxFuture<'a, Option<Loaded>>;
+
+    fn save<'a>(
+        &'a self,
+        storage: &'a ServerSideStorage<B>,
+        session: &'a mut Session,
+        origin: Origin,
+        id: String,
+        key: String,
+    ) -> BoxFuture<'a, CookieAction>;
+}
+
+/// The lanes of a storage are its merging saves: a session that was loaded saves in its lane (with the
+/// other saves of this process), a new one alone.
+impl<B: CompareAndSet> Merging<B> for Lanes<B::Token> {
+    fn load<'a>(
+        &'a self,
+        storage: &'a ServerSideStorage<B>,
+        id: &'a str,
+        key: String,
+    ) -> BoxFuture<'a, Option<Loaded>> {
+        Box::pin(storage.load_versioned(id, key))
+    }
+
+    fn save<'a>(
+        &'a self,
+        storage: &'a ServerSideStorage<B>,
+        session: &'a mut Session,
+        origin: Origin,
+        id: String,
+        key: String,
+    ) -> BoxFuture<'a, CookieAction> {
+        Box::pin(async move {
+            match origin.take::<Versioned<B::Token>>() {
+                Some(origin) => storage.save_in_lane(self, session, origin, id, key).await,
+                None => storage.save_alone(session, None, id, key).await,
+            }
+        })
+    }
+}
 
 /// The longest pause between two attempts of a contended save.
 const MAX_BACKOFF: Duration = Duration::from_millis(50);
@@ -24,17 +74,18 @@ impl<B: CompareAndSet> ServerSideStorage<B> {
         Ok(Some(Loaded { session, origin: Origin::new(stored) }))
     }
 
-    /// Stores `session` only if the entry is still what this request loaded; otherwise re-applies this
-    /// request's changes on top of what is there and tries again, backing off with jitter, until the
-    /// backend's timeout has passed.
-    pub(super) async fn save_merging(
+    /// Stores `session` only if the entry is still what this request loaded (`expected`; `None`: only
+    /// if there is no entry); otherwise re-applies this request's changes on top of what is there and
+    /// tries again, backing off with jitter, until the backend's timeout has passed. The save of a new
+    /// session, and of one whose lane's writer went away.
+    pub(super) async fn save_alone(
         &self,
         session: &mut Session,
-        origin: Origin,
+        expected: Option<Versioned<B::Token>>,
         mut id: String,
         mut key: String,
     ) -> Result<CookieAction, Error> {
-        let mut expected: Option<Versioned<B::Token>> = origin.take();
+        let mut expected = expected;
         // What this request started from; decoded only if a conflict needs it.
         let mut base: Option<Items> = None;
         let started = Instant::now();
@@ -95,7 +146,7 @@ impl<B: CompareAndSet> ServerSideStorage<B> {
 
 /// A random pause in `[0, min(0.5 ms × 2^attempts, 50 ms))`: contending processes spread out instead of
 /// colliding again in step.
-fn backoff(attempts: u32) -> Duration {
+pub(super) fn backoff(attempts: u32) -> Duration {
     let cap = Duration::from_micros(500).saturating_mul(1 << attempts.min(7)).min(MAX_BACKOFF);
     let jitter = getrandom::u32().unwrap_or(u32::MAX / 2);
     cap.mul_f64(f64::from(jitter) / f64::from(u32::MAX))

@@ -16,13 +16,12 @@
 //! session not loaded within that time has expired by then, so it cannot outlive the marker.
 
 mod backend;
+mod coalesce;
 mod ids;
 mod merge;
 mod users;
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,6 +29,9 @@ use async_trait::async_trait;
 
 pub use backend::{CasOutcome, CompareAndSet, DEFAULT_TIMEOUT, KeyValueBackend, Versioned};
 pub use ids::{KeyFactory, RandomHexIds};
+
+use coalesce::Lanes;
+use merge::Merging;
 
 use crate::error::Error;
 use crate::session::Session;
@@ -53,23 +55,6 @@ pub enum Concurrency {
     LastWriterWins,
 }
 
-type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
-
-/// The compare-and-set load and save of a backend that has them, chosen when the storage is built
-/// (where the `CompareAndSet` bound is known) so the storage's type stays `ServerSideStorage<B>`.
-struct Merging<B> {
-    load: for<'a> fn(&'a ServerSideStorage<B>, &'a str, String) -> BoxFuture<'a, Option<Loaded>>,
-    save: for<'a> fn(&'a ServerSideStorage<B>, &'a mut Session, Origin, String, String) -> BoxFuture<'a, CookieAction>,
-}
-
-impl<B> Clone for Merging<B> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<B> Copy for Merging<B> {}
-
 /// A storage that keeps sessions in a key-value store and only their id in the cookie, with
 /// aiohttp-session's layout: the entry `<cookie_name>_<id>` holds the JSON payload, the cookie holds
 /// the id.
@@ -92,7 +77,8 @@ pub struct ServerSideStorage<B> {
     prefix: String,
     concurrency: Concurrency,
     default_ttl: Option<Duration>,
-    merging: Option<Merging<B>>,
+    /// The compare-and-set saves, when the backend has them (shared by clones, as their lanes are).
+    merging: Option<Arc<dyn Merging<B>>>,
 }
 
 impl<B: Clone> Clone for ServerSideStorage<B> {
@@ -104,7 +90,7 @@ impl<B: Clone> Clone for ServerSideStorage<B> {
             prefix: self.prefix.clone(),
             concurrency: self.concurrency,
             default_ttl: self.default_ttl,
-            merging: self.merging,
+            merging: self.merging.clone(),
         }
     }
 }
@@ -125,12 +111,8 @@ impl<B: CompareAndSet> ServerSideStorage<B> {
     /// Sessions in `backend`, with the default configuration, [`RandomHexIds`] and
     /// [`Concurrency::Merge`].
     pub fn new(backend: B) -> Self {
-        let merging = Merging {
-            load: |storage, id, key| Box::pin(storage.load_versioned(id, key)),
-            save: |storage, session, origin, id, key| Box::pin(storage.save_merging(session, origin, id, key)),
-        };
         ServerSideStorage {
-            merging: Some(merging),
+            merging: Some(Arc::new(Lanes::<B::Token>::default())),
             concurrency: Concurrency::Merge,
             ..ServerSideStorage::last_writer_wins(backend)
         }
@@ -264,8 +246,8 @@ impl<B: KeyValueBackend> AbstractStorage for ServerSideStorage<B> {
         let Some(key) = self.key_of_cookie(id) else {
             return Ok(self.config.reject(self.backend.name(), &"cookie is not a session id").into());
         };
-        let loaded = match self.merging.filter(|_| self.merges()) {
-            Some(merging) => (merging.load)(self, id, key).await?,
+        let loaded = match self.merging.as_ref().filter(|_| self.merges()) {
+            Some(merging) => merging.load(self, id, key).await?,
             None => self.backend.load(&key).await?.map(|bytes| Loaded::from(self.open(id, &bytes))),
         };
         // Expired or deleted: aiohttp-session starts a new session, silently.
@@ -295,8 +277,8 @@ impl<B: KeyValueBackend> AbstractStorage for ServerSideStorage<B> {
         }
         let id = session.identity().unwrap_or_default().to_owned();
         let key = self.key(&id);
-        match self.merging.filter(|_| self.merges()) {
-            Some(merging) => (merging.save)(self, session, origin, id, key).await,
+        match self.merging.as_ref().filter(|_| self.merges()) {
+            Some(merging) => merging.save(self, session, origin, id, key).await,
             None => self.save_last_writer_wins(session, id, key).await,
         }
     }
