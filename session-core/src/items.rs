@@ -4,10 +4,10 @@
 //! map): a session holds a handful of keys, and comparing them costs less than hashing them. Under
 //! callgrind, building the typical session's items on load fell from about 2.8k instructions (hashing
 //! and index upkeep) to about 0.4k (BENCHMARKS.md, "The encrypted cookie path"). Lookups scan; a
-//! decode with more than [`INDEXED`] keys checks duplicates through a temporary index, so a large
-//! session never costs quadratic time.
+//! decode with more than [`INDEXED`] keys checks duplicates through a temporary index, and so do the
+//! merge's [`Changes`], so a large session never costs quadratic time.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
@@ -64,6 +64,59 @@ impl Items {
 
     pub(crate) fn to_map(&self) -> Map<String, Value> {
         self.0.iter().map(|(key, value)| (key.clone(), value.clone())).collect()
+    }
+}
+
+/// What one request did to the items it loaded: the keys it set (to a value the loaded items did not
+/// hold) and the keys it removed. A merge re-applies them on top of what another request stored.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Changes {
+    set: Vec<(String, Value)>,
+    removed: Vec<String>,
+}
+
+impl Items {
+    /// What turns `base` into these items.
+    pub(crate) fn changes_from(&self, base: &Items) -> Changes {
+        let set = if base.len() <= INDEXED {
+            self.0.iter().filter(|(key, value)| base.get(key) != Some(value)).cloned().collect()
+        } else {
+            let base: HashMap<&str, &Value> = base.iter().collect();
+            self.0.iter().filter(|(key, value)| base.get(key.as_str()) != Some(&value)).cloned().collect()
+        };
+        let removed = if self.len() <= INDEXED {
+            base.keys().filter(|key| !self.contains_key(key)).map(str::to_owned).collect()
+        } else {
+            let ours: HashSet<&str> = self.keys().collect();
+            base.keys().filter(|key| !ours.contains(key)).map(str::to_owned).collect()
+        };
+        Changes { set, removed }
+    }
+
+    /// Applies `changes`: each set key takes its value (in place when present, else last), each
+    /// removed key goes.
+    pub(crate) fn apply(&mut self, changes: &Changes) {
+        if !changes.removed.is_empty() {
+            let removed: HashSet<&str> = changes.removed.iter().map(String::as_str).collect();
+            self.0.retain(|(key, _)| !removed.contains(key.as_str()));
+        }
+        if self.len() + changes.set.len() <= INDEXED {
+            for (key, value) in &changes.set {
+                self.insert(key.clone(), value.clone());
+            }
+            return;
+        }
+        let mut index: HashMap<String, usize> =
+            self.0.iter().enumerate().map(|(at, (key, _))| (key.clone(), at)).collect();
+        for (key, value) in &changes.set {
+            match index.get(key) {
+                Some(&at) => self.0[at].1 = value.clone(),
+                None => {
+                    index.insert(key.clone(), self.0.len());
+                    self.0.push((key.clone(), value.clone()));
+                }
+            }
+        }
     }
 }
 
@@ -170,5 +223,38 @@ mod tests {
         assert_eq!(items.remove("a"), Some(json!("a")));
         assert_eq!(items.keys().collect::<Vec<_>>(), ["b", "c"]);
         assert!(items.contains_key("c") && !items.contains_key("a"));
+    }
+
+    fn numbered(keys: impl IntoIterator<Item = usize>) -> Items {
+        let mut items = Items::default();
+        for n in keys {
+            items.insert(format!("k{n}"), json!(n));
+        }
+        items
+    }
+
+    #[test]
+    fn changes_turn_the_base_into_ours_on_top_of_theirs() {
+        // Small (scanned) and large (indexed) sessions alike.
+        for size in [4, 400] {
+            let base = numbered(0..size);
+            let mut ours = base.clone();
+            ours.insert("k1".to_owned(), json!("ours"));
+            ours.insert("new".to_owned(), json!(true));
+            ours.remove("k2");
+            let changes = ours.changes_from(&base);
+            assert_eq!(changes.set.len(), 2, "{size}: only what this request changed");
+            assert_eq!(changes.removed, ["k2"]);
+
+            let mut theirs = numbered(0..size);
+            theirs.insert("k0".to_owned(), json!("theirs"));
+            theirs.insert("other".to_owned(), json!(1));
+            theirs.apply(&changes);
+            assert_eq!(theirs.get("k0"), Some(&json!("theirs")), "{size}: their write stays");
+            assert_eq!(theirs.get("k1"), Some(&json!("ours")), "{size}: our write wins on our key");
+            assert!(!theirs.contains_key("k2") && theirs.contains_key("other") && theirs.contains_key("new"));
+            assert_eq!(theirs.len(), size + 1, "{size}");
+            assert_eq!(theirs.keys().last(), Some("new"), "{size}: a new key goes last");
+        }
     }
 }

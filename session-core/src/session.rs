@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::items::Items;
+use crate::items::{Changes, Items};
 
 use crate::clock::Clock;
 use crate::codec::{Member, Payload, SessionRecord};
@@ -372,34 +372,31 @@ impl Session {
         self.changed = true;
     }
 
-    /// This session's data re-applied on top of `theirs` (what another request saved meanwhile), given
-    /// `base` (what this request loaded): keys this request wrote or removed take its value, the rest
-    /// follow theirs. An invalidation keeps this request's data alone.
-    pub(crate) fn rebase(&mut self, base: &Items, theirs: Session) {
-        self.created = self.created.max(theirs.created);
+    /// What this request changed in the items it loaded (`base`).
+    pub(crate) fn changes_since(&self, base: &Items) -> Changes {
+        self.data.changes_from(base)
+    }
+
+    /// This request's session re-applied on top of `theirs` (what another request saved meanwhile):
+    /// `changes` (from [`changes_since`](Self::changes_since)) on their items, the rest of the
+    /// bookkeeping this request's. An invalidation keeps this request's data alone.
+    pub(crate) fn rebased(&self, changes: &Changes, theirs: Session) -> Session {
+        let created = self.created.max(theirs.created);
         if self.invalidated {
-            return;
+            return Session { created, ..self.clone() };
         }
-        let mut merged = theirs.data;
-        for (key, value) in self.data.iter() {
-            if base.get(key) != Some(value) {
-                merged.insert(key.to_owned(), value.clone());
-            }
-        }
-        for key in base.keys() {
-            if !self.data.contains_key(key) {
-                merged.remove(key);
-            }
-        }
-        self.data = merged;
-        if self.meta.user.is_none() {
-            self.meta.user = theirs.meta.user;
-            self.meta.user_since = theirs.meta.user_since;
-        }
-        self.meta.started = match (self.meta.started, theirs.meta.started) {
-            (Some(ours), Some(theirs)) => Some(ours.min(theirs)),
-            (ours, theirs) => ours.or(theirs),
+        let mut data = theirs.data;
+        data.apply(changes);
+        let user_set = self.meta.user.is_some();
+        let meta = Meta {
+            user: if user_set { self.meta.user.clone() } else { theirs.meta.user },
+            user_since: if user_set { self.meta.user_since } else { theirs.meta.user_since },
+            started: match (self.meta.started, theirs.meta.started) {
+                (Some(ours), Some(theirs)) => Some(ours.min(theirs)),
+                (ours, theirs) => ours.or(theirs),
+            },
         };
+        Session { identity: self.identity.clone(), created, data, meta, clock: self.clock.clone(), ..*self }
     }
 
     fn touch(&mut self) {
@@ -689,7 +686,7 @@ mod tests {
         ours.remove_value("gone");
         let theirs =
             load(json!({"created": T + 1, "session": {"a": 9, "gone": 1, "same": 1, "theirs": 3}}), None, &clock);
-        ours.rebase(&base_data, theirs);
+        let ours = ours.rebased(&ours.changes_since(&base_data), theirs);
         assert_eq!(Value::Object(ours.to_map()), json!({"a": 9, "same": 1, "theirs": 3, "mine": 2}));
         assert_eq!(ours.created(), T + 1);
     }

@@ -1,24 +1,22 @@
 //! Moving session bytes to and from memcached with the meta protocol: one `mg`, `ms` or `md` each.
 
 use std::fmt;
-use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use memcache::exp::{AsyncMetaClient, Meta, MetaClientBuilder, MutationStatus};
+use memcache::exp::{
+    AsyncMetaClient, Delete, Get, GetResult, Meta, MetaClientBuilder, MutationResult, MutationStatus, Op, OpResult, Set,
+};
 use session_core::Error;
 use session_core::server_side::{CasOutcome, CompareAndSet, KeyValueBackend, Versioned};
+use tokio::time::Instant;
 
 use crate::error::MemcachedStorageError;
+use crate::pipeline::{Pipeline, Unanswered};
 
 /// The default bound on one exchange with memcached, connecting included.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
-
-/// Idle connections kept per server. The client's default of 8 is below the concurrency of a busy
-/// server: every exchange beyond it dialed a new TCP connection and closed it after, which cost more
-/// kernel time than the exchange itself (the bench's memcached row, before and after, in
-/// BENCHMARKS.md).
-const MAX_IDLE: usize = 256;
 
 /// Longest relative expiry memcached accepts; anything longer is read as an absolute Unix time.
 const THIRTY_DAYS: u64 = 30 * 24 * 3600;
@@ -29,10 +27,11 @@ const THIRTY_DAYS: u64 = 30 * 24 * 3600;
 /// With several servers each key lives on one of them, chosen by rendezvous hashing: the same key
 /// always goes to the same server, and adding a server moves only the keys that now hash to it (about
 /// 1/n of them). Connections are pooled per server and dialed lazily, so a server that is down at start
-/// is an error at the first request that needs it, not at construction.
+/// is an error at the first request that needs it, not at construction. Exchanges that run at the
+/// same time go out together, pipelined on one connection per server.
 #[derive(Clone)]
 pub struct MemcachedBackend {
-    client: AsyncMetaClient,
+    pipeline: Arc<Pipeline>,
     servers: Vec<String>,
     timeout: Duration,
 }
@@ -61,18 +60,17 @@ impl MemcachedBackend {
         // The client's own timeouts are off: `with_timeout` bounds each exchange, connecting included.
         // The client drops a connection whose exchange is cancelled, so a timeout leaves no stray reply.
         let client = MetaClientBuilder::new()
-            .max_idle(MAX_IDLE)
             .connect_timeout(None)
             .io_timeout(None)
             .connect_multiple_async(servers.iter().map(String::as_str))
             .await
             .map_err(|source| MemcachedStorageError::client("connect", source))?;
-        Ok(MemcachedBackend { client, servers, timeout: DEFAULT_TIMEOUT })
+        Ok(MemcachedBackend::from_client(client, servers))
     }
 
     /// A backend over a client you configured yourself (hashing, pool sizes), connected to `servers`.
     pub fn from_client(client: AsyncMetaClient, servers: Vec<String>) -> Self {
-        MemcachedBackend { client, servers, timeout: DEFAULT_TIMEOUT }
+        MemcachedBackend { pipeline: Arc::new(Pipeline::new(client)), servers, timeout: DEFAULT_TIMEOUT }
     }
 
     /// Bounds every exchange (connecting included) to `timeout`; the default is [`DEFAULT_TIMEOUT`]. A
@@ -87,17 +85,38 @@ impl MemcachedBackend {
         &self.servers
     }
 
-    /// Runs one exchange within the timeout.
-    async fn bounded<T>(
-        &self,
-        command: &'static str,
-        exchange: impl Future<Output = Result<T, memcache::exp::Error>>,
-    ) -> Result<T, MemcachedStorageError> {
-        match tokio::time::timeout(self.timeout, exchange).await {
-            Ok(result) => result.map_err(|source| MemcachedStorageError::client(command, source)),
-            Err(_) => Err(MemcachedStorageError::Timeout { command, timeout: self.timeout }),
+    /// Runs one operation within the timeout.
+    async fn exchange(&self, command: &'static str, op: impl Into<Op>) -> Result<OpResult, MemcachedStorageError> {
+        match self.pipeline.run(op, Instant::now() + self.timeout).await {
+            Ok(result) => Ok(result),
+            Err(Unanswered::Failed(source)) => Err(MemcachedStorageError::client(command, source)),
+            Err(Unanswered::TimedOut) => Err(MemcachedStorageError::Timeout { command, timeout: self.timeout }),
         }
     }
+
+    async fn get(&self, get: Get) -> Result<GetResult, MemcachedStorageError> {
+        match self.exchange("get", get).await? {
+            OpResult::Get(result) => Ok(result),
+            other => Err(unexpected("get", &other)),
+        }
+    }
+
+    async fn set(&self, set: Set) -> Result<MutationResult, MemcachedStorageError> {
+        match self.exchange("set", set).await? {
+            OpResult::Mutation(result) => Ok(result),
+            other => Err(unexpected("set", &other)),
+        }
+    }
+}
+
+/// A reply of another kind than the operation sent (the client pairs them; not expected).
+fn unexpected(command: &'static str, reply: &OpResult) -> MemcachedStorageError {
+    let reply = match reply {
+        OpResult::Get(_) => "a get reply",
+        OpResult::Mutation(_) => "a mutation reply",
+        _ => "another reply",
+    };
+    MemcachedStorageError::NotStored { command, status: format!("memcached answered with {reply}") }
 }
 
 /// `host:port` with a port number; the host is resolved by the client.
@@ -151,13 +170,11 @@ impl KeyValueBackend for MemcachedBackend {
     }
 
     async fn load(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
-        let reply = self.bounded("get", self.client.get(key).send()).await?;
-        Ok(reply.value)
+        Ok(self.get(Get::new(key)).await?.value)
     }
 
     async fn store(&self, key: &str, payload: &[u8], ttl: Option<Duration>) -> Result<(), Error> {
-        let set = self.client.set(key, payload).ttl_raw(exptime(ttl, unix_now()));
-        let reply = self.bounded("set", set.send()).await?;
+        let reply = self.set(Set::new(key, payload).ttl_raw(exptime(ttl, unix_now()))).await?;
         match reply.status {
             MutationStatus::Applied => Ok(()),
             status => Err(MemcachedStorageError::NotStored { command: "set", status: format!("{status:?}") }.into()),
@@ -165,7 +182,7 @@ impl KeyValueBackend for MemcachedBackend {
     }
 
     async fn delete(&self, key: &str) -> Result<(), Error> {
-        self.bounded("delete", self.client.delete(key).send()).await?;
+        self.exchange("delete", Delete::new(key)).await?;
         Ok(())
     }
 }
@@ -176,7 +193,7 @@ impl CompareAndSet for MemcachedBackend {
     type Token = u64;
 
     async fn load_versioned(&self, key: &str) -> Result<Option<Versioned<u64>>, Error> {
-        let reply = self.bounded("get", self.client.get(key).meta(Meta::NONE.cas()).send()).await?;
+        let reply = self.get(Get::new(key).meta(Meta::NONE.cas())).await?;
         let token = reply.item.cas.unwrap_or_default();
         Ok(reply.value.map(|bytes| Versioned { bytes, token }))
     }
@@ -188,12 +205,12 @@ impl CompareAndSet for MemcachedBackend {
         ttl: Option<Duration>,
         expected: Option<&Versioned<u64>>,
     ) -> Result<CasOutcome<u64>, Error> {
-        let set = self.client.set(key, payload).ttl_raw(exptime(ttl, unix_now())).return_cas();
+        let set = Set::new(key, payload).ttl_raw(exptime(ttl, unix_now())).return_cas();
         let set = match expected {
             None => set.add(),
             Some(expected) => set.compare_cas(expected.token),
         };
-        let reply = self.bounded("set", set.send()).await?;
+        let reply = self.set(set).await?;
         match reply.status {
             MutationStatus::Applied => Ok(CasOutcome::Stored(reply.cas.unwrap_or_default())),
             MutationStatus::AlreadyExists | MutationStatus::CasMismatch | MutationStatus::NotFound => {

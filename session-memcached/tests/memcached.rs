@@ -217,3 +217,20 @@ async fn last_writer_wins_loses_concurrent_writes() {
     let kept = scenarios::concurrent_requests_keep_their_writes(&Axum, Arc::new(storage), 50).await;
     assert!(kept < 50, "without the merge, concurrent saves overwrite each other: {kept} of 50 kept");
 }
+
+/// Exchanges are batched by a task on the runtime of the first one; a backend kept past that
+/// runtime (a test harness, an app that rebuilds its runtime) starts another on the next.
+#[test]
+fn a_backend_outlives_the_runtime_that_first_used_it() {
+    use session_core::server_side::KeyValueBackend;
+    let runtime = || tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let home = runtime();
+    let server = home.block_on(MemcachedServer::start()).expect("memcached");
+    let backend = home.block_on(MemcachedBackend::connect([server.address()])).expect("client");
+    let first = runtime();
+    first.block_on(backend.store("k", b"one", None)).expect("store on the first runtime");
+    drop(first);
+    let second = runtime();
+    let loaded = second.block_on(backend.load("k")).expect("load on the second runtime");
+    assert_eq!(loaded.as_deref(), Some(&b"one"[..]));
+}

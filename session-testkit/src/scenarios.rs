@@ -135,6 +135,60 @@ pub async fn concurrent_requests_keep_their_writes(
     count - 1
 }
 
+/// What a sustained run of parallel writers on one session did.
+#[derive(Clone, Copy, Debug)]
+pub struct ParallelWriters {
+    /// Writes answered 200 (each a key of its own); the session holds every one of them.
+    pub acknowledged: usize,
+    /// How long the writers ran.
+    pub elapsed: Duration,
+}
+
+/// `writers` requests of one browser at once, for `duration`, every one adding a key of its own to one
+/// session (`POST /items/<writer>.<n>`, each writer sending its next request when the last is
+/// answered): a single-page app whose parallel requests all write the session. The writers take turns
+/// over one app per storage in `apps` (several storages on one store are several app processes behind
+/// a load balancer). Asserts that every request is answered 200 and that afterwards the session holds
+/// every acknowledged key.
+pub async fn parallel_writers_keep_every_write(
+    adapter: &dyn HttpAdapter,
+    apps: Vec<Arc<dyn AbstractStorage>>,
+    writers: usize,
+    duration: Duration,
+) -> ParallelWriters {
+    let mut addresses = Vec::with_capacity(apps.len());
+    for storage in apps {
+        addresses.push(adapter.serve(ReferenceApp::new(storage)).await);
+    }
+    let mut browser = Browser::new(addresses[0]);
+    assert_eq!(browser.send(Method::POST, "/items/first").await.status, StatusCode::OK);
+    let jar = browser.jar.clone();
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..writers)
+        .map(|writer| {
+            let mut tab = Browser::new(addresses[writer % addresses.len()]);
+            tab.jar = jar.clone();
+            tokio::spawn(async move {
+                let mut acknowledged = 0;
+                while started.elapsed() < duration {
+                    let reply = tab.send(Method::POST, &format!("/items/{writer}.{acknowledged}")).await;
+                    assert_eq!(reply.status, StatusCode::OK, "writer {writer}, write {acknowledged}: {}", reply.body);
+                    acknowledged += 1;
+                }
+                acknowledged
+            })
+        })
+        .collect();
+    let mut acknowledged = 0;
+    for task in tasks {
+        acknowledged += task.await.expect("a writer failed");
+    }
+    let elapsed = started.elapsed();
+    let held: usize = browser.get("/items").await.body.parse().expect("a count");
+    assert_eq!(held - 1, acknowledged, "the session holds {} of {acknowledged} acknowledged writes", held - 1);
+    ParallelWriters { acknowledged, elapsed }
+}
+
 /// One request of a load run: when it started and ended (since the run began) and what came back.
 #[derive(Clone, Copy, Debug)]
 pub struct Sample {

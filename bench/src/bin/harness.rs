@@ -30,9 +30,9 @@ struct Cli {
     /// The CPU the servers are pinned to.
     #[arg(long, default_value_t = 0)]
     server_cpu: usize,
-    /// Only servers whose name contains this.
-    #[arg(long)]
-    only: Option<String>,
+    /// Only servers whose name contains one of these (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
     /// Where to write the table (default: BENCHMARKS.md at the repository root).
     #[arg(long)]
     output: Option<PathBuf>,
@@ -334,7 +334,7 @@ async fn main() {
     }
     let (warmup, duration) = (Duration::from_secs(cli.warmup), Duration::from_secs(cli.seconds));
     let mut rows = Vec::new();
-    for spec in SPECS.iter().filter(|s| cli.only.as_ref().is_none_or(|only| s.server.contains(only.as_str()))) {
+    for spec in SPECS.iter().filter(|s| cli.only.is_empty() || cli.only.iter().any(|only| s.server.contains(only.as_str()))) {
         for &visitor in visitors(spec) {
             let redis = if spec.backend == Backend::Redis {
                 Some(RedisServer::start().await.expect("redis-server"))

@@ -20,6 +20,7 @@ use super::ServerSideStorage;
 use super::backend::{CasOutcome, CompareAndSet, Versioned};
 use super::merge::backoff;
 use crate::error::Error;
+use crate::items::{self, Items};
 use crate::session::Session;
 use crate::storage::CookieAction;
 
@@ -208,11 +209,14 @@ impl<B: CompareAndSet> ServerSideStorage<B> {
         key: &str,
     ) -> Result<Written<B::Token>, Error> {
         let mut expected = latest.or_else(|| batch.first().map(|member| member.change.origin.clone()));
+        // Each change as edits of what its request loaded, worked out once for every attempt: a retry
+        // re-applies them on what is stored then, so its window between load and store stays short.
+        let mut changes = Changes::of(batch.len());
         let started = Instant::now();
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let (state, actions) = self.fold(batch, expected.as_ref(), id);
+            let (state, actions) = self.fold(batch, expected.as_ref(), id, &mut changes);
             let session = match state {
                 State::Session(session) if !session.is_empty() => session,
                 // Nothing left to write: every change lost to an invalidation, or wrote nothing.
@@ -244,10 +248,11 @@ impl<B: CompareAndSet> ServerSideStorage<B> {
         batch: &[Member<B::Token>],
         expected: Option<&Versioned<B::Token>>,
         id: &str,
+        changes: &mut Changes,
     ) -> (State, Vec<CookieAction>) {
         let mut state = if expected.is_some() { State::Stored } else { State::Gone };
         let mut actions = Vec::with_capacity(batch.len());
-        for Member { change, .. } in batch {
+        for (at, Member { change, .. }) in batch.iter().enumerate() {
             let current = std::mem::replace(&mut state, State::Gone);
             let theirs = match current {
                 State::Stored if expected.is_some_and(|stored| same_version(stored, &change.origin)) => {
@@ -272,15 +277,45 @@ impl<B: CompareAndSet> ServerSideStorage<B> {
                     actions.push(CookieAction::Remove);
                 }
                 Some(theirs) => {
-                    let base = self.open(id, &change.origin.bytes);
-                    let mut merged = change.session.clone();
-                    merged.rebase(base.items(), theirs);
-                    state = State::Session(merged);
+                    let edits = changes.of_member(at, batch, |origin| self.open(id, origin).items().clone());
+                    state = State::Session(change.session.rebased(edits, theirs));
                     actions.push(CookieAction::Set(id.to_owned()));
                 }
             }
         }
         (state, actions)
+    }
+}
+
+/// The edits of each change of a batch, worked out when first needed; the loaded items they are
+/// worked out from are decoded once per version (most changes of a batch loaded the same one).
+struct Changes {
+    edits: Vec<Option<items::Changes>>,
+    loaded: Vec<(usize, Items)>,
+}
+
+impl Changes {
+    fn of(members: usize) -> Self {
+        Changes { edits: vec![None; members], loaded: Vec::new() }
+    }
+
+    /// The edits of `batch[at]`; `decode` turns a stored payload into its items.
+    fn of_member<T: PartialEq>(
+        &mut self,
+        at: usize,
+        batch: &[Member<T>],
+        decode: impl FnOnce(&[u8]) -> Items,
+    ) -> &items::Changes {
+        let Changes { edits, loaded } = self;
+        edits[at].get_or_insert_with(|| {
+            let origin = &batch[at].change.origin;
+            let known = loaded.iter().position(|(other, _)| same_version(&batch[*other].change.origin, origin));
+            let index = known.unwrap_or_else(|| {
+                loaded.push((at, decode(&origin.bytes)));
+                loaded.len() - 1
+            });
+            batch[at].change.session.changes_since(&loaded[index].1)
+        })
     }
 }
 

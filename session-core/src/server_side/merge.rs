@@ -10,7 +10,7 @@ use super::ServerSideStorage;
 use super::backend::{CasOutcome, CompareAndSet, Versioned};
 use super::coalesce::Lanes;
 use crate::error::Error;
-use crate::items::Items;
+use crate::items::Changes;
 use crate::session::Session;
 use crate::storage::{CookieAction, Loaded, Origin};
 
@@ -86,8 +86,8 @@ impl<B: CompareAndSet> ServerSideStorage<B> {
         mut key: String,
     ) -> Result<CookieAction, Error> {
         let mut expected = expected;
-        // What this request started from; decoded only if a conflict needs it.
-        let mut base: Option<Items> = None;
+        // What this request changed in what it loaded; worked out only if a conflict needs it.
+        let mut changes: Option<Changes> = None;
         let started = Instant::now();
         let mut attempts = 0;
         loop {
@@ -108,7 +108,7 @@ impl<B: CompareAndSet> ServerSideStorage<B> {
                 (id, key) = self.fresh_id(session)?;
                 continue;
             };
-            let base = base.get_or_insert_with(|| self.open(&id, &current.bytes).items().clone());
+            let changes = changes.get_or_insert_with(|| session.changes_since(self.open(&id, &current.bytes).items()));
             match self.backend.load_versioned(&key).await? {
                 // Deleted meanwhile: another request logged out (or the entry expired). An invalidation
                 // wins over our writes, unless we invalidated too and start afresh.
@@ -120,9 +120,7 @@ impl<B: CompareAndSet> ServerSideStorage<B> {
                     if theirs.is_new() && !session.is_invalidated() {
                         return Ok(CookieAction::Remove);
                     }
-                    let their_data = theirs.items().clone();
-                    session.rebase(base, theirs);
-                    *base = their_data;
+                    *session = session.rebased(changes, theirs);
                     expected = Some(current);
                 }
             }
