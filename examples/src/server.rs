@@ -100,20 +100,7 @@ pub fn init_logging() {
         .init();
 }
 
-/// `error` and its causes on one line, each cause once (clients often repeat their source's text).
-pub fn describe(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
-}
+pub use session_core::middleware::describe;
 
 /// Asks `store` once at start-up (a load of an id nobody has); if it does not answer, says so in one
 /// line and goes on: the app serves, requests that use the session fail until the store answers, and

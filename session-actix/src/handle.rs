@@ -5,15 +5,12 @@ use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
-use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::COOKIE;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use session_core::Error;
 use session_core::middleware::RequestSession;
-use session_core::{Error, Value};
 
 use crate::shared::{Shared, internal_server_error};
 
@@ -88,97 +85,18 @@ impl<T: 'static> Session<T> {
         async move {
             let session = session.ok_or(SessionError(Inner::MissingLayer))?;
             let cookies = request.headers().get_all(COOKIE).filter_map(|value| value.to_str().ok());
-            session.request.load(cookies).await.map_err(|error| session.error(error))?;
+            session.request.load(cookies).await.map_err(|error| session.session_error(error))?;
             Ok(session)
         }
     }
 
-    /// The value under `key` as a `T`: `None` when absent, an error when it is not a `T`.
-    pub fn get<V: DeserializeOwned>(&self, key: &str) -> Result<Option<V>, SessionError> {
-        self.update(|session| session.get(key))
+    session_core::handle_methods!(SessionError);
+
+    fn request_session(&self) -> &RequestSession {
+        &self.request
     }
 
-    /// The raw JSON value under `key`.
-    pub fn get_value(&self, key: &str) -> Result<Option<Value>, SessionError> {
-        self.update(|session| Ok(session.get_value(key).cloned()))
-    }
-
-    /// Stores `value` under `key` (`session[key] = value`): the session is saved after the handler.
-    pub fn insert(&self, key: impl Into<String>, value: impl Serialize) -> Result<(), SessionError> {
-        self.update(|session| session.insert(key, value))
-    }
-
-    /// Takes the value under `key` out as a `T` (`session.pop(key)`).
-    pub fn remove<V: DeserializeOwned>(&self, key: &str) -> Result<Option<V>, SessionError> {
-        self.update(|session| session.remove(key))
-    }
-
-    /// Whether `key` is present.
-    pub fn contains_key(&self, key: &str) -> Result<bool, SessionError> {
-        self.update(|session| Ok(session.contains_key(key)))
-    }
-
-    /// The keys, in insertion order.
-    pub fn keys(&self) -> Result<Vec<String>, SessionError> {
-        self.update(|session| Ok(session.keys().map(str::to_owned).collect()))
-    }
-
-    /// Removes every item (`session.clear()`); prefer [`invalidate`](Self::invalidate) at logout.
-    pub fn clear(&self) -> Result<(), SessionError> {
-        self.update(|session| {
-            session.clear();
-            Ok(())
-        })
-    }
-
-    /// Empties the session and ends it: the cookie is removed (or, server-side, the entry deleted) when
-    /// the response goes out.
-    pub fn invalidate(&self) -> Result<(), SessionError> {
-        self.update(|session| {
-            session.invalidate();
-            Ok(())
-        })
-    }
-
-    /// Changes the lifetime written with this session (cookie `Max-Age`, entry TTL).
-    pub fn set_max_age(&self, max_age: Option<Duration>) -> Result<(), SessionError> {
-        self.update(|session| {
-            session.set_max_age(max_age);
-            Ok(())
-        })
-    }
-
-    /// Attaches the session to `user`, so that a server-side storage's `log_out_everywhere(user)` ends
-    /// it.
-    pub fn set_user(&self, user: impl Into<String>) -> Result<(), SessionError> {
-        self.update(|session| {
-            session.set_user(user);
-            Ok(())
-        })
-    }
-
-    /// Replaces the session with a fresh, empty one (aiohttp-session's `new_session`): call it at
-    /// login. The new session gets a new id when saved, and the stored entry of the one it replaced is
-    /// deleted then. Nothing is written if the new session is never changed.
-    pub fn new_session(&self) -> Result<(), SessionError> {
-        self.request.renew().map_err(|error| self.error(error))
-    }
-
-    /// Gives the session a new id and keeps its data (a privilege change); the entry under the old id
-    /// is deleted once the session is saved under the new one.
-    #[doc(alias = "regenerate", alias = "rotate")]
-    pub fn cycle_id(&self) -> Result<(), SessionError> {
-        self.request.cycle_id().map_err(|error| self.error(error))
-    }
-
-    /// Runs several operations on the session as one: nothing else of this request sees it half-done.
-    /// The closure gets the [`session_core::Session`] and cannot `.await`; use that session inside it,
-    /// not this handle (which would be [`Error::InUse`]).
-    pub fn update<R>(&self, f: impl FnOnce(&mut session_core::Session) -> Result<R, Error>) -> Result<R, SessionError> {
-        self.request.with(f).and_then(|result| result).map_err(|error| self.error(error))
-    }
-
-    fn error(&self, error: Error) -> SessionError {
+    fn session_error(&self, error: Error) -> SessionError {
         SessionError(Inner::Failed { shared: Arc::clone(&self.shared), error })
     }
 }
@@ -245,7 +163,7 @@ impl SessionError {
     pub(crate) fn status(&self) -> StatusCode {
         match &self.0 {
             Inner::MissingLayer => StatusCode::INTERNAL_SERVER_ERROR,
-            Inner::Failed { shared, error } => (shared.on_error)(error).status(),
+            Inner::Failed { shared, error } => shared.respond(error).status(),
         }
     }
 }

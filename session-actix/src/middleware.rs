@@ -1,6 +1,5 @@
 //! The actix-web middleware: puts the request's session in place, runs the handler, saves afterwards.
 
-use std::any::TypeId;
 use std::fmt;
 use std::future::{self, Future, Ready};
 use std::marker::PhantomData;
@@ -75,11 +74,7 @@ impl SessionMiddleware {
     /// Sessions from `storage` (any storage, or an `Arc<dyn AbstractStorage>` chosen at run time),
     /// reached through the `Session` extractor.
     pub fn new(storage: impl IntoStorage) -> Self {
-        let shared = Shared {
-            storage: storage.into_storage(),
-            on_error: Box::new(|_: &Error| internal_server_error()),
-            tag: TypeId::of::<()>(),
-        };
+        let shared = Shared::new(storage.into_storage(), |_: &Error| internal_server_error());
         SessionMiddleware { shared: Arc::new(shared), tag: PhantomData }
     }
 }
@@ -110,15 +105,7 @@ impl<T: 'static> SessionMiddleware<T> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn tagged<U: 'static>(self) -> SessionMiddleware<U> {
-        let shared = match Arc::try_unwrap(self.shared) {
-            Ok(shared) => Shared { tag: TypeId::of::<U>(), ..shared },
-            Err(shared) => Shared {
-                storage: Arc::clone(&shared.storage),
-                on_error: Box::new(move |error: &Error| (shared.on_error)(error)),
-                tag: TypeId::of::<U>(),
-            },
-        };
-        SessionMiddleware { shared: Arc::new(shared), tag: PhantomData }
+        SessionMiddleware { shared: Arc::new(self.shared.tagged::<U>()), tag: PhantomData }
     }
 
     /// The response to send when the store fails (on load or save), or a handler returns a session
@@ -135,9 +122,7 @@ impl<T: 'static> SessionMiddleware<T> {
     where
         F: Fn(&Error) -> HttpResponse + Send + Sync + 'static,
     {
-        let shared =
-            Shared { storage: Arc::clone(&self.shared.storage), on_error: Box::new(handler), tag: self.shared.tag };
-        SessionMiddleware { shared: Arc::new(shared), tag: PhantomData }
+        SessionMiddleware { shared: Arc::new(self.shared.on_error(handler)), tag: PhantomData }
     }
 }
 
@@ -186,17 +171,14 @@ where
     }
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
-        let claimed = request
-            .extensions_mut()
-            .get_or_insert_with(CookieClaims::default)
-            .claim(self.shared.cookie_name(), self.shared.tag);
+        let claimed = self.shared.claim(request.extensions_mut().get_or_insert_with(CookieClaims::default));
         if let Err(conflict) = claimed {
             tracing::error!(cookie = %conflict.name, "{conflict}");
             let refused = request.into_response(internal_server_error()).map_into_right_body();
             return ResponseFuture { state: State::Refused { response: Some(refused) }, session: None };
         }
         // The session goes in with the request; nothing is parsed or loaded until a handler asks.
-        let session = Arc::new(RequestSession::new(Arc::clone(&self.shared.storage)));
+        let session = Arc::new(RequestSession::new(Arc::clone(self.shared.storage())));
         request.extensions_mut().insert(Session::<T>::new(Arc::clone(&session), Arc::clone(&self.shared)));
         ResponseFuture {
             state: State::Handler { future: self.service.call(request) },

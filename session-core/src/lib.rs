@@ -106,3 +106,10 @@ pub use storage::{AbstractStorage, StorageConfig};
 
 /// Re-exported so storages and applications name one version of the JSON value type.
 pub use serde_json::{Map, Value};
+
+/// What [`handle_methods!`] names; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use serde::Serialize;
+    pub use serde::de::DeserializeOwned;
+}

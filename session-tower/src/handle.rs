@@ -5,14 +5,11 @@ use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
-use std::time::Duration;
 
 use http::header::COOKIE;
 use http::{Extensions, HeaderMap, Request, Response};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use session_core::Error;
 use session_core::middleware::RequestSession;
-use session_core::{Error, Value};
 
 use crate::shared::{Shared, internal_server_error};
 
@@ -81,96 +78,17 @@ impl<T: 'static> Session<T> {
     pub async fn load(extensions: &Extensions, headers: &HeaderMap) -> Result<Self, SessionError> {
         let session = extensions.get::<Session<T>>().ok_or(SessionError(Inner::MissingLayer))?.clone();
         let cookies = headers.get_all(COOKIE).iter().filter_map(|value| value.to_str().ok());
-        session.request.load(cookies).await.map_err(|error| session.error(error))?;
+        session.request.load(cookies).await.map_err(|error| session.session_error(error))?;
         Ok(session)
     }
 
-    /// The value under `key` as a `T`: `None` when absent, an error when it is not a `T`.
-    pub fn get<V: DeserializeOwned>(&self, key: &str) -> Result<Option<V>, SessionError> {
-        self.update(|session| session.get(key))
+    session_core::handle_methods!(SessionError);
+
+    fn request_session(&self) -> &RequestSession {
+        &self.request
     }
 
-    /// The raw JSON value under `key`.
-    pub fn get_value(&self, key: &str) -> Result<Option<Value>, SessionError> {
-        self.update(|session| Ok(session.get_value(key).cloned()))
-    }
-
-    /// Stores `value` under `key` (`session[key] = value`): the session is saved after the handler.
-    pub fn insert(&self, key: impl Into<String>, value: impl Serialize) -> Result<(), SessionError> {
-        self.update(|session| session.insert(key, value))
-    }
-
-    /// Takes the value under `key` out as a `T` (`session.pop(key)`).
-    pub fn remove<V: DeserializeOwned>(&self, key: &str) -> Result<Option<V>, SessionError> {
-        self.update(|session| session.remove(key))
-    }
-
-    /// Whether `key` is present.
-    pub fn contains_key(&self, key: &str) -> Result<bool, SessionError> {
-        self.update(|session| Ok(session.contains_key(key)))
-    }
-
-    /// The keys, in insertion order.
-    pub fn keys(&self) -> Result<Vec<String>, SessionError> {
-        self.update(|session| Ok(session.keys().map(str::to_owned).collect()))
-    }
-
-    /// Removes every item (`session.clear()`); prefer [`invalidate`](Self::invalidate) at logout.
-    pub fn clear(&self) -> Result<(), SessionError> {
-        self.update(|session| {
-            session.clear();
-            Ok(())
-        })
-    }
-
-    /// Empties the session and ends it: the cookie is removed (or, server-side, the entry deleted) when
-    /// the response goes out.
-    pub fn invalidate(&self) -> Result<(), SessionError> {
-        self.update(|session| {
-            session.invalidate();
-            Ok(())
-        })
-    }
-
-    /// Changes the lifetime written with this session (cookie `Max-Age`, entry TTL).
-    pub fn set_max_age(&self, max_age: Option<Duration>) -> Result<(), SessionError> {
-        self.update(|session| {
-            session.set_max_age(max_age);
-            Ok(())
-        })
-    }
-
-    /// Attaches the session to `user`, so that a server-side storage's `log_out_everywhere(user)` ends
-    /// it.
-    pub fn set_user(&self, user: impl Into<String>) -> Result<(), SessionError> {
-        self.update(|session| {
-            session.set_user(user);
-            Ok(())
-        })
-    }
-
-    /// Replaces the session with a fresh, empty one (aiohttp-session's `new_session`): call it at
-    /// login. The new session gets a new id when saved, and the stored entry of the one it replaced is
-    /// deleted then. Nothing is written if the new session is never changed.
-    pub fn new_session(&self) -> Result<(), SessionError> {
-        self.request.renew().map_err(|error| self.error(error))
-    }
-
-    /// Gives the session a new id and keeps its data (a privilege change); the entry under the old id
-    /// is deleted once the session is saved under the new one.
-    #[doc(alias = "regenerate", alias = "rotate")]
-    pub fn cycle_id(&self) -> Result<(), SessionError> {
-        self.request.cycle_id().map_err(|error| self.error(error))
-    }
-
-    /// Runs several operations on the session as one: nothing else of this request sees it half-done.
-    /// The closure gets the [`session_core::Session`] and cannot `.await`; use that session inside it,
-    /// not this handle (which would be [`Error::InUse`]).
-    pub fn update<R>(&self, f: impl FnOnce(&mut session_core::Session) -> Result<R, Error>) -> Result<R, SessionError> {
-        self.request.with(f).and_then(|result| result).map_err(|error| self.error(error))
-    }
-
-    fn error(&self, error: Error) -> SessionError {
+    fn session_error(&self, error: Error) -> SessionError {
         SessionError(Inner::Failed { shared: Arc::clone(&self.shared), error })
     }
 }
@@ -190,7 +108,7 @@ pub fn get_session<B>(request: &Request<B>) -> impl Future<Output = Result<Sessi
         request.headers().get_all(COOKIE).iter().filter_map(|value| value.to_str().ok().map(str::to_owned)).collect();
     async move {
         let session = session.ok_or(SessionError(Inner::MissingLayer))?;
-        session.request.load(cookies.iter().map(String::as_str)).await.map_err(|error| session.error(error))?;
+        session.request.load(cookies.iter().map(String::as_str)).await.map_err(|error| session.session_error(error))?;
         Ok(session)
     }
 }
@@ -235,7 +153,7 @@ impl SessionError {
                 tracing::error!("a handler asked for a session but no SessionLayer with its tag wraps the route");
                 internal_server_error()
             }
-            Inner::Failed { shared, error } => shared.error_response(&error),
+            Inner::Failed { shared, error } => shared.error_response(&error).map(B::from),
         }
     }
 }

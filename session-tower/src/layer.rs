@@ -1,6 +1,5 @@
 //! The tower layer: puts the request's session in place, runs the handler, saves afterwards.
 
-use std::any::TypeId;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -73,11 +72,7 @@ impl SessionLayer {
     /// Sessions from `storage` (any storage, or an `Arc<dyn AbstractStorage>` chosen at run time),
     /// reached through the `Session` extractor.
     pub fn new(storage: impl IntoStorage) -> Self {
-        let shared = Shared {
-            storage: storage.into_storage(),
-            on_error: Box::new(|_: &Error| internal_server_error()),
-            tag: TypeId::of::<()>(),
-        };
+        let shared = Shared::new(storage.into_storage(), |_: &Error| internal_server_error());
         SessionLayer { shared: Arc::new(shared), tag: PhantomData }
     }
 }
@@ -102,15 +97,7 @@ impl<T: 'static> SessionLayer<T> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn tagged<U: 'static>(self) -> SessionLayer<U> {
-        let shared = match Arc::try_unwrap(self.shared) {
-            Ok(shared) => Shared { tag: TypeId::of::<U>(), ..shared },
-            Err(shared) => Shared {
-                storage: Arc::clone(&shared.storage),
-                on_error: Box::new(move |error: &Error| (shared.on_error)(error)),
-                tag: TypeId::of::<U>(),
-            },
-        };
-        SessionLayer { shared: Arc::new(shared), tag: PhantomData }
+        SessionLayer { shared: Arc::new(self.shared.tagged::<U>()), tag: PhantomData }
     }
 
     /// The response to send when the store fails (on load or save), or a handler returns a session
@@ -130,9 +117,7 @@ impl<T: 'static> SessionLayer<T> {
     where
         F: Fn(&Error) -> Response<String> + Send + Sync + 'static,
     {
-        let shared =
-            Shared { storage: Arc::clone(&self.shared.storage), on_error: Box::new(handler), tag: self.shared.tag };
-        SessionLayer { shared: Arc::new(shared), tag: PhantomData }
+        SessionLayer { shared: Arc::new(self.shared.on_error(handler)), tag: PhantomData }
     }
 }
 
@@ -181,12 +166,12 @@ where
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         let claims = request.extensions_mut().get_or_insert_default::<CookieClaims>();
-        if let Err(conflict) = claims.claim(self.shared.cookie_name(), self.shared.tag) {
+        if let Err(conflict) = self.shared.claim(claims) {
             tracing::error!(cookie = %conflict.name, "{conflict}");
             return ResponseFuture { state: State::Refused { response: Some(internal_server_error()) }, session: None };
         }
         // The session goes in with the request; nothing is parsed or loaded until a handler asks.
-        let session = Arc::new(RequestSession::new(Arc::clone(&self.shared.storage)));
+        let session = Arc::new(RequestSession::new(Arc::clone(self.shared.storage())));
         request.extensions_mut().insert(Session::<T>::new(Arc::clone(&session), Arc::clone(&self.shared)));
         // The clone that was polled ready is the one that serves (tower's usual dance).
         let clone = self.inner.clone();
@@ -255,7 +240,7 @@ where
 async fn save<B: From<String>>(pending: PendingSave, shared: Arc<Shared>, mut response: Response<B>) -> Response<B> {
     let set_cookie = match pending.save().await {
         Ok(header) => header,
-        Err(error) => return shared.error_response(&error),
+        Err(error) => return shared.error_response(&error).map(B::from),
     };
     match HeaderValue::try_from(set_cookie) {
         Ok(value) => {
@@ -263,6 +248,6 @@ async fn save<B: From<String>>(pending: PendingSave, shared: Arc<Shared>, mut re
             response
         }
         // Cookie settings are checked when built and values quoted, so this is a broken invariant.
-        Err(_) => shared.error_response(&Error::Encode("the session cookie is not a valid header".into())),
+        Err(_) => shared.error_response(&Error::Encode("the session cookie is not a valid header".into())).map(B::from),
     }
 }

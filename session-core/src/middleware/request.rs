@@ -1,18 +1,5 @@
-//! For middleware authors: one request's session from cookie in to cookie out, the same for every web
-//! framework. An adapter (`session-tower`, `session-actix`) only moves HTTP types in and out:
-//!
-//! 1. **Cookie in.** The adapter makes a [`RequestSession`] per request and puts it where handlers
-//!    find it. Nothing is read yet.
-//! 2. **Loaded lazily.** When a handler first asks, [`RequestSession::load`] finds the storage's cookie
-//!    in the `Cookie` headers and loads the session, once.
-//! 3. **The handler runs**, through [`RequestSession::with`] (one closure at a time, never across an
-//!    `.await`), [`renew`](RequestSession::renew) and [`cycle_id`](RequestSession::cycle_id).
-//! 4. **Saved if changed.** After the handler, [`RequestSession::finish`] takes the session out if it
-//!    must be saved with this response (changed, status below 500), and [`PendingSave::save`] saves it.
-//! 5. **Cookie out.** `save` answers the `Set-Cookie` header value to add, and deletes the entry of a
-//!    session the request replaced.
+//! One request's session slot: loaded lazily, used by the handler, taken out for the save.
 
-use std::any::TypeId;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, ThreadId};
@@ -246,55 +233,10 @@ impl PendingSave {
     }
 }
 
-/// The session cookies one request's layers claimed, so two layers with the same cookie name (or the
-/// same tag) on one route are found out instead of overwriting each other's cookie. An adapter keeps
-/// one per request and calls [`claim`](Self::claim) for each of its layers.
-#[derive(Clone, Debug, Default)]
-pub struct CookieClaims(Vec<(String, TypeId)>);
-
-/// Two session layers of one route claim the same cookie name or the same tag.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "two session layers on this route use the cookie {name:?} (or one handler tag): each would overwrite the \
-     other's cookie; give each storage its own cookie name and tag"
-)]
-pub struct ClaimConflict {
-    /// The cookie name.
-    pub name: String,
-}
-
-impl CookieClaims {
-    /// Records that a layer with the tag `tag` serves the cookie `name` on this request.
-    pub fn claim(&mut self, name: &str, tag: TypeId) -> Result<(), ClaimConflict> {
-        if self.0.iter().any(|(claimed, claimed_tag)| claimed == name || *claimed_tag == tag) {
-            return Err(ClaimConflict { name: name.to_owned() });
-        }
-        self.0.push((name.to_owned(), tag));
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::StorageConfig;
-    use async_trait::async_trait;
-
-    #[derive(Default)]
-    struct PlainCookie(StorageConfig);
-
-    #[async_trait]
-    impl AbstractStorage for PlainCookie {
-        fn config(&self) -> &StorageConfig {
-            &self.0
-        }
-        async fn load_session(&self, cookie: Option<&str>) -> Result<Loaded, Error> {
-            Ok(cookie.map_or_else(|| self.new_session(), |text| self.0.open("plain", None, text)).into())
-        }
-        async fn save_session(&self, session: &mut Session, _: Origin) -> Result<CookieAction, Error> {
-            Ok(CookieAction::Set(self.0.encode(session)?))
-        }
-    }
+    use crate::middleware::PlainCookie;
 
     fn request() -> RequestSession {
         RequestSession::new(Arc::new(PlainCookie::default()))
@@ -341,14 +283,5 @@ mod tests {
         request.with(|session| session.len()).unwrap();
         assert!(request.finish(200).is_none());
         assert!(self::request().finish(200).is_none(), "never loaded");
-    }
-
-    #[test]
-    fn claims_refuse_a_second_layer_with_the_same_name_or_tag() {
-        let mut claims = CookieClaims::default();
-        claims.claim("A", TypeId::of::<u8>()).unwrap();
-        claims.claim("B", TypeId::of::<u16>()).unwrap();
-        assert_eq!(claims.claim("A", TypeId::of::<u32>()), Err(ClaimConflict { name: "A".into() }));
-        assert!(claims.claim("C", TypeId::of::<u8>()).is_err());
     }
 }

@@ -1,0 +1,50 @@
+//! For middleware authors: one request's session from cookie in to cookie out, the same for every web
+//! framework. An adapter (`session-tower`, `session-actix`) only moves HTTP types in and out:
+//!
+//! 1. **Cookie in.** The adapter makes a [`RequestSession`] per request and puts it where handlers
+//!    find it. Nothing is read yet.
+//! 2. **Loaded lazily.** When a handler first asks, [`RequestSession::load`] finds the storage's cookie
+//!    in the `Cookie` headers and loads the session, once.
+//! 3. **The handler runs**, through [`RequestSession::with`] (one closure at a time, never across an
+//!    `.await`), [`renew`](RequestSession::renew) and [`cycle_id`](RequestSession::cycle_id).
+//! 4. **Saved if changed.** After the handler, [`RequestSession::finish`] takes the session out if it
+//!    must be saved with this response (changed, status below 500), and [`PendingSave::save`] saves it.
+//! 5. **Cookie out.** `save` answers the `Set-Cookie` header value to add, and deletes the entry of a
+//!    session the request replaced.
+//!
+//! An adapter keeps its layer's [`LayerSettings`] (storage, error response, tag), claims the cookie
+//! per request with [`CookieClaims`], and writes its handler-facing handle's methods with
+//! [`handle_methods!`](crate::handle_methods), so every framework's handle has the same methods with
+//! the same meaning.
+
+mod claims;
+mod handle;
+mod request;
+mod settings;
+
+pub use claims::{ClaimConflict, CookieClaims};
+pub use request::{PendingSave, RequestSession};
+pub use settings::{LayerSettings, describe, log_error};
+
+/// A storage that keeps the session's JSON in the cookie as it is, for this module's tests.
+#[cfg(test)]
+#[derive(Default)]
+struct PlainCookie(crate::storage::StorageConfig);
+
+#[cfg(test)]
+#[async_trait::async_trait]
+impl crate::storage::AbstractStorage for PlainCookie {
+    fn config(&self) -> &crate::storage::StorageConfig {
+        &self.0
+    }
+    async fn load_session(&self, cookie: Option<&str>) -> Result<crate::storage::Loaded, crate::Error> {
+        Ok(cookie.map_or_else(|| self.new_session(), |text| self.0.open("plain", None, text)).into())
+    }
+    async fn save_session(
+        &self,
+        session: &mut crate::Session,
+        _: crate::storage::Origin,
+    ) -> Result<crate::storage::CookieAction, crate::Error> {
+        Ok(crate::storage::CookieAction::Set(self.0.encode(session)?))
+    }
+}

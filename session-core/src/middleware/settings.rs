@@ -1,0 +1,138 @@
+//! What every request of one session layer shares, whatever the framework: the storage, the app's
+//! error response and the tag that tells its handle apart from another layer's.
+
+use std::any::TypeId;
+use std::fmt;
+use std::sync::Arc;
+
+use super::claims::{ClaimConflict, CookieClaims};
+use crate::error::Error;
+use crate::storage::AbstractStorage;
+
+/// The settings of one session layer; `R` is the framework's response type. Cheap to clone: a layer
+/// keeps it in an `Arc` or clones it per worker.
+pub struct LayerSettings<R> {
+    storage: Arc<dyn AbstractStorage>,
+    on_error: Arc<dyn Fn(&Error) -> R + Send + Sync>,
+    tag: TypeId,
+}
+
+impl<R> Clone for LayerSettings<R> {
+    fn clone(&self) -> Self {
+        LayerSettings { storage: Arc::clone(&self.storage), on_error: Arc::clone(&self.on_error), tag: self.tag }
+    }
+}
+
+impl<R> fmt::Debug for LayerSettings<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LayerSettings").field("cookie", &self.cookie_name()).finish_non_exhaustive()
+    }
+}
+
+impl<R> LayerSettings<R> {
+    /// A layer on `storage`, untagged (its handle is `Session<()>`), answering a session error with
+    /// `default_response`.
+    pub fn new(
+        storage: Arc<dyn AbstractStorage>,
+        default_response: impl Fn(&Error) -> R + Send + Sync + 'static,
+    ) -> Self {
+        LayerSettings { storage, on_error: Arc::new(default_response), tag: TypeId::of::<()>() }
+    }
+
+    /// The same layer, reached through the handle tagged `U`.
+    pub fn tagged<U: 'static>(&self) -> Self {
+        LayerSettings { tag: TypeId::of::<U>(), ..self.clone() }
+    }
+
+    /// The same layer, answering a session error with `response` instead.
+    pub fn on_error(&self, response: impl Fn(&Error) -> R + Send + Sync + 'static) -> Self {
+        LayerSettings { on_error: Arc::new(response), ..self.clone() }
+    }
+
+    /// The storage.
+    pub fn storage(&self) -> &Arc<dyn AbstractStorage> {
+        &self.storage
+    }
+
+    /// The session cookie's name.
+    pub fn cookie_name(&self) -> &str {
+        self.storage.config().cookie().name()
+    }
+
+    /// The tag type's id.
+    pub fn tag(&self) -> TypeId {
+        self.tag
+    }
+
+    /// Claims this layer's cookie and tag on one request (see [`CookieClaims`]).
+    pub fn claim(&self, claims: &mut CookieClaims) -> Result<(), ClaimConflict> {
+        claims.claim(self.cookie_name(), self.tag)
+    }
+
+    /// The app's response to `error`, without logging it.
+    pub fn respond(&self, error: &Error) -> R {
+        (self.on_error)(error)
+    }
+
+    /// The app's response to `error`, which goes to the log (with its causes), never to the client.
+    pub fn error_response(&self, error: &Error) -> R {
+        log_error(self.cookie_name(), error);
+        self.respond(error)
+    }
+}
+
+/// Logs a session error that a request answers with the app's error response: the error and its
+/// causes on one line (they go to the log, never to the client).
+pub fn log_error(cookie: &str, error: &Error) {
+    tracing::error!(cookie, error = %describe(error), "session error");
+}
+
+/// `error` and its causes on one line, each cause once (clients often repeat their source's text):
+/// `the session store failed: Redis failed \`GET\`: Connection refused (os error 111)`.
+pub fn describe(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::middleware::PlainCookie;
+
+    /// A second layer's tag.
+    struct Prefs;
+
+    #[test]
+    fn a_tagged_layer_keeps_the_storage_and_its_own_error_response() {
+        let main = LayerSettings::new(Arc::new(PlainCookie::default()), |_: &Error| 500);
+        let prefs = main.tagged::<Prefs>().on_error(|_: &Error| 503);
+        assert!(Arc::ptr_eq(main.storage(), prefs.storage()));
+        assert_eq!((main.respond(&Error::NotLoaded), prefs.error_response(&Error::NotLoaded)), (500, 503));
+        assert_eq!((main.tag(), prefs.tag()), (TypeId::of::<()>(), TypeId::of::<Prefs>()));
+        let mut claims = CookieClaims::default();
+        main.claim(&mut claims).unwrap();
+        assert!(prefs.claim(&mut claims).is_err(), "the same cookie name on one request");
+    }
+
+    #[test]
+    fn describe_names_each_cause_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("outer: {0}")]
+        struct Repeats(#[source] std::io::Error);
+        #[derive(Debug, thiserror::Error)]
+        #[error("outer")]
+        struct Hides(#[source] std::io::Error);
+        let cause = || std::io::Error::other("refused");
+        assert_eq!(describe(&Repeats(cause())), "outer: refused");
+        assert_eq!(describe(&Hides(cause())), "outer: refused");
+    }
+}
