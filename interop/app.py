@@ -22,6 +22,12 @@ async def index(request):
     return web.Response(text="Last visited: {}".format(last_visit))
 
 
+async def peek(request):
+    session = await get_session(request)
+    last_visit = session["last_visit"] if "last_visit" in session else None
+    return web.Response(text="Last visited: {}".format(last_visit))
+
+
 async def logout(request):
     session = await get_session(request)
     session.invalidate()
@@ -58,6 +64,7 @@ async def serve(args):
     app = web.Application()
     setup(app, storage(args))
     app.router.add_get("/", index)
+    app.router.add_get("/peek", peek)
     app.router.add_get("/logout", logout)
     runner = web.AppRunner(app)
     await runner.setup()

@@ -8,15 +8,25 @@ use axum::routing::get;
 use session_core::{AbstractStorage, Value};
 use session_tower::{Session, SessionError, SessionLayer};
 
-/// `GET /`: `Last visited: <previous time or None>`, and stores now; `GET /logout` ends the session.
+/// `GET /`: `Last visited: <previous time or None>`, and stores now; `GET /peek`: the same answer
+/// without storing anything (a read, which an idle timeout counts as activity); `GET /logout` ends the
+/// session.
 pub fn router(storage: Arc<dyn AbstractStorage>) -> Router {
-    Router::new().route("/", get(index)).route("/logout", get(logout)).layer(SessionLayer::new(storage))
+    Router::new()
+        .route("/", get(index))
+        .route("/peek", get(peek))
+        .route("/logout", get(logout))
+        .layer(SessionLayer::new(storage))
 }
 
 async fn index(session: Session) -> Result<String, SessionError> {
     let last_visit = session.get_value(KEY)?;
     session.insert(KEY, unix_time())?;
     Ok(page(last_visit))
+}
+
+async fn peek(session: Session) -> Result<String, SessionError> {
+    Ok(page(session.get_value(KEY)?))
 }
 
 async fn logout(session: Session) -> Result<&'static str, SessionError> {

@@ -15,3 +15,8 @@ mod storage_args;
 pub use app_main::{Listen, Prepared, prepare, run, run_actix};
 pub use server::{bind, check_store, describe, init_logging, resolve, serve, serve_actix};
 pub use storage_args::{ConcurrencyFlag, Configured, SetupError, StorageArgs, StorageKind, redis, secret_key};
+
+/// The repository README's examples (axum and actix-web), compiled as doc tests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -91,7 +91,12 @@ impl Backend {
     }
 
     async fn app(&self, side: Side, python: &Path) -> Demo {
-        let flags: Vec<&str> = self.flags.iter().map(String::as_str).collect();
+        self.app_with(side, python, &[]).await
+    }
+
+    /// The app of `side` with `extra` flags besides the backend's.
+    async fn app_with(&self, side: Side, python: &Path, extra: &[&str]) -> Demo {
+        let flags: Vec<&str> = self.flags.iter().map(String::as_str).chain(extra.iter().copied()).collect();
         match side {
             Side::Rust(binary) => Demo::start(binary.path, &flags).await,
             Side::Python => {
@@ -165,6 +170,31 @@ async fn fernet_ttl_is_enforced_by_the_other_side(writer: Side, reader: Side) {
     assert_eq!(last_visit(&browser.get("/").await.body), None, "{reader:?} refuses {writer:?}'s expired token");
 }
 
+/// A read on our app, past the refresh interval (half the idle timeout), saves the session again: a
+/// re-sealed cookie or a rewritten entry with a fresh `created` (and TTL). Python, which judges a
+/// session by `created` + `max_age`, then finds it alive at a time when its own write alone would
+/// have expired.
+async fn a_read_refresh_keeps_the_session_alive_for_python(storage: &str, binary: Binary) {
+    let Some(python) = python() else { return };
+    let backend = Backend::start(storage, None).await;
+    let py = backend.app_with(Side::Python, python, &["--max-age", "3"]).await;
+    let ours = backend.app_with(Side::Rust(binary), python, &["--idle-timeout", "3"]).await;
+    let mut browser = Browser::new(py.address);
+    assert_eq!(last_visit(&browser.get("/").await.body), None, "{storage}: Python starts the session");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    browser.set_address(ours.address);
+    let read = browser.get("/peek").await;
+    assert!(last_visit(&read.body).is_some(), "{storage}: {binary:?} reads Python's session: {}", read.body);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    browser.set_address(py.address);
+    let later = browser.get("/").await;
+    assert!(
+        last_visit(&later.body).is_some(),
+        "{storage}: 4 s after Python's write (max_age 3) the session is alive thanks to {binary:?}'s refresh: {}",
+        later.body
+    );
+}
+
 /// Every scenario against one of our binaries, both directions: a module of tests per binary.
 macro_rules! interop_tests {
     ($module:ident, $binary:expr) => {
@@ -221,6 +251,16 @@ macro_rules! interop_tests {
             #[tokio::test]
             async fn memcached_rust_then_python() {
                 share_a_session("memcached", RUST, Side::Python).await;
+            }
+
+            #[tokio::test]
+            async fn encrypted_read_refresh_is_alive_for_python() {
+                a_read_refresh_keeps_the_session_alive_for_python("encrypted", $binary).await;
+            }
+
+            #[tokio::test]
+            async fn redis_read_refresh_is_alive_for_python() {
+                a_read_refresh_keeps_the_session_alive_for_python("redis", $binary).await;
             }
 
             #[tokio::test]

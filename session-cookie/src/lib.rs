@@ -32,3 +32,8 @@ mod simple;
 
 pub use fernet::{EncryptedCookieStorage, FernetCipher};
 pub use simple::SimpleCookieStorage;
+
+/// The README's examples, compiled as doc tests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -113,3 +113,8 @@ pub mod __private {
     pub use serde::Serialize;
     pub use serde::de::DeserializeOwned;
 }
+
+/// The README's examples, compiled as doc tests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -63,3 +63,8 @@ pub use error::{ClientError, ClientErrorKind, MemcachedStorageError};
 /// Build it with `MemcachedStorage::new(backend)`, then `with_config`, `with_key_factory`,
 /// `with_key_prefix`, `with_concurrency`.
 pub type MemcachedStorage = session_core::server_side::ServerSideStorage<MemcachedBackend>;
+
+/// The README's examples, compiled as doc tests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -90,6 +90,11 @@ impl CookieCipher for SecretBoxCipher {
     }
 }
 
+/// The README's examples, compiled as doc tests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -162,6 +162,7 @@ impl From<deadpool_redis::Pool> for RedisBackend {
 }
 
 #[cfg(feature = "cluster")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cluster")))]
 impl From<deadpool_redis::cluster::Pool> for RedisBackend {
     fn from(pool: deadpool_redis::cluster::Pool) -> Self {
         RedisBackend::with_pool(Pool::Cluster(pool))
@@ -192,6 +193,7 @@ impl RedisBackend {
 
     /// A backend on a new pool for the Redis Cluster that the node `urls` belong to.
     #[cfg(feature = "cluster")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cluster")))]
     pub fn from_cluster_urls(urls: Vec<String>) -> Result<Self, RedisStorageError> {
         let mut config = deadpool_redis::cluster::Config::from_urls(urls);
         config.pool = Some(pool_config());

@@ -48,6 +48,7 @@
 //! command touches one key, so the cluster routes it to the key's node.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod backend;
 mod error;
@@ -61,3 +62,8 @@ pub use error::RedisStorageError;
 /// Build it with `RedisStorage::new(backend)`, then `with_config`, `with_key_factory`,
 /// `with_key_prefix`, `with_concurrency`.
 pub type RedisStorage = session_core::server_side::ServerSideStorage<RedisBackend>;
+
+/// The README's examples, compiled as doc tests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

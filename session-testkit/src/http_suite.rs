@@ -257,6 +257,7 @@ pub async fn concurrent_requests_keep_their_writes(adapter: &dyn HttpAdapter) {
 /// ```text
 /// session_testkit::http_suite!(axum, MyAdapter);
 /// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 #[macro_export]
 macro_rules! http_suite {
     ($name:ident, $adapter:expr $(,)?) => {

@@ -115,3 +115,8 @@ pub use suite::{BoxFuture, Entry, Kind, MakeStorage, Rule, StoreProbe, Suite, bl
 pub mod __private {
     pub use tokio;
 }
+
+/// The README's examples, compiled as doc tests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

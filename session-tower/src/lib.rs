@@ -80,5 +80,5 @@ pub use layer::{ResponseFuture, SessionLayer, SessionService};
 
 /// The README's examples, compiled as doc tests so they cannot rot.
 #[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
