@@ -14,6 +14,8 @@ use session_bench::report::{self, Kind, Row};
 use session_testkit::{MemcachedServer, RedisServer};
 use tokio::process::{Child, Command};
 
+/// Where the hand-written reading of a run begins in BENCHMARKS.md; a re-run keeps it.
+const READING_HEADING: &str = "## Reading this run";
 const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 #[derive(Parser)]
@@ -33,7 +35,8 @@ struct Cli {
     /// Only servers whose name contains one of these (comma-separated).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
-    /// Where to write the table (default: BENCHMARKS.md at the repository root).
+    /// Where to write the table (default: BENCHMARKS.md at the repository root; with `--only`,
+    /// nowhere unless given).
     #[arg(long)]
     output: Option<PathBuf>,
     /// Passes over every row; each row keeps its pass with the least server CPU per request (the
@@ -448,7 +451,18 @@ async fn main() {
         seconds = cli.seconds,
         passes = cli.passes.max(1),
     );
-    let output = cli.output.unwrap_or_else(|| repository().join("BENCHMARKS.md"));
+    // A run of some rows is printed only: it must not replace the full table.
+    let output = match cli.output {
+        Some(output) => output,
+        None if cli.only.is_empty() => repository().join("BENCHMARKS.md"),
+        None => return,
+    };
+    // The hand-written reading below the table survives a re-run; only the table above it is ours.
+    let reading = std::fs::read_to_string(&output)
+        .ok()
+        .and_then(|old| old.find(READING_HEADING).map(|at| old[at..].to_owned()))
+        .unwrap_or_default();
+    let document = if reading.is_empty() { document } else { format!("{document}\n{reading}") };
     std::fs::write(&output, document).expect("write BENCHMARKS.md");
     eprintln!("wrote {}", output.display());
 }
