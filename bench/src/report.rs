@@ -8,7 +8,7 @@ use crate::load::Visitor;
 /// How a server keeps sessions: rows compare within a kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
-    /// No sessions at all (the ceiling).
+    /// No sessions at all: the framework alone. The first such row (axum) is the ceiling of the ratios.
     Ceiling,
     /// Our layer on a route that never asks for the session.
     Untouched,

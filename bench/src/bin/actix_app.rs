@@ -1,5 +1,6 @@
 //! Peer: actix-web + actix-session, with its private (encrypted) `CookieSessionStore` or its
-//! `RedisSessionStore`, on one worker, the workload as its docs would write it.
+//! `RedisSessionStore`, on one worker, the workload as its docs would write it; and actix-web alone
+//! (`--store none`), the framework's own cost.
 #![forbid(unsafe_code)]
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -15,7 +16,7 @@ use clap::Parser;
 struct Cli {
     #[arg(long)]
     port: u16,
-    /// `cookie` or `redis`.
+    /// `cookie`, `redis` or `none` (no session: the short text alone).
     #[arg(long)]
     store: String,
     #[arg(long, default_value = "redis://127.0.0.1:6379")]
@@ -58,6 +59,13 @@ async fn main() -> std::io::Result<()> {
             .bind(("127.0.0.1", port))?
             .run()
             .await
+        }
+        "none" => {
+            HttpServer::new(|| App::new().route("/", web::get().to(|| async { "Last visited: None" })))
+                .workers(1)
+                .bind(("127.0.0.1", port))?
+                .run()
+                .await
         }
         other => panic!("unknown store {other}"),
     }

@@ -83,6 +83,15 @@ const SPECS: &[Spec] = &[
         backend: Backend::None,
     },
     Spec {
+        server: "actix-web, no session",
+        kind: Kind::Ceiling,
+        ours: false,
+        program: "actix_app",
+        args: &["--store", "none"],
+        path: "/",
+        backend: Backend::None,
+    },
+    Spec {
         server: "ours: route that never asks",
         kind: Kind::Untouched,
         ours: true,
