@@ -10,7 +10,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::COOKIE;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use session_core::Error;
-use session_core::middleware::RequestSession;
+use session_core::middleware::{HandleError, RequestSession};
 
 use crate::shared::{Shared, internal_server_error};
 
@@ -83,7 +83,7 @@ impl<T: 'static> Session<T> {
         let session = request.extensions().get::<Session<T>>().cloned();
         let request = request.clone();
         async move {
-            let session = session.ok_or(SessionError(Inner::MissingLayer))?;
+            let session = session.ok_or(SessionError(HandleError::MissingLayer))?;
             let cookies = request.headers().get_all(COOKIE).filter_map(|value| value.to_str().ok());
             session.request.load(cookies).await.map_err(|error| session.session_error(error))?;
             Ok(session)
@@ -97,7 +97,7 @@ impl<T: 'static> Session<T> {
     }
 
     fn session_error(&self, error: Error) -> SessionError {
-        SessionError(Inner::Failed { shared: Arc::clone(&self.shared), error })
+        SessionError(HandleError::Failed { settings: Arc::clone(&self.shared), error })
     }
 }
 
@@ -129,65 +129,33 @@ pub fn new_session(request: &HttpRequest) -> impl Future<Output = Result<Session
 /// JSON, or no middleware on the route. As an actix-web error (it is a `ResponseError`, so `?` works
 /// in handlers returning `Result<_, SessionError>` or `Result<_, actix_web::Error>`) its response is
 /// the middleware's error response, a 500 by default; the cause goes to the log, never to the client.
-pub struct SessionError(Inner);
-
-enum Inner {
-    /// No `SessionMiddleware` with this tag wraps the route: a bug in the app's wiring.
-    MissingLayer,
-    /// The store or the session failed.
-    Failed { shared: Arc<Shared>, error: Error },
-}
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct SessionError(HandleError<HttpResponse>);
 
 impl SessionError {
     /// The session's error; `None` when no middleware wraps the route.
     pub fn error(&self) -> Option<&Error> {
-        match &self.0 {
-            Inner::MissingLayer => None,
-            Inner::Failed { error, .. } => Some(error),
-        }
+        self.0.error()
     }
 
     /// The response the middleware sends for it (logging the error): the app's error response, or a
     /// 500 for a missing middleware.
     pub(crate) fn response(&self) -> HttpResponse {
         match &self.0 {
-            Inner::MissingLayer => {
+            HandleError::MissingLayer => {
                 tracing::error!("a handler asked for a session but no SessionMiddleware with this tag wraps the route");
                 internal_server_error()
             }
-            Inner::Failed { shared, error } => shared.error_response(error),
+            HandleError::Failed { settings, error } => settings.error_response(error),
         }
     }
 
     /// The status of that response, without logging.
     pub(crate) fn status(&self) -> StatusCode {
         match &self.0 {
-            Inner::MissingLayer => StatusCode::INTERNAL_SERVER_ERROR,
-            Inner::Failed { shared, error } => shared.respond(error).status(),
+            HandleError::MissingLayer => StatusCode::INTERNAL_SERVER_ERROR,
+            HandleError::Failed { settings, error } => settings.respond(error).status(),
         }
-    }
-}
-
-impl fmt::Debug for SessionError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0 {
-            Inner::MissingLayer => f.write_str("SessionError::MissingLayer"),
-            Inner::Failed { error, .. } => f.debug_tuple("SessionError").field(error).finish(),
-        }
-    }
-}
-
-impl fmt::Display for SessionError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0 {
-            Inner::MissingLayer => f.write_str("no SessionMiddleware with this tag wraps the route"),
-            Inner::Failed { error, .. } => error.fmt(f),
-        }
-    }
-}
-
-impl std::error::Error for SessionError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.error().map(|error| error as _)
     }
 }

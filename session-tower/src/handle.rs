@@ -9,7 +9,7 @@ use std::sync::Arc;
 use http::header::COOKIE;
 use http::{Extensions, HeaderMap, Request, Response};
 use session_core::Error;
-use session_core::middleware::RequestSession;
+use session_core::middleware::{HandleError, RequestSession};
 
 use crate::shared::{Shared, internal_server_error};
 
@@ -76,7 +76,7 @@ impl<T: 'static> Session<T> {
     /// Loads the session of a request that went through the layer tagged `T`: the building block of
     /// the extractor, for plain tower and hyper services.
     pub async fn load(extensions: &Extensions, headers: &HeaderMap) -> Result<Self, SessionError> {
-        let session = extensions.get::<Session<T>>().ok_or(SessionError(Inner::MissingLayer))?.clone();
+        let session = extensions.get::<Session<T>>().ok_or(SessionError(HandleError::MissingLayer))?.clone();
         let cookies = headers.get_all(COOKIE).iter().filter_map(|value| value.to_str().ok());
         session.request.load(cookies).await.map_err(|error| session.session_error(error))?;
         Ok(session)
@@ -89,7 +89,7 @@ impl<T: 'static> Session<T> {
     }
 
     fn session_error(&self, error: Error) -> SessionError {
-        SessionError(Inner::Failed { shared: Arc::clone(&self.shared), error })
+        SessionError(HandleError::Failed { settings: Arc::clone(&self.shared), error })
     }
 }
 
@@ -107,7 +107,7 @@ pub fn get_session<B>(request: &Request<B>) -> impl Future<Output = Result<Sessi
     let cookies: Vec<String> =
         request.headers().get_all(COOKIE).iter().filter_map(|value| value.to_str().ok().map(str::to_owned)).collect();
     async move {
-        let session = session.ok_or(SessionError(Inner::MissingLayer))?;
+        let session = session.ok_or(SessionError(HandleError::MissingLayer))?;
         session.request.load(cookies.iter().map(String::as_str)).await.map_err(|error| session.session_error(error))?;
         Ok(session)
     }
@@ -128,56 +128,24 @@ pub fn new_session<B>(request: &Request<B>) -> impl Future<Output = Result<Sessi
 /// JSON, or no layer on the route. As a response (axum's `IntoResponse`, or
 /// [`into_http_response`](Self::into_http_response)) it is the layer's error response, a 500 by
 /// default; the cause goes to the log, never to the client.
-pub struct SessionError(Inner);
-
-enum Inner {
-    /// No `SessionLayer` with this tag wraps the route: a bug in the app's wiring.
-    MissingLayer,
-    /// The store or the session failed.
-    Failed { shared: Arc<Shared>, error: Error },
-}
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct SessionError(HandleError<Response<String>>);
 
 impl SessionError {
     /// The session's error; `None` when no layer wraps the route.
     pub fn error(&self) -> Option<&Error> {
-        match &self.0 {
-            Inner::MissingLayer => None,
-            Inner::Failed { error, .. } => Some(error),
-        }
+        self.0.error()
     }
 
     /// The response the layer sends for it: the app's error response, or a 500 for a missing layer.
     pub fn into_http_response<B: From<String>>(self) -> Response<B> {
         match self.0 {
-            Inner::MissingLayer => {
+            HandleError::MissingLayer => {
                 tracing::error!("a handler asked for a session but no SessionLayer with its tag wraps the route");
                 internal_server_error()
             }
-            Inner::Failed { shared, error } => shared.error_response(&error).map(B::from),
+            HandleError::Failed { settings, error } => settings.error_response(&error).map(B::from),
         }
-    }
-}
-
-impl fmt::Debug for SessionError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0 {
-            Inner::MissingLayer => f.write_str("SessionError::MissingLayer"),
-            Inner::Failed { error, .. } => f.debug_tuple("SessionError").field(error).finish(),
-        }
-    }
-}
-
-impl fmt::Display for SessionError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0 {
-            Inner::MissingLayer => f.write_str("no SessionLayer wraps this route"),
-            Inner::Failed { error, .. } => error.fmt(f),
-        }
-    }
-}
-
-impl std::error::Error for SessionError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.error().map(|error| error as _)
     }
 }

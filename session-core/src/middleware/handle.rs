@@ -1,4 +1,65 @@
-//! The methods of the session handle a handler holds, written once for every framework adapter.
+//! The session handle a handler holds, written once for every framework adapter: its methods and
+//! the error they return.
+
+use std::fmt;
+use std::sync::Arc;
+
+use super::settings::LayerSettings;
+use crate::error::Error;
+
+/// Why a call on a framework adapter's session handle failed: no layer for the handle's tag wraps the
+/// route, or the store or the session failed. An adapter wraps it in its own error type, which turns
+/// it into the layer's error response (`R`, the framework's response type) with the framework's own
+/// trait.
+///
+/// Its `Display` is the cause (never shown to the client; the layer's error response is), its
+/// `source` the session's [`Error`].
+pub enum HandleError<R> {
+    /// No layer with the handle's tag wraps the route: a bug in the app's wiring.
+    MissingLayer,
+    /// The store or the session failed; `settings` is the layer's, for its error response.
+    Failed {
+        /// The settings of the layer that served the handle.
+        settings: Arc<LayerSettings<R>>,
+        /// What went wrong.
+        error: Error,
+    },
+}
+
+impl<R> HandleError<R> {
+    /// The session's error; `None` when no layer wraps the route.
+    pub fn error(&self) -> Option<&Error> {
+        match self {
+            HandleError::MissingLayer => None,
+            HandleError::Failed { error, .. } => Some(error),
+        }
+    }
+}
+
+/// The cause only: the layer's settings hold the app's closures, nothing worth showing.
+impl<R> fmt::Debug for HandleError<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HandleError::MissingLayer => f.write_str("MissingLayer"),
+            HandleError::Failed { error, .. } => f.debug_tuple("Failed").field(error).finish(),
+        }
+    }
+}
+
+impl<R> fmt::Display for HandleError<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HandleError::MissingLayer => f.write_str("no session layer with this tag wraps the route"),
+            HandleError::Failed { error, .. } => error.fmt(f),
+        }
+    }
+}
+
+impl<R> std::error::Error for HandleError<R> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.error().map(|error| error as _)
+    }
+}
 
 /// Writes the methods of a framework adapter's session handle, so that `session-tower`,
 /// `session-actix` and yours have the same methods with the same meaning and docs.

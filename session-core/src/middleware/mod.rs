@@ -15,7 +15,7 @@
 //! An adapter keeps its layer's [`LayerSettings`] (storage, error response, tag), claims the cookie
 //! per request with [`CookieClaims`], and writes its handler-facing handle's methods with
 //! [`handle_methods!`](crate::handle_methods), so every framework's handle has the same methods with
-//! the same meaning.
+//! the same meaning; they fail with a [`HandleError`], which the adapter's error type wraps.
 
 mod claims;
 mod handle;
@@ -23,6 +23,7 @@ mod request;
 mod settings;
 
 pub use claims::{ClaimConflict, CookieClaims};
+pub use handle::HandleError;
 pub use request::{PendingSave, RequestSession};
 pub use settings::{LayerSettings, describe, log_error};
 
