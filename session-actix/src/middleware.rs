@@ -171,14 +171,12 @@ where
     }
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
-        let claimed = self.shared.claim(request.extensions_mut().get_or_insert_with(CookieClaims::default));
-        if let Err(conflict) = claimed {
-            tracing::error!(cookie = %conflict.name, "{conflict}");
+        let begun = self.shared.begin(request.extensions_mut().get_or_insert_with(CookieClaims::default));
+        let Some(session) = begun else {
             let refused = request.into_response(internal_server_error()).map_into_right_body();
             return ResponseFuture { state: State::Refused { response: Some(refused) }, session: None };
-        }
+        };
         // The session goes in with the request; nothing is parsed or loaded until a handler asks.
-        let session = Arc::new(RequestSession::new(Arc::clone(self.shared.storage())));
         request.extensions_mut().insert(Session::<T>::new(Arc::clone(&session), Arc::clone(&self.shared)));
         ResponseFuture {
             state: State::Handler { future: self.service.call(request) },
@@ -247,20 +245,14 @@ async fn save<B: MessageBody + 'static>(
     shared: Arc<Shared>,
     mut response: ServiceResponse<B>,
 ) -> ServiceResponse<EitherBody<B>> {
-    let failed = |response: ServiceResponse<B>, error: &Error| {
-        let (request, _) = response.into_parts();
-        ServiceResponse::new(request, shared.error_response(error)).map_into_right_body()
-    };
-    let set_cookie = match pending.save().await {
-        Ok(header) => header,
-        Err(error) => return failed(response, &error),
-    };
-    match HeaderValue::try_from(set_cookie) {
-        Ok(value) => {
-            response.headers_mut().append(SET_COOKIE, value);
+    match shared.save::<HeaderValue>(pending).await {
+        Ok(set_cookie) => {
+            response.headers_mut().append(SET_COOKIE, set_cookie);
             response.map_into_left_body()
         }
-        // Cookie settings are checked when built and values quoted, so this is a broken invariant.
-        Err(_) => failed(response, &Error::Encode("the session cookie is not a valid header".into())),
+        Err(error_response) => {
+            let (request, _) = response.into_parts();
+            ServiceResponse::new(request, error_response).map_into_right_body()
+        }
     }
 }

@@ -10,7 +10,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use deadpool_redis::redis::aio::{ConnectionLike, MultiplexedConnection};
 use deadpool_redis::redis::{
-    Cmd, ErrorKind, FromRedisValue, Pipeline, RedisError, RedisFuture, Script, ScriptInvocation, Value, cmd,
+    Cmd, ErrorKind, FromRedisValue, Pipeline, RedisError, RedisFuture, Script, ScriptInvocation, ServerErrorKind,
+    Value, cmd,
 };
 use deadpool_redis::{PoolConfig, Runtime, Timeouts};
 use session_core::Error;
@@ -18,8 +19,8 @@ use session_core::server_side::{CasOutcome, CompareAndSet, KeyValueBackend, Vers
 
 use crate::error::RedisStorageError;
 
-/// The default bound on one Redis operation, connection included.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+/// The default bound on one Redis operation, connection included: the server-side default.
+pub use session_core::server_side::DEFAULT_TIMEOUT;
 
 /// Longest `EX` sent: Redis refuses expiries that overflow its millisecond clock.
 const MAX_EXPIRY: u64 = i32::MAX as u64;
@@ -139,6 +140,27 @@ fn has_ifeq(info: &str) -> bool {
     }
 }
 
+/// Whether an `INFO server` reply describes servers with `SET … IFEQ`: one node's text, or a
+/// cluster's map of every primary's text (then every one of them must have it).
+fn reply_has_ifeq(reply: &Value) -> bool {
+    match reply {
+        Value::Map(nodes) => !nodes.is_empty() && nodes.iter().all(|(_, info)| reply_has_ifeq(info)),
+        Value::BulkString(bytes) => std::str::from_utf8(bytes).is_ok_and(has_ifeq),
+        Value::VerbatimString { text, .. } | Value::SimpleString(text) => has_ifeq(text),
+        _ => false,
+    }
+}
+
+/// `SET key payload [EX seconds]`, to which the conditional forms add `NX` or `IFEQ`.
+fn set_command(key: &str, payload: &[u8], ttl: Option<Duration>) -> Cmd {
+    let mut set = cmd("SET");
+    set.arg(key).arg(payload);
+    if let Some(ttl) = ttl {
+        set.arg("EX").arg(expiry_seconds(ttl));
+    }
+    set
+}
+
 /// `EX` seconds for a TTL: at least 1 (Redis refuses 0), at most what Redis's millisecond clock holds.
 fn expiry_seconds(ttl: Duration) -> u64 {
     ttl.as_secs().clamp(1, MAX_EXPIRY)
@@ -228,8 +250,8 @@ impl RedisBackend {
     /// Asks the server, once, whether it has `SET … IFEQ` (Valkey 8.1+, Redis 8.4+): then a merging
     /// save is a plain `SET` instead of a Lua script. A server that will not say is taken to have none.
     async fn detect_ifeq(&self, mut connection: Connection) {
-        let info: Result<String, RedisError> = cmd("INFO").arg("server").query_async(&mut connection).await;
-        let supported = info.is_ok_and(|info| has_ifeq(&info));
+        let info: Result<Value, RedisError> = cmd("INFO").arg("server").query_async(&mut connection).await;
+        let supported = info.is_ok_and(|info| reply_has_ifeq(&info));
         self.inner.ifeq.store(if supported { IFEQ_YES } else { IFEQ_NO }, Ordering::Relaxed);
     }
 
@@ -317,12 +339,7 @@ impl KeyValueBackend for RedisBackend {
     }
 
     async fn store(&self, key: &str, payload: &[u8], ttl: Option<Duration>) -> Result<(), Error> {
-        let mut set = cmd("SET");
-        set.arg(key).arg(payload);
-        if let Some(ttl) = ttl {
-            set.arg("EX").arg(expiry_seconds(ttl));
-        }
-        match self.run::<Value>("SET", &set).await? {
+        match self.run::<Value>("SET", &set_command(key, payload, ttl)).await? {
             Value::Okay => Ok(()),
             Value::SimpleString(ok) if ok == "OK" => Ok(()),
             other => Err(RedisStorageError::UnexpectedReply { command: "SET", reply: format!("{other:?}") }.into()),
@@ -354,23 +371,21 @@ impl CompareAndSet for RedisBackend {
         let stored = match expected {
             // Only if there is no entry: plain `SET … NX`.
             None => {
-                let mut set = cmd("SET");
-                set.arg(key).arg(payload).arg("NX");
-                if let Some(ttl) = ttl {
-                    set.arg("EX").arg(expiry_seconds(ttl));
-                }
+                let mut set = set_command(key, payload, ttl);
+                set.arg("NX");
                 !matches!(self.run::<Value>("SET", &set).await?, Value::Nil)
             }
             Some(expected) if self.inner.ifeq.load(Ordering::Relaxed) == IFEQ_YES => {
-                let mut set = cmd("SET");
-                set.arg(key).arg(payload).arg("IFEQ").arg(&expected.bytes[..]);
-                if let Some(ttl) = ttl {
-                    set.arg("EX").arg(expiry_seconds(ttl));
-                }
+                let mut set = set_command(key, payload, ttl);
+                set.arg("IFEQ").arg(&expected.bytes[..]);
                 match self.run::<Value>("SET", &set).await {
                     Ok(reply) => !matches!(reply, Value::Nil),
-                    // A server that refuses IFEQ after all (a failover to an older one): the script.
-                    Err(RedisStorageError::Command { source, .. }) if matches!(source.kind(), ErrorKind::Server(_)) => {
+                    // A server that refuses IFEQ after all (a failover to an older one) answers `ERR`
+                    // (a syntax error): the script from now on. A passing condition (`LOADING`,
+                    // `READONLY`, `TRYAGAIN`…) is an error of this save only.
+                    Err(RedisStorageError::Command { source, .. })
+                        if source.kind() == ErrorKind::Server(ServerErrorKind::ResponseError) =>
+                    {
                         self.inner.ifeq.store(IFEQ_NO, Ordering::Relaxed);
                         return self.store_if(key, payload, ttl, Some(expected)).await;
                     }
@@ -405,5 +420,20 @@ mod tests {
         assert!(!has_ifeq(&info("redis_version:8.2.1")));
         assert!(!has_ifeq(&info("redis_version:7.0.15")));
         assert!(!has_ifeq(""));
+    }
+
+    #[test]
+    fn a_cluster_has_ifeq_only_if_every_primary_has_it() {
+        let node = |version: &str| Value::BulkString(format!("# Server\r\nvalkey_version:{version}\r\n").into_bytes());
+        let cluster = |versions: &[&str]| {
+            Value::Map(
+                versions.iter().enumerate().map(|(n, v)| (Value::SimpleString(format!("node{n}")), node(v))).collect(),
+            )
+        };
+        assert!(reply_has_ifeq(&node("9.1.2")));
+        assert!(reply_has_ifeq(&cluster(&["9.1.2", "8.1.0"])));
+        assert!(!reply_has_ifeq(&cluster(&["9.1.2", "8.0.1"])));
+        assert!(!reply_has_ifeq(&cluster(&[])));
+        assert!(!reply_has_ifeq(&Value::Nil));
     }
 }

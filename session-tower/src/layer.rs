@@ -166,12 +166,10 @@ where
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         let claims = request.extensions_mut().get_or_insert_default::<CookieClaims>();
-        if let Err(conflict) = self.shared.claim(claims) {
-            tracing::error!(cookie = %conflict.name, "{conflict}");
+        let Some(session) = self.shared.begin(claims) else {
             return ResponseFuture { state: State::Refused { response: Some(internal_server_error()) }, session: None };
-        }
+        };
         // The session goes in with the request; nothing is parsed or loaded until a handler asks.
-        let session = Arc::new(RequestSession::new(Arc::clone(self.shared.storage())));
         request.extensions_mut().insert(Session::<T>::new(Arc::clone(&session), Arc::clone(&self.shared)));
         // The clone that was polled ready is the one that serves (tower's usual dance).
         let clone = self.inner.clone();
@@ -238,16 +236,11 @@ where
 /// Saves the session and adds its `Set-Cookie` to `response`; a store failure replaces the response
 /// with the error response.
 async fn save<B: From<String>>(pending: PendingSave, shared: Arc<Shared>, mut response: Response<B>) -> Response<B> {
-    let set_cookie = match pending.save().await {
-        Ok(header) => header,
-        Err(error) => return shared.error_response(&error).map(B::from),
-    };
-    match HeaderValue::try_from(set_cookie) {
-        Ok(value) => {
-            response.headers_mut().append(SET_COOKIE, value);
+    match shared.save::<HeaderValue>(pending).await {
+        Ok(set_cookie) => {
+            response.headers_mut().append(SET_COOKIE, set_cookie);
             response
         }
-        // Cookie settings are checked when built and values quoted, so this is a broken invariant.
-        Err(_) => shared.error_response(&Error::Encode("the session cookie is not a valid header".into())).map(B::from),
+        Err(error_response) => error_response.map(B::from),
     }
 }

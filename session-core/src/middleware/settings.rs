@@ -6,6 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::claims::{ClaimConflict, CookieClaims};
+use super::request::{PendingSave, RequestSession};
 use crate::error::Error;
 use crate::storage::AbstractStorage;
 
@@ -67,6 +68,27 @@ impl<R> LayerSettings<R> {
     /// Claims this layer's cookie and tag on one request (see [`CookieClaims`]).
     pub fn claim(&self, claims: &mut CookieClaims) -> Result<(), ClaimConflict> {
         claims.claim(self.cookie_name(), self.tag)
+    }
+
+    /// Step 1 of a request (cookie in): claims this layer's cookie and tag on the request and makes
+    /// the request's session slot, which loads nothing yet. `None` when another layer of the route
+    /// already claimed them: the conflict is logged, naming the cookie, and the adapter answers 500
+    /// rather than let two layers overwrite one cookie.
+    pub fn begin(&self, claims: &mut CookieClaims) -> Option<Arc<RequestSession>> {
+        if let Err(conflict) = self.claim(claims) {
+            tracing::error!(cookie = %conflict.name, "{conflict}");
+            return None;
+        }
+        Some(Arc::new(RequestSession::new(Arc::clone(&self.storage))))
+    }
+
+    /// Step 5 (cookie out): saves a changed session and gives its `Set-Cookie` value as the
+    /// framework's header type, or the app's error response (the error logged).
+    pub async fn save<H: TryFrom<String>>(&self, pending: PendingSave) -> Result<H, R> {
+        let set_cookie = pending.save().await.map_err(|error| self.error_response(&error))?;
+        // Cookie settings are checked when built and values quoted, so this is a broken invariant.
+        H::try_from(set_cookie)
+            .map_err(|_| self.error_response(&Error::Encode("the session cookie is not a valid header".into())))
     }
 
     /// The app's response to `error`, without logging it.
