@@ -51,6 +51,9 @@ pub struct Session {
     changed: bool,
     /// `invalidate()` was called: a concurrent save merges nothing into it.
     invalidated: bool,
+    /// `set_user()` was called: a merge puts this request's user over a concurrent save's, and
+    /// otherwise keeps theirs.
+    user_set: bool,
     data: Items,
     meta: Meta,
     clock: Clock,
@@ -87,6 +90,7 @@ impl Session {
             new: true,
             changed: false,
             invalidated: false,
+            user_set: false,
             data: Items::default(),
             meta,
             clock,
@@ -130,6 +134,7 @@ impl Session {
             new: false,
             changed: false,
             invalidated: false,
+            user_set: false,
             data: Items::default(),
             meta: Meta::default(),
             clock,
@@ -241,6 +246,7 @@ impl Session {
         let since = self.clock.now_millis();
         self.meta.user = Some(user.into());
         self.meta.user_since = Some(since);
+        self.user_set = true;
         self.changed = true;
     }
 
@@ -387,10 +393,10 @@ impl Session {
         }
         let mut data = theirs.data;
         data.apply(changes);
-        let user_set = self.meta.user.is_some();
+        // A user this request only loaded may be one that the concurrent save replaced or logged out.
         let meta = Meta {
-            user: if user_set { self.meta.user.clone() } else { theirs.meta.user },
-            user_since: if user_set { self.meta.user_since } else { theirs.meta.user_since },
+            user: if self.user_set { self.meta.user.clone() } else { theirs.meta.user },
+            user_since: if self.user_set { self.meta.user_since } else { theirs.meta.user_since },
             started: match (self.meta.started, theirs.meta.started) {
                 (Some(ours), Some(theirs)) => Some(ours.min(theirs)),
                 (ours, theirs) => ours.or(theirs),

@@ -139,3 +139,66 @@ async fn a_writer_that_goes_away_loses_no_waiting_save() {
     let missing: Vec<usize> = (1..20).filter(|n| !keys.contains(&format!("writer{n}"))).collect();
     assert!(missing.is_empty(), "lost the writes of {missing:?} when the first writer went away");
 }
+
+/// Two requests of one process each remove one of the session's two keys: together they leave it
+/// empty, and neither removal may be lost (whether the saves go in one batch or one after the other).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removals_that_together_empty_the_session_are_kept() {
+    for together in [false, true] {
+        let storage: Arc<dyn AbstractStorage> = Arc::new(ServerSideStorage::new(Slow::default()));
+        let cookie = logged_in(&storage).await;
+        let request = RequestSession::new(Arc::clone(&storage));
+        request.load([cookie.as_str()]).await.expect("load");
+        request.with(|s| s.insert("csrf", "token")).expect("loaded").expect("insert");
+        request.finish(200).expect("changed").save().await.expect("save");
+
+        let mut pending = Vec::new();
+        for key in ["user", "csrf"] {
+            let request = RequestSession::new(Arc::clone(&storage));
+            request.load([cookie.as_str()]).await.expect("load");
+            request.with(|s| s.remove::<String>(key)).expect("loaded").expect("a string");
+            pending.push(request.finish(200).expect("changed"));
+        }
+        if together {
+            let saves: Vec<_> = pending.into_iter().map(|save| tokio::spawn(save.save())).collect();
+            for save in saves {
+                save.await.expect("a save task").expect("save");
+            }
+        } else {
+            for save in pending {
+                save.save().await.expect("save");
+            }
+        }
+        let check = RequestSession::new(Arc::clone(&storage));
+        check.load([cookie.as_str()]).await.expect("load");
+        let keys: Vec<String> = check.with(|s| s.keys().map(str::to_owned).collect()).expect("loaded");
+        assert!(keys.is_empty(), "saves together: {together}; removed keys came back: {keys:?}");
+    }
+}
+
+/// A request that only loaded the session's user does not put it back over a concurrent login of
+/// another user (which log-out-everywhere would then miss).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loaded_user_does_not_undo_a_concurrent_set_user() {
+    let storage: Arc<dyn AbstractStorage> = Arc::new(ServerSideStorage::new(Slow::default()));
+    let cookie = logged_in(&storage).await;
+    let alice = RequestSession::new(Arc::clone(&storage));
+    alice.load([cookie.as_str()]).await.expect("load");
+    alice.with(|s| s.set_user("alice")).expect("loaded");
+    alice.finish(200).expect("changed").save().await.expect("save");
+
+    let stale = RequestSession::new(Arc::clone(&storage));
+    stale.load([cookie.as_str()]).await.expect("load");
+    let login = RequestSession::new(Arc::clone(&storage));
+    login.load([cookie.as_str()]).await.expect("load");
+    login.with(|s| s.set_user("bob")).expect("loaded");
+    login.finish(200).expect("changed").save().await.expect("save");
+    stale.with(|s| s.insert("seen", true)).expect("loaded").expect("insert");
+    stale.finish(200).expect("changed").save().await.expect("save");
+
+    let check = RequestSession::new(Arc::clone(&storage));
+    check.load([cookie.as_str()]).await.expect("load");
+    let (user, seen) = check.with(|s| (s.user().map(str::to_owned), s.get::<bool>("seen"))).expect("loaded");
+    assert_eq!(user.as_deref(), Some("bob"), "the later login's user stays");
+    assert_eq!(seen.expect("a bool"), Some(true), "the stale request's write is merged");
+}

@@ -218,7 +218,9 @@ impl<B: CompareAndSet> ServerSideStorage<B> {
             attempts += 1;
             let (state, actions) = self.fold(batch, expected.as_ref(), id, &mut changes);
             let session = match state {
-                State::Session(session) if !session.is_empty() => session,
+                // Changes that together emptied the session are written like any others (as a merge
+                // across processes writes them): skipping them would keep what they removed.
+                State::Session(session) if !(session.is_empty() && session.is_new()) => session,
                 // Nothing left to write: every change lost to an invalidation, or wrote nothing.
                 _ => return Ok(Written { actions, latest: expected }),
             };
