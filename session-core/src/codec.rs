@@ -76,9 +76,10 @@ impl Serialize for Members<'_> {
 ///
 /// The default, [`JsonCodec`], writes exactly what Python's `json.dumps` writes, so a Python peer with
 /// the default encoder reads our sessions. Replace it (the `encoder`/`decoder` arguments of
-/// aiohttp-session) to change the format; every storage of this workspace uses the codec for both
-/// writing and reading. Decoding returns a [`Value`]: the storage then applies the session rules
-/// (`{}` is new, `created` and `max_age` expiry) itself.
+/// aiohttp-session) to change the format; every storage of this workspace writes and reads through
+/// the codec it is given (the default codec's text is read by a typed parse that gives what
+/// [`JsonCodec`]'s `decode` gives, without building the outer value). Decoding returns a [`Value`]:
+/// the storage then applies the session rules (`{}` is new, `created` and `max_age` expiry) itself.
 ///
 /// ```
 /// use session_core::BoxError;

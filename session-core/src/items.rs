@@ -8,10 +8,8 @@
 //! merge's [`Changes`], so a large session never costs quadratic time.
 
 use std::collections::{HashMap, HashSet};
-use std::fmt;
 
-use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde::de::MapAccess;
 use serde_json::{Map, Value};
 
 /// From how many keys a decode checks duplicates through a hash index rather than by scanning.
@@ -153,52 +151,29 @@ impl Items {
     }
 }
 
-impl Serialize for Items {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (key, value) in &self.0 {
-            map.serialize_entry(key, value)?;
-        }
-        map.end()
-    }
-}
-
-/// A JSON object read as items; a repeated key keeps its first position and its last value, as
-/// Python's `json.loads` does.
-impl<'de> Deserialize<'de> for Items {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ItemsVisitor;
-
-        impl<'de> Visitor<'de> for ItemsVisitor {
-            type Value = Items;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, members: A) -> Result<Items, A::Error> {
-                Items::read(members)
-            }
-        }
-
-        deserializer.deserialize_map(ItemsVisitor)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::Member;
     use serde_json::json;
+
+    /// Items as the payload parse reads them (`Items::read`, through the `session` member).
+    fn read(text: &str) -> Items {
+        match serde_json::from_str::<Member>(text).unwrap() {
+            Member::Items(items) => items,
+            _ => panic!("not an object: {text}"),
+        }
+    }
 
     #[test]
     fn a_repeated_key_keeps_its_first_place_and_its_last_value() {
-        let items: Items = serde_json::from_str(r#"{"a": 1, "b": 2, "a": 3}"#).unwrap();
+        let items = read(r#"{"a": 1, "b": 2, "a": 3}"#);
         assert_eq!(
             items.iter().map(|(k, v)| (k.to_owned(), v.clone())).collect::<Vec<_>>(),
             [("a".to_owned(), json!(3)), ("b".to_owned(), json!(2))]
         );
         let many: String = (0..40).map(|n| format!("\"k{}\": {n}", n % 20)).collect::<Vec<_>>().join(", ");
-        let items: Items = serde_json::from_str(&format!("{{{many}}}")).unwrap();
+        let items = read(&format!("{{{many}}}"));
         assert_eq!(items.len(), 20, "duplicates past the indexed size are found too");
         assert_eq!(items.get("k3"), Some(&json!(23)));
         assert_eq!(items.keys().next(), Some("k0"));
@@ -207,8 +182,8 @@ mod tests {
     #[test]
     fn it_reads_and_writes_like_serde_json_s_map() {
         let value = json!({"z": [1, {"n": null}], "a": "x", "é": 1.5});
-        let items: Items = serde_json::from_value(value.clone()).unwrap();
-        assert_eq!(serde_json::to_value(&items).unwrap(), value);
+        let items = read(&value.to_string());
+        assert_eq!(Value::Object(items.to_map()), value);
         let Value::Object(map) = value else { unreachable!() };
         assert_eq!(Items::from(map.clone()).to_map(), map);
     }

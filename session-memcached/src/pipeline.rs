@@ -97,13 +97,14 @@ impl Pipeline {
 /// Takes whatever has queued up each time a batch slot is free. Ends when every sender is gone.
 async fn drain(client: AsyncMetaClient, mut jobs: mpsc::UnboundedReceiver<Job>) {
     let slots = Arc::new(Semaphore::new(IN_FLIGHT));
-    let mut batch = Vec::with_capacity(MAX_BATCH);
+    // Grown by what arrives: at low load a batch is one job, and a job is far from small.
+    let mut batch = Vec::new();
     loop {
         let Ok(slot) = Arc::clone(&slots).acquire_owned().await else { return };
         if jobs.recv_many(&mut batch, MAX_BATCH).await == 0 {
             return;
         }
-        let batch = std::mem::replace(&mut batch, Vec::with_capacity(MAX_BATCH));
+        let batch = std::mem::take(&mut batch);
         let client = client.clone();
         tokio::spawn(async move {
             exchange(&client, batch).await;

@@ -37,14 +37,10 @@ pub struct RandomHexIds;
 
 impl KeyFactory for RandomHexIds {
     fn new_id(&self) -> Result<String, BoxError> {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut bytes = [0u8; 16];
         getrandom::fill(&mut bytes).map_err(|e| format!("the operating system's random source failed: {e}"))?;
         let mut id = String::with_capacity(32);
-        for byte in bytes {
-            id.push(char::from(HEX[usize::from(byte >> 4)]));
-            id.push(char::from(HEX[usize::from(byte & 15)]));
-        }
+        push_hex(&mut id, &bytes);
         Ok(id)
     }
 
@@ -63,6 +59,15 @@ where
 
     fn accepts(&self, id: &str) -> bool {
         (1..=128).contains(&id.len()) && id.bytes().all(is_legal)
+    }
+}
+
+/// Appends `bytes` as lowercase hex.
+pub(crate) fn push_hex(out: &mut String, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for &byte in bytes {
+        out.push(char::from(HEX[usize::from(byte >> 4)]));
+        out.push(char::from(HEX[usize::from(byte & 15)]));
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::ids::push_hex;
 use super::{DEFAULT_ENTRY_TTL, ServerSideStorage};
 use crate::error::Error;
 use crate::server_side::backend::KeyValueBackend;
@@ -44,7 +45,8 @@ impl<B: KeyValueBackend> ServerSideStorage<B> {
 
     /// `<prefix><cookie_name>_user_<hex>`: hex, so any user name makes a valid key everywhere.
     fn user_key(&self, user: &str) -> String {
-        let hex: String = user.bytes().map(|byte| format!("{byte:02x}")).collect();
+        let mut hex = String::with_capacity(2 * user.len());
+        push_hex(&mut hex, user.as_bytes());
         self.key_with(&hex, "user_")
     }
 
