@@ -1,6 +1,7 @@
 //! The `main` of the examples that serve one app on one storage chosen by flags, on axum or on
 //! actix-web: the start-up is shared ([`prepare`]), only the serving differs.
 
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -24,7 +25,7 @@ struct Cli {
 }
 
 /// Where to serve.
-#[derive(Args, Clone)]
+#[derive(Args)]
 pub struct Listen {
     /// Host name or address to listen on. On a loopback address the session cookie is sent without
     /// `Secure`, so the demo works over plain http://; anywhere else it keeps `Secure`.
@@ -34,6 +35,16 @@ pub struct Listen {
     /// Port to listen on (0: any free port).
     #[arg(long, env = "PORT", default_value_t = 8080)]
     pub port: u16,
+}
+
+impl Listen {
+    /// The addresses `--host` and `--port` name, and whether the cookie keeps `Secure` there: not
+    /// when every one of them is a loopback address, so the demo works over plain http://.
+    pub async fn resolve(&self) -> Result<(Vec<SocketAddr>, bool), String> {
+        let addresses = resolve(&self.host, self.port).await?;
+        let secure = !addresses.iter().all(|address| address.ip().is_loopback());
+        Ok((addresses, secure))
+    }
 }
 
 /// What a framework's `main` needs once the example has started up: the storage, the bound listener,
@@ -58,8 +69,7 @@ pub async fn prepare(about: &'static str) -> Result<Prepared, ExitCode> {
         Err(error) => error.exit(),
     };
     init_logging();
-    let addresses = resolve(&cli.listen.host, cli.listen.port).await.map_err(|error| fail(2, &error))?;
-    let secure = !addresses.iter().all(|address| address.ip().is_loopback());
+    let (addresses, secure) = cli.listen.resolve().await.map_err(|error| fail(2, &error))?;
     let configured = cli.session.build(secure).await.map_err(|error| fail(2, &describe(&error)))?;
     let listener = bind(&addresses).await.map_err(|error| fail(1, &error))?;
     if let Some(store) = &configured.store {
@@ -94,7 +104,8 @@ pub async fn run_actix(about: &'static str, app: fn(Arc<dyn AbstractStorage>, &m
     }
 }
 
-fn fail(code: u8, message: &str) -> ExitCode {
+/// Prints `error: <message>` and gives the exit code `code`: how an example fails at start-up.
+pub fn fail(code: u8, message: &str) -> ExitCode {
     eprintln!("error: {message}");
     ExitCode::from(code)
 }

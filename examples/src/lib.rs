@@ -12,7 +12,7 @@ pub mod mixed;
 mod server;
 mod storage_args;
 
-pub use app_main::{Listen, Prepared, prepare, run, run_actix};
+pub use app_main::{Listen, Prepared, fail, prepare, run, run_actix};
 pub use server::{bind, check_store, describe, init_logging, resolve, serve, serve_actix};
 pub use storage_args::{ConcurrencyFlag, Configured, SetupError, StorageArgs, StorageKind, redis, secret_key};
 

@@ -12,9 +12,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use examples::{
-    Listen, SetupError, bind, check_store, describe, init_logging, mixed, redis, resolve, secret_key, serve,
-};
+use examples::{Listen, SetupError, bind, check_store, describe, fail, init_logging, mixed, redis, secret_key, serve};
 use session_cookie::EncryptedCookieStorage;
 use session_core::{CookieConfig, StorageConfig};
 
@@ -50,15 +48,10 @@ fn app(cli: &Cli, secure: bool) -> Result<(axum::Router, session_redis::RedisSto
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
-    let fail = |code: u8, message: &str| {
-        eprintln!("error: {message}");
-        ExitCode::from(code)
-    };
-    let addresses = match resolve(&cli.listen.host, cli.listen.port).await {
-        Ok(addresses) => addresses,
+    let (addresses, secure) = match cli.listen.resolve().await {
+        Ok(resolved) => resolved,
         Err(error) => return fail(2, &error),
     };
-    let secure = !addresses.iter().all(|address| address.ip().is_loopback());
     let (app, login) = match app(&cli, secure) {
         Ok(app) => app,
         Err(error) => return fail(2, &describe(&error)),
