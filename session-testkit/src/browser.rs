@@ -12,6 +12,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use session_core::BoxError;
 
+use crate::client::read_set_cookie;
+
 /// What came back from one request.
 #[derive(Debug)]
 pub struct Reply {
@@ -88,14 +90,11 @@ impl Browser {
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
             .collect();
         let body = response.into_body().collect().await?.to_bytes();
-        for header in &set_cookies {
-            let (pair, attributes) = header.split_once("; ").unwrap_or((header, ""));
-            let Some((name, value)) = pair.split_once('=') else { continue };
-            if attributes.split("; ").any(|a| a == "Max-Age=0") {
-                self.jar.remove(name);
-            } else {
-                self.jar.insert(name.to_owned(), value.to_owned());
-            }
+        for (name, value) in set_cookies.iter().filter_map(|header| read_set_cookie(header)) {
+            match value {
+                Some(value) => self.jar.insert(name.to_owned(), value.to_owned()),
+                None => self.jar.remove(name),
+            };
         }
         Ok(Reply { status, set_cookies, body: String::from_utf8_lossy(&body).into_owned() })
     }

@@ -129,9 +129,15 @@ impl TestClient {
 
     /// Keeps what a `Set-Cookie` header value says: the new value, or nothing after `Max-Age=0`.
     pub fn accept(&mut self, set_cookie: &str) {
-        let mut attributes = set_cookie.split("; ");
-        let value = attributes.next().and_then(|pair| pair.split_once('=')).map(|(_, value)| value);
-        let removed = attributes.any(|attribute| attribute.eq_ignore_ascii_case("Max-Age=0"));
-        self.cookie = if removed { None } else { value.map(str::to_owned) };
+        self.cookie = read_set_cookie(set_cookie).and_then(|(_, value)| value).map(str::to_owned);
     }
+}
+
+/// A `Set-Cookie` header value as a browser keeps it: the cookie's name, and its value or `None` when
+/// the header removes it (`Max-Age=0`). `None` for a header without `name=value`.
+pub(crate) fn read_set_cookie(set_cookie: &str) -> Option<(&str, Option<&str>)> {
+    let mut attributes = set_cookie.split("; ");
+    let (name, value) = attributes.next()?.split_once('=')?;
+    let removed = attributes.any(|attribute| attribute.eq_ignore_ascii_case("Max-Age=0"));
+    Some((name, (!removed).then_some(value)))
 }
