@@ -6,7 +6,7 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use http::header::COOKIE;
+use http::header::{COOKIE, HeaderValue};
 use http::{Extensions, HeaderMap, Request, Response};
 use session_core::Error;
 use session_core::middleware::{HandleError, RequestSession};
@@ -104,11 +104,12 @@ impl<T: 'static> Session<T> {
 /// ```
 pub fn get_session<B>(request: &Request<B>) -> impl Future<Output = Result<Session, SessionError>> + Send + 'static {
     let session = request.extensions().get::<Session>().cloned();
-    let cookies: Vec<String> =
-        request.headers().get_all(COOKIE).iter().filter_map(|value| value.to_str().ok().map(str::to_owned)).collect();
+    // Header values share their bytes: the future owns them without copying.
+    let cookies: Vec<HeaderValue> = request.headers().get_all(COOKIE).iter().cloned().collect();
     async move {
         let session = session.ok_or(SessionError(HandleError::MissingLayer))?;
-        session.request.load(cookies.iter().map(String::as_str)).await.map_err(|error| session.session_error(error))?;
+        let cookies = cookies.iter().filter_map(|value| value.to_str().ok());
+        session.request.load(cookies).await.map_err(|error| session.session_error(error))?;
         Ok(session)
     }
 }
