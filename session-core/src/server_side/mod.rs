@@ -12,8 +12,10 @@
 //! its load finds the marker, deletes the entry and starts a fresh session. Only sessions with a user
 //! pay for the check (one more fetch on load); sessions attached after the marker (a new login) live
 //! on. Nothing needs to list a user's sessions, so it works the same on Redis, a Redis Cluster (one key
-//! per command) and memcached. The marker lives as long as the longest entry the storage writes: a
-//! session not loaded within that time has expired by then, so it cannot outlive the marker.
+//! per command) and memcached. The marker lives as long as the longest limit the storage writes
+//! entries with (forever if entries have none): a session not loaded within that time has expired by
+//! then, so it cannot outlive the marker. A session given its own `set_max_age` beyond every limit of
+//! the storage can; keep such lifetimes within the storage's limits.
 
 mod backend;
 mod coalesce;
@@ -59,7 +61,7 @@ pub enum Concurrency {
 /// aiohttp-session's layout: the entry `<cookie_name>_<id>` holds the JSON payload, the cookie holds
 /// the id.
 ///
-/// - Load: one fetch. No cookie, a missing entry or `{}` is a new session; a cookie that is not an
+/// - Load: one fetch (two for a session attached to a user: its marker). No cookie, a missing entry or `{}` is a new session; a cookie that is not an
 ///   id is a fresh session without asking the store; a stored value that does not decode is a fresh
 ///   session (with a new id once saved).
 /// - Save: one store, with an expiry: the shortest limit of the expiry policy, or

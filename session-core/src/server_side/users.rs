@@ -19,7 +19,7 @@ impl<B: KeyValueBackend> ServerSideStorage<B> {
             ));
         }
         let now = self.config.clock().now_millis().to_string();
-        self.backend.store(&key, now.as_bytes(), Some(self.marker_ttl())).await
+        self.backend.store(&key, now.as_bytes(), self.marker_ttl()).await
     }
 
     /// Whether `session` belongs to a user who was logged out everywhere after it was attached.
@@ -50,13 +50,16 @@ impl<B: KeyValueBackend> ServerSideStorage<B> {
         self.key_with(&hex, "user_")
     }
 
-    /// The longest an entry of this storage can live between two writes.
-    fn marker_ttl(&self) -> Duration {
+    /// How long a marker must live: as long as the longest entry this storage writes between two
+    /// writes, so no session attached before the marker outlives it; forever when entries may live
+    /// forever (no limit in the policy and no default TTL, as the app asked). A session whose own
+    /// `set_max_age` exceeds every limit of the storage is the one case this cannot bound.
+    fn marker_ttl(&self) -> Option<Duration> {
         let expiry = self.config.expiry();
-        [expiry.max_age(), expiry.idle_timeout(), expiry.absolute_timeout(), self.default_ttl, Some(DEFAULT_ENTRY_TTL)]
-            .into_iter()
-            .flatten()
-            .max()
-            .unwrap_or(DEFAULT_ENTRY_TTL)
+        let limits = [expiry.max_age(), expiry.idle_timeout(), expiry.absolute_timeout(), self.default_ttl];
+        if limits.iter().all(Option::is_none) {
+            return None;
+        }
+        limits.into_iter().flatten().chain([DEFAULT_ENTRY_TTL]).max()
     }
 }
