@@ -12,9 +12,14 @@ use session_tower::{Session, SessionError, SessionLayer};
 /// The prefix of the session keys that hold cart items.
 const ITEM: &str = "cart:";
 
-/// `POST /cart/{item}` adds an item; `GET /cart` answers the items as a JSON array of names.
+/// `POST /cart/{item}` adds an item; `GET /cart` answers the items as a JSON array of names;
+/// `POST /logout` ends the session, cart and all.
 pub fn router(storage: Arc<dyn AbstractStorage>) -> Router {
-    Router::new().route("/cart", get(items)).route("/cart/{item}", post(add)).layer(SessionLayer::new(storage))
+    Router::new()
+        .route("/cart", get(items))
+        .route("/cart/{item}", post(add))
+        .route("/logout", post(logout))
+        .layer(SessionLayer::new(storage))
 }
 
 async fn add(session: Session, Path(item): Path<String>) -> Result<String, SessionError> {
@@ -27,4 +32,10 @@ async fn items(session: Session) -> Result<String, SessionError> {
     let keys = session.keys()?;
     let items: Vec<&str> = keys.iter().filter_map(|key| key.strip_prefix(ITEM)).collect();
     Ok(serde_json::Value::from(items).to_string())
+}
+
+async fn logout(session: Session) -> Result<&'static str, SessionError> {
+    // Requests already in flight on this session write nothing once it is gone: it stays logged out.
+    session.invalidate()?;
+    Ok("Logged out")
 }

@@ -1,4 +1,5 @@
-//! The cart demo: 50 items added at once with one cookie are all in the cart.
+//! The cart demo: 50 items added at once with one cookie are all in the cart; a logout racing 32 more
+//! leaves the session logged out, in both concurrency modes.
 
 mod common;
 
@@ -36,4 +37,44 @@ async fn memcached_keeps_all_fifty_items() {
     let memcached = MemcachedServer::start().await.expect("memcached");
     let items = fifty_items_at_once(&["--storage", "memcached", "--memcached", &memcached.address()]).await;
     assert_eq!(items.len(), 51, "{items:?}");
+}
+
+/// 32 `POST /cart/…` of one browser in flight while it logs out: afterwards its cookie finds an empty
+/// cart, whichever way the writes and the logout interleaved.
+async fn logout_racing_writers(storage_flags: &[&str]) {
+    for concurrency in ["merge", "last-writer-wins"] {
+        let flags: Vec<&str> = storage_flags.iter().copied().chain(["--concurrency", concurrency]).collect();
+        let demo = Demo::start(env!("CARGO_BIN_EXE_cart"), &flags).await;
+        let mut browser = Browser::new(demo.address);
+        assert_eq!(browser.send(Method::POST, "/cart/first").await.body, "Added first");
+        let jar = browser.jar.clone();
+        let writers: Vec<_> = (1..=32)
+            .map(|n| {
+                let mut tab = Browser::new(demo.address);
+                tab.jar = jar.clone();
+                tokio::spawn(async move { tab.send(Method::POST, &format!("/cart/late{n}")).await.status })
+            })
+            .collect();
+        let mut logout = Browser::new(demo.address);
+        logout.jar = jar.clone();
+        assert_eq!(logout.send(Method::POST, "/logout").await.body, "Logged out");
+        for writer in writers {
+            assert_eq!(writer.await.expect("request"), 200);
+        }
+        let mut replay = Browser::new(demo.address);
+        replay.jar = jar;
+        assert_eq!(replay.get("/cart").await.body, "[]", "{concurrency}: the logged-out session came back");
+    }
+}
+
+#[tokio::test]
+async fn redis_keeps_a_logout_racing_writers() {
+    let redis = RedisServer::start().await.expect("redis-server");
+    logout_racing_writers(&["--storage", "redis", "--redis-url", &redis.url()]).await;
+}
+
+#[tokio::test]
+async fn memcached_keeps_a_logout_racing_writers() {
+    let memcached = MemcachedServer::start().await.expect("memcached");
+    logout_racing_writers(&["--storage", "memcached", "--memcached", &memcached.address()]).await;
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use session_core::Error;
-use session_core::server_side::{CasOutcome, CompareAndSet, KeyValueBackend, Versioned};
+use session_core::server_side::{CasOutcome, CompareAndSet, Condition, KeyValueBackend, Versioned};
 
 /// Runs a future on a current-thread runtime with timers (a contended merge pauses between attempts).
 pub fn run<F: Future>(future: F) -> F::Output {
@@ -32,26 +32,31 @@ impl Stored {
 
 #[async_trait]
 impl KeyValueBackend for Stored {
+    /// Compares the bytes themselves, as the Redis backend does.
+    type Token = ();
+
     fn name(&self) -> &'static str {
         "fuzz"
+    }
+    fn compare_and_set(&self) -> Option<&dyn CompareAndSet<Token = ()>> {
+        Some(self)
     }
     async fn load(&self, _: &str) -> Result<Option<Vec<u8>>, Error> {
         Ok(Some(self.current()))
     }
-    async fn store(&self, _: &str, payload: &[u8], _: Option<Duration>) -> Result<(), Error> {
+    /// Every write is taken: a brand-new id has no entry in a real store, whatever this one holds for
+    /// every key, and a loaded one has.
+    async fn store(&self, _: &str, payload: &[u8], _: Option<Duration>, _: Condition) -> Result<bool, Error> {
         *self.0.lock().expect("not poisoned") = payload.to_vec();
-        Ok(())
+        Ok(true)
     }
     async fn delete(&self, _: &str) -> Result<(), Error> {
         Ok(())
     }
 }
 
-/// Compares the bytes themselves, as the Redis backend does.
 #[async_trait]
 impl CompareAndSet for Stored {
-    type Token = ();
-
     async fn load_versioned(&self, _: &str) -> Result<Option<Versioned<()>>, Error> {
         Ok(Some(Versioned { bytes: self.current(), token: () }))
     }
@@ -60,11 +65,10 @@ impl CompareAndSet for Stored {
         _: &str,
         payload: &[u8],
         _: Option<Duration>,
-        expected: Option<&Versioned<()>>,
+        expected: &Versioned<()>,
     ) -> Result<CasOutcome<()>, Error> {
         let mut current = self.0.lock().expect("not poisoned");
-        // A brand-new id has no entry in a real store, whatever this one holds for every key.
-        if expected.is_some_and(|expected| expected.bytes != *current) {
+        if expected.bytes != *current {
             return Ok(CasOutcome::Conflict);
         }
         *current = payload.to_vec();

@@ -238,8 +238,8 @@ where
     }
 }
 
-/// Saves the session and adds its `Set-Cookie` to `response`; a store failure replaces the response
-/// with the error response.
+/// Saves the session and adds its `Set-Cookie` to `response` (if the save sends one); a store failure
+/// replaces the response with the error response.
 async fn save<B: MessageBody + 'static>(
     pending: PendingSave,
     shared: Arc<Shared>,
@@ -247,7 +247,9 @@ async fn save<B: MessageBody + 'static>(
 ) -> ServiceResponse<EitherBody<B>> {
     match shared.save::<HeaderValue>(pending).await {
         Ok(set_cookie) => {
-            response.headers_mut().append(SET_COOKIE, set_cookie);
+            if let Some(set_cookie) = set_cookie {
+                response.headers_mut().append(SET_COOKIE, set_cookie);
+            }
             response.map_into_left_body()
         }
         Err(error_response) => {

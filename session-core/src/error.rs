@@ -54,9 +54,23 @@ pub enum Error {
         waited: Duration,
     },
 
-    /// The store failed: unreachable, timed out, refused the command. The source says which.
+    /// The store failed: unreachable, refused the command, answered something unreadable. The source
+    /// says which.
     #[error("the session store failed")]
     Backend(#[source] BoxError),
+
+    /// The store did not finish this request's work within the storage's timeout: one deadline bounds
+    /// everything a request asks of the store (load, waiting for a batch, the write, retries).
+    #[error("the session store did not answer within {timeout:?}")]
+    Timeout {
+        /// The storage's timeout.
+        timeout: Duration,
+    },
+
+    /// The id given with `set_new_identity` belongs to a session that is stored already; nothing was
+    /// written (a new id is never written over another session).
+    #[error("the identity given to the new session belongs to another session")]
+    IdentityTaken,
 
     /// The session was used from inside a closure that already holds it (`update`): use the
     /// `&mut Session` the closure was given instead. Waiting would never end.
@@ -85,8 +99,25 @@ impl Error {
         Error::Backend(source.into())
     }
 
-    /// Whether the store failed (as opposed to the application or the payload).
+    /// Whether the store failed or did not answer in time (as opposed to the application or the
+    /// payload).
     pub fn is_backend(&self) -> bool {
-        matches!(self, Error::Backend(_))
+        matches!(self, Error::Backend(_) | Error::Timeout { .. })
     }
+}
+
+/// `error` and its causes on one line, each cause once (clients often repeat their source's text):
+/// `the session store failed: Redis failed \`GET\`: Connection refused (os error 111)`.
+pub fn describe(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }

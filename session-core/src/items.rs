@@ -4,8 +4,8 @@
 //! map): a session holds a handful of keys, and comparing them costs less than hashing them. Under
 //! callgrind, building the typical session's items on load fell from about 2.8k instructions (hashing
 //! and index upkeep) to about 0.4k (BENCHMARKS.md, "The encrypted cookie path"). Lookups scan; a
-//! decode with more than [`INDEXED`] keys checks duplicates through a temporary index, and so do the
-//! merge's [`Changes`], so a large session never costs quadratic time.
+//! decode with more than [`INDEXED`] keys checks duplicates through a temporary index, and so does the
+//! merge's [`Diff`], so a large session never costs quadratic time.
 
 use std::collections::{HashMap, HashSet};
 
@@ -68,14 +68,14 @@ impl Items {
 /// What one request did to the items it loaded: the keys it set (to a value the loaded items did not
 /// hold) and the keys it removed. A merge re-applies them on top of what another request stored.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub(crate) struct Changes {
+pub(crate) struct Diff {
     set: Vec<(String, Value)>,
     removed: Vec<String>,
 }
 
 impl Items {
     /// What turns `base` into these items.
-    pub(crate) fn changes_from(&self, base: &Items) -> Changes {
+    pub(crate) fn diff_from(&self, base: &Items) -> Diff {
         let set = if base.len() <= INDEXED {
             self.0.iter().filter(|(key, value)| base.get(key) != Some(value)).cloned().collect()
         } else {
@@ -88,25 +88,25 @@ impl Items {
             let ours: HashSet<&str> = self.keys().collect();
             base.keys().filter(|key| !ours.contains(key)).map(str::to_owned).collect()
         };
-        Changes { set, removed }
+        Diff { set, removed }
     }
 
-    /// Applies `changes`: each set key takes its value (in place when present, else last), each
-    /// removed key goes.
-    pub(crate) fn apply(&mut self, changes: &Changes) {
-        if !changes.removed.is_empty() {
-            let removed: HashSet<&str> = changes.removed.iter().map(String::as_str).collect();
+    /// Applies `diff`: each set key takes its value (in place when present, else last), each removed
+    /// key goes.
+    pub(crate) fn apply(&mut self, diff: &Diff) {
+        if !diff.removed.is_empty() {
+            let removed: HashSet<&str> = diff.removed.iter().map(String::as_str).collect();
             self.0.retain(|(key, _)| !removed.contains(key.as_str()));
         }
-        if self.len() + changes.set.len() <= INDEXED {
-            for (key, value) in &changes.set {
+        if self.len() + diff.set.len() <= INDEXED {
+            for (key, value) in &diff.set {
                 self.insert(key.clone(), value.clone());
             }
             return;
         }
         let mut index: HashMap<String, usize> =
             self.0.iter().enumerate().map(|(at, (key, _))| (key.clone(), at)).collect();
-        for (key, value) in &changes.set {
+        for (key, value) in &diff.set {
             match index.get(key) {
                 Some(&at) => self.0[at].1 = value.clone(),
                 None => {
@@ -209,7 +209,7 @@ mod tests {
     }
 
     #[test]
-    fn changes_turn_the_base_into_ours_on_top_of_theirs() {
+    fn a_diff_turns_the_base_into_ours_on_top_of_theirs() {
         // Small (scanned) and large (indexed) sessions alike.
         for size in [4, 400] {
             let base = numbered(0..size);
@@ -217,14 +217,14 @@ mod tests {
             ours.insert("k1".to_owned(), json!("ours"));
             ours.insert("new".to_owned(), json!(true));
             ours.remove("k2");
-            let changes = ours.changes_from(&base);
-            assert_eq!(changes.set.len(), 2, "{size}: only what this request changed");
-            assert_eq!(changes.removed, ["k2"]);
+            let diff = ours.diff_from(&base);
+            assert_eq!(diff.set.len(), 2, "{size}: only what this request changed");
+            assert_eq!(diff.removed, ["k2"]);
 
             let mut theirs = numbered(0..size);
             theirs.insert("k0".to_owned(), json!("theirs"));
             theirs.insert("other".to_owned(), json!(1));
-            theirs.apply(&changes);
+            theirs.apply(&diff);
             assert_eq!(theirs.get("k0"), Some(&json!("theirs")), "{size}: their write stays");
             assert_eq!(theirs.get("k1"), Some(&json!("ours")), "{size}: our write wins on our key");
             assert!(!theirs.contains_key("k2") && theirs.contains_key("other") && theirs.contains_key("new"));

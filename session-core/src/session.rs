@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::items::{Changes, Items};
+use crate::items::{Diff, Items};
 
 use crate::clock::Clock;
 use crate::codec::{Member, Payload, SessionRecord};
@@ -54,6 +54,11 @@ pub struct Session {
     /// `set_user()` was called: a merge puts this request's user over a concurrent save's, and
     /// otherwise keeps theirs.
     user_set: bool,
+    /// Loaded past a limit of the expiry policy: its data was dropped.
+    ended: bool,
+    /// The identity of the stored session this one replaced in this request (`new_session`,
+    /// `cycle_id`): its entry is deleted once this one is stored.
+    replaced: Option<String>,
     data: Items,
     meta: Meta,
     clock: Clock,
@@ -91,6 +96,8 @@ impl Session {
             changed: false,
             invalidated: false,
             user_set: false,
+            ended: false,
+            replaced: None,
             data: Items::default(),
             meta,
             clock,
@@ -135,6 +142,8 @@ impl Session {
             changed: false,
             invalidated: false,
             user_set: false,
+            ended: false,
+            replaced: None,
             data: Items::default(),
             meta: Meta::default(),
             clock,
@@ -142,6 +151,7 @@ impl Session {
         if expiry.has_ended(now, created, meta.started) {
             // What is written next is a new session, and starts now.
             session.meta.started = expiry.tracks_start().then_some(now);
+            session.ended = true;
             return Ok(session);
         }
         if expiry.tracks_start() && meta.started.is_none() {
@@ -212,7 +222,7 @@ impl Session {
 
     /// Empties the session and marks it changed. Cookie storages then delete the cookie, server-side
     /// storages delete the entry. `created`, `identity` and `new` stay; what is written after it in
-    /// the same request starts a new session (a new start, no user).
+    /// the same request starts a new session (a new start, no user; server-side, a new id).
     pub fn invalidate(&mut self) {
         self.data = Items::default();
         self.changed = true;
@@ -356,6 +366,18 @@ impl Session {
         self.invalidated
     }
 
+    /// Whether the session was loaded past a limit of the expiry policy (and lost its data).
+    pub(crate) fn has_ended(&self) -> bool {
+        self.ended
+    }
+
+    /// The identity of the stored session this one replaced in this request (`new_session` or
+    /// `cycle_id` on a loaded session): a storage that keeps entries deletes that one once this one is
+    /// stored. After several replacements in one request it is the first, the only one ever stored.
+    pub fn replaced(&self) -> Option<&str> {
+        self.replaced.as_deref()
+    }
+
     pub(crate) fn user_since(&self) -> Option<i64> {
         self.meta.user_since
     }
@@ -364,6 +386,7 @@ impl Session {
     pub(crate) fn take(&mut self) -> Session {
         Session {
             identity: self.identity.clone(),
+            replaced: self.replaced.clone(),
             data: std::mem::take(&mut self.data),
             meta: std::mem::take(&mut self.meta),
             clock: self.clock.clone(),
@@ -371,28 +394,35 @@ impl Session {
         }
     }
 
-    /// The same data under a new identity, saved at the end of the request (id rotation).
-    pub(crate) fn forget_identity(&mut self) {
-        self.identity = None;
+    /// The same data under a new identity, saved at the end of the request (`cycle_id`); the entry
+    /// under the identity it had is deleted then.
+    pub(crate) fn rotate(&mut self) {
+        if let Some(old) = self.identity.take() {
+            self.replaced.get_or_insert(old);
+        }
         self.new = true;
         self.changed = true;
     }
 
+    /// This fresh session in place of `old` (`new_session`): the entry of `old`, or of the session
+    /// `old` itself replaced, is deleted once this one is stored.
+    pub(crate) fn replacing(mut self, old: &mut Session) -> Session {
+        self.replaced = old.replaced.take().or_else(|| old.identity.take());
+        self
+    }
+
     /// What this request changed in the items it loaded (`base`).
-    pub(crate) fn changes_since(&self, base: &Items) -> Changes {
-        self.data.changes_from(base)
+    pub(crate) fn diff_since(&self, base: &Items) -> Diff {
+        self.data.diff_from(base)
     }
 
     /// This request's session re-applied on top of `theirs` (what another request saved meanwhile):
-    /// `changes` (from [`changes_since`](Self::changes_since)) on their items, the rest of the
-    /// bookkeeping this request's. An invalidation keeps this request's data alone.
-    pub(crate) fn rebased(&self, changes: &Changes, theirs: Session) -> Session {
+    /// `diff` (from [`diff_since`](Self::diff_since)) on their items, the rest of the
+    /// bookkeeping this request's. (An invalidated session is never merged: it ends its entry.)
+    pub(crate) fn rebased(&self, diff: &Diff, theirs: Session) -> Session {
         let created = self.created.max(theirs.created);
-        if self.invalidated {
-            return Session { created, ..self.clone() };
-        }
         let mut data = theirs.data;
-        data.apply(changes);
+        data.apply(diff);
         // A user this request only loaded may be one that the concurrent save replaced or logged out.
         let meta = Meta {
             user: if self.user_set { self.meta.user.clone() } else { theirs.meta.user },
@@ -402,7 +432,15 @@ impl Session {
                 (ours, theirs) => ours.or(theirs),
             },
         };
-        Session { identity: self.identity.clone(), created, data, meta, clock: self.clock.clone(), ..*self }
+        Session {
+            identity: self.identity.clone(),
+            replaced: self.replaced.clone(),
+            created,
+            data,
+            meta,
+            clock: self.clock.clone(),
+            ..*self
+        }
     }
 
     fn touch(&mut self) {
@@ -692,7 +730,7 @@ mod tests {
         ours.remove_value("gone");
         let theirs =
             load(json!({"created": T + 1, "session": {"a": 9, "gone": 1, "same": 1, "theirs": 3}}), None, &clock);
-        let ours = ours.rebased(&ours.changes_since(&base_data), theirs);
+        let ours = ours.rebased(&ours.diff_since(&base_data), theirs);
         assert_eq!(Value::Object(ours.to_map()), json!({"a": 9, "same": 1, "theirs": 3, "mine": 2}));
         assert_eq!(ours.created(), T + 1);
     }

@@ -60,7 +60,7 @@ pub async fn request<R>(
     request.load(cookie_header).await.expect("load");
     request.with(handler).expect("loaded");
     match request.finish(200) {
-        Some(pending) => Some(pending.save().await.expect("save")),
+        Some(pending) => pending.save().await.expect("save"),
         None => None,
     }
 }

@@ -9,13 +9,13 @@ use memcache::exp::{
     AsyncMetaClient, Delete, Get, GetResult, Meta, MetaClientBuilder, MutationResult, MutationStatus, Op, OpResult, Set,
 };
 use session_core::Error;
-use session_core::server_side::{CasOutcome, CompareAndSet, KeyValueBackend, Versioned};
+use session_core::server_side::{CasOutcome, CompareAndSet, Condition, KeyValueBackend, Versioned};
 use tokio::time::Instant;
 
 use crate::error::MemcachedStorageError;
 use crate::pipeline::{Pipeline, Unanswered};
 
-/// The default bound on one exchange with memcached, connecting included.
+/// The default bound on a request's memcached work, connecting included.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Longest relative expiry memcached accepts; anything longer is read as an absolute Unix time.
@@ -73,8 +73,9 @@ impl MemcachedBackend {
         MemcachedBackend { pipeline: Arc::new(Pipeline::new(client)), servers, timeout: DEFAULT_TIMEOUT }
     }
 
-    /// Bounds every exchange (connecting included) to `timeout`; the default is [`DEFAULT_TIMEOUT`]. A
-    /// request never waits longer than this for memcached.
+    /// Bounds everything memcached does for one request (connecting included) to `timeout`; the
+    /// default is [`DEFAULT_TIMEOUT`]. The storage enforces it around every exchange, so a request
+    /// never waits longer than this for memcached.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -157,6 +158,9 @@ fn unix_now() -> i64 {
 
 #[async_trait]
 impl KeyValueBackend for MemcachedBackend {
+    /// memcached's CAS value.
+    type Token = u64;
+
     fn name(&self) -> &'static str {
         "memcached"
     }
@@ -169,14 +173,32 @@ impl KeyValueBackend for MemcachedBackend {
         self.timeout
     }
 
+    fn compare_and_set(&self) -> Option<&dyn CompareAndSet<Token = u64>> {
+        Some(self)
+    }
+
     async fn load(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
         Ok(self.get(Get::new(key)).await?.value)
     }
 
-    async fn store(&self, key: &str, payload: &[u8], ttl: Option<Duration>) -> Result<(), Error> {
-        let reply = self.set(Set::new(key, payload).ttl_raw(exptime(ttl, unix_now()))).await?;
-        match reply.status {
-            MutationStatus::Applied => Ok(()),
+    /// `ms` in add mode (`ME`) for a new id, replace mode (`MR`) for an update, set mode otherwise.
+    async fn store(
+        &self,
+        key: &str,
+        payload: &[u8],
+        ttl: Option<Duration>,
+        condition: Condition,
+    ) -> Result<bool, Error> {
+        let set = Set::new(key, payload).ttl_raw(exptime(ttl, unix_now()));
+        let set = match condition {
+            Condition::IfAbsent => set.add(),
+            Condition::IfPresent => set.replace(),
+            Condition::Always => set,
+        };
+        match self.set(set).await?.status {
+            MutationStatus::Applied => Ok(true),
+            // `NS`: the add found an item, the replace found none.
+            MutationStatus::AlreadyExists | MutationStatus::NotFound => Ok(false),
             status => Err(MemcachedStorageError::NotStored { command: "set", status: format!("{status:?}") }.into()),
         }
     }
@@ -187,11 +209,9 @@ impl KeyValueBackend for MemcachedBackend {
     }
 }
 
-/// memcached's CAS value is the token: `mg … c` to load, `ms … C<cas>` (or add-only) to store.
+/// `mg … c` to load with the CAS value, `ms … C<cas>` to store only over it.
 #[async_trait]
 impl CompareAndSet for MemcachedBackend {
-    type Token = u64;
-
     async fn load_versioned(&self, key: &str) -> Result<Option<Versioned<u64>>, Error> {
         let reply = self.get(Get::new(key).meta(Meta::NONE.cas())).await?;
         let token = reply.item.cas.unwrap_or_default();
@@ -203,19 +223,13 @@ impl CompareAndSet for MemcachedBackend {
         key: &str,
         payload: &[u8],
         ttl: Option<Duration>,
-        expected: Option<&Versioned<u64>>,
+        expected: &Versioned<u64>,
     ) -> Result<CasOutcome<u64>, Error> {
-        let set = Set::new(key, payload).ttl_raw(exptime(ttl, unix_now())).return_cas();
-        let set = match expected {
-            None => set.add(),
-            Some(expected) => set.compare_cas(expected.token),
-        };
+        let set = Set::new(key, payload).ttl_raw(exptime(ttl, unix_now())).return_cas().compare_cas(expected.token);
         let reply = self.set(set).await?;
         match reply.status {
             MutationStatus::Applied => Ok(CasOutcome::Stored(reply.cas.unwrap_or_default())),
-            MutationStatus::AlreadyExists | MutationStatus::CasMismatch | MutationStatus::NotFound => {
-                Ok(CasOutcome::Conflict)
-            }
+            MutationStatus::CasMismatch | MutationStatus::NotFound => Ok(CasOutcome::Conflict),
             status => Err(MemcachedStorageError::NotStored { command: "set", status: format!("{status:?}") }.into()),
         }
     }

@@ -11,13 +11,16 @@
 //! - A cookie that cannot form a valid memcached key (over 250 bytes, white space, control characters)
 //!   is a fresh session, without a network call; aiohttp-session answers 500 there.
 //! - A stored value that does not decode is a fresh session with a new id.
-//! - Failures are [`session_core::Error::Backend`] with a [`MemcachedStorageError`] source, each
-//!   exchange bounded by [`MemcachedBackend::with_timeout`]; the middleware turns them into a 500, and
-//!   the next request after memcached is back succeeds.
+//! - Failures are [`session_core::Error::Backend`] with a [`MemcachedStorageError`] source, and one
+//!   deadline bounds all memcached does for a request ([`MemcachedBackend::with_timeout`]; past it,
+//!   [`session_core::Error::Timeout`]); the middleware turns them into a 500, and the next request after
+//!   memcached is back succeeds.
+//! - Writes say what they expect: a new id is an `add` (never over another session), a loaded
+//!   session's last-writer-wins update a `replace` (never bringing back one that was removed meanwhile).
 //! - Every entry expires: after the shortest limit of the expiry policy, or two weeks
 //!   ([`DEFAULT_ENTRY_TTL`](session_core::server_side::DEFAULT_ENTRY_TTL)) without one.
 //! - Concurrent requests on one session keep each other's writes: loads carry memcached's CAS token
-//!   (`mg … c`), saves are `ms … C<cas>` (or add-only for a new id), and on a conflict the save reloads
+//!   (`mg … c`), saves are `ms … C<cas>` (an `add` for a new id), and on a conflict the save reloads
 //!   and re-applies only its own changes ([`Concurrency::Merge`](session_core::Concurrency::Merge),
 //!   the default). Still one round trip per load and per save without a conflict.
 //!

@@ -138,3 +138,42 @@ async fn exchange(client: &AsyncMetaClient, batch: Vec<Job>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use memcache::exp::{Get, MetaClientBuilder};
+    use session_testkit::MemcachedServer;
+
+    use super::*;
+
+    /// Two callers in one batch while memcached is frozen: the one with the short deadline gives up at
+    /// it, the batch goes on for the other, which gets its reply once memcached thaws.
+    #[tokio::test]
+    async fn a_batch_lasts_as_long_as_its_latest_caller() {
+        let server = MemcachedServer::start().await.expect("memcached");
+        let client = MetaClientBuilder::new()
+            .connect_timeout(None)
+            .io_timeout(None)
+            .connect_async(server.address())
+            .await
+            .expect("client");
+        let pipeline = Pipeline::new(client);
+        let warm = pipeline.run(Get::new("warm"), Instant::now() + Duration::from_secs(2)).await;
+        assert!(warm.is_ok(), "a connection to reuse");
+        server.pause().expect("SIGSTOP");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = Instant::now();
+        // Both queue before the batch task runs (one thread): they go out as one batch.
+        let short = pipeline.run(Get::new("short"), now + Duration::from_millis(150));
+        let long = pipeline.run(Get::new("long"), now + Duration::from_secs(5));
+        let thaw = async {
+            tokio::time::sleep(Duration::from_millis(600)).await;
+            server.resume().expect("SIGCONT");
+        };
+        let (short, long, ()) = tokio::join!(short, long, thaw);
+        assert!(matches!(short, Err(Unanswered::TimedOut)), "the short caller gives up at its deadline");
+        assert!(long.is_ok(), "the batch outlives its earliest caller and answers the latest");
+    }
+}

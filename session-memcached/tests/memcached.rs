@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use session_core::server_side::DEFAULT_ENTRY_TTL;
+use session_core::server_side::{Condition, DEFAULT_ENTRY_TTL};
 use session_core::{AbstractStorage, Concurrency, CookieConfig, ManualClock, StorageConfig};
 use session_devkit::axum_app::Axum;
 use session_devkit::vectors::{PAYLOAD, TIME, login_alice};
@@ -228,7 +228,7 @@ fn a_backend_outlives_the_runtime_that_first_used_it() {
     let server = home.block_on(MemcachedServer::start()).expect("memcached");
     let backend = home.block_on(MemcachedBackend::connect([server.address()])).expect("client");
     let first = runtime();
-    first.block_on(backend.store("k", b"one", None)).expect("store on the first runtime");
+    first.block_on(backend.store("k", b"one", None, Condition::Always)).expect("store on the first runtime");
     drop(first);
     let second = runtime();
     let loaded = second.block_on(backend.load("k")).expect("load on the second runtime");

@@ -1,8 +1,7 @@
-//! Moving session bytes to and from Redis: `GET`, `SET … [EX]`, `DEL`, one round trip each, and the
-//! compare-and-set of merging saves.
+//! Moving session bytes to and from Redis: `GET`, `SET … [EX] [NX|XX]`, `DEL`, one round trip each,
+//! and the compare-and-set of merging saves.
 
 use std::fmt;
-use std::future::Future;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::Duration;
@@ -15,11 +14,11 @@ use deadpool_redis::redis::{
 };
 use deadpool_redis::{PoolConfig, Runtime, Timeouts};
 use session_core::Error;
-use session_core::server_side::{CasOutcome, CompareAndSet, KeyValueBackend, Versioned};
+use session_core::server_side::{CasOutcome, CompareAndSet, Condition, KeyValueBackend, Versioned};
 
 use crate::error::RedisStorageError;
 
-/// The default bound on one Redis operation, connection included: the server-side default.
+/// The default bound on a request's Redis work, connection included: the server-side default.
 pub use session_core::server_side::DEFAULT_TIMEOUT;
 
 /// Longest `EX` sent: Redis refuses expiries that overflow its millisecond clock.
@@ -151,7 +150,7 @@ fn reply_has_ifeq(reply: &Value) -> bool {
     }
 }
 
-/// `SET key payload [EX seconds]`, to which the conditional forms add `NX` or `IFEQ`.
+/// `SET key payload [EX seconds]`, to which the conditional forms add `NX`, `XX` or `IFEQ`.
 fn set_command(key: &str, payload: &[u8], ttl: Option<Duration>) -> Cmd {
     let mut set = cmd("SET");
     set.arg(key).arg(payload);
@@ -223,8 +222,9 @@ impl RedisBackend {
         Ok(pool.into())
     }
 
-    /// Bounds every operation (getting a connection included) to `timeout`; the default is
-    /// [`DEFAULT_TIMEOUT`]. A request never waits longer than this for Redis.
+    /// Bounds everything Redis does for one request (getting a connection included) to `timeout`;
+    /// the default is [`DEFAULT_TIMEOUT`]. The storage enforces it around every command, so a request
+    /// never waits longer than this for Redis.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -267,39 +267,39 @@ impl RedisBackend {
 
     /// Sends `request`, retrying once on a fresh connection if the shared one is broken. Every request
     /// this storage sends is idempotent (a compare-and-set that did apply then reports a conflict, and
-    /// the merge re-applies the same changes), so the retry is safe.
+    /// the merge re-applies the same changes), so the retry is safe. The storage bounds the call with
+    /// the request's deadline; one dropped before its reply (the deadline passed) leaves a connection
+    /// that may have gone silent, which the next request does not trust.
     async fn send<T: FromRedisValue>(&self, name: &'static str, request: Request<'_>) -> Result<T, RedisStorageError> {
-        self.bounded(name, async {
-            let mut connection = self.connection().await?;
-            match request.send(&mut connection).await {
-                Ok(reply) => Ok(reply),
-                Err(error) if is_broken_connection(&error) => {
-                    self.forget_connection();
-                    let mut fresh = self.connection().await?;
-                    request.send(&mut fresh).await.map_err(|source| {
-                        self.forget_connection();
-                        RedisStorageError::Command { command: name, source }
-                    })
-                }
-                Err(source) => Err(RedisStorageError::Command { command: name, source }),
-            }
-        })
-        .await
-    }
-
-    async fn bounded<T>(
-        &self,
-        command: &'static str,
-        operation: impl Future<Output = Result<T, RedisStorageError>>,
-    ) -> Result<T, RedisStorageError> {
-        let timeout = self.timeout;
-        match tokio::time::timeout(timeout, operation).await {
-            Ok(result) => result,
-            Err(_) => {
-                // A connection that went silent is not trusted for the next request.
+        let mut unanswered = Unanswered { backend: self, armed: true };
+        let mut connection = self.connection().await?;
+        let reply = match request.send(&mut connection).await {
+            Ok(reply) => Ok(reply),
+            Err(error) if is_broken_connection(&error) => {
                 self.forget_connection();
-                Err(RedisStorageError::Timeout { command, timeout })
+                let mut fresh = self.connection().await?;
+                request.send(&mut fresh).await.map_err(|source| {
+                    self.forget_connection();
+                    RedisStorageError::Command { command: name, source }
+                })
             }
+            Err(source) => Err(RedisStorageError::Command { command: name, source }),
+        };
+        unanswered.armed = false;
+        reply
+    }
+}
+
+/// Forgets the shared connection when a command is dropped before its reply.
+struct Unanswered<'a> {
+    backend: &'a RedisBackend,
+    armed: bool,
+}
+
+impl Drop for Unanswered<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.backend.forget_connection();
         }
     }
 }
@@ -326,6 +326,9 @@ fn is_broken_connection(error: &RedisError) -> bool {
 
 #[async_trait]
 impl KeyValueBackend for RedisBackend {
+    /// Redis compares the stored bytes themselves, so the token carries nothing.
+    type Token = ();
+
     fn name(&self) -> &'static str {
         "redis"
     }
@@ -334,14 +337,32 @@ impl KeyValueBackend for RedisBackend {
         self.timeout
     }
 
+    fn compare_and_set(&self) -> Option<&dyn CompareAndSet<Token = ()>> {
+        Some(self)
+    }
+
     async fn load(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
         Ok(self.run("GET", cmd("GET").arg(key)).await?)
     }
 
-    async fn store(&self, key: &str, payload: &[u8], ttl: Option<Duration>) -> Result<(), Error> {
-        match self.run::<Value>("SET", &set_command(key, payload, ttl)).await? {
-            Value::Okay => Ok(()),
-            Value::SimpleString(ok) if ok == "OK" => Ok(()),
+    async fn store(
+        &self,
+        key: &str,
+        payload: &[u8],
+        ttl: Option<Duration>,
+        condition: Condition,
+    ) -> Result<bool, Error> {
+        let mut set = set_command(key, payload, ttl);
+        match condition {
+            Condition::IfAbsent => set.arg("NX"),
+            Condition::IfPresent => set.arg("XX"),
+            Condition::Always => &mut set,
+        };
+        match self.run::<Value>("SET", &set).await? {
+            Value::Okay => Ok(true),
+            Value::SimpleString(ok) if ok == "OK" => Ok(true),
+            // The condition did not hold.
+            Value::Nil => Ok(false),
             other => Err(RedisStorageError::UnexpectedReply { command: "SET", reply: format!("{other:?}") }.into()),
         }
     }
@@ -352,11 +373,8 @@ impl KeyValueBackend for RedisBackend {
     }
 }
 
-/// Redis compares the stored bytes themselves, so the token carries nothing.
 #[async_trait]
 impl CompareAndSet for RedisBackend {
-    type Token = ();
-
     async fn load_versioned(&self, key: &str) -> Result<Option<Versioned<()>>, Error> {
         Ok(self.load(key).await?.map(|bytes| Versioned { bytes, token: () }))
     }
@@ -366,41 +384,32 @@ impl CompareAndSet for RedisBackend {
         key: &str,
         payload: &[u8],
         ttl: Option<Duration>,
-        expected: Option<&Versioned<()>>,
+        expected: &Versioned<()>,
     ) -> Result<CasOutcome<()>, Error> {
-        let stored = match expected {
-            // Only if there is no entry: plain `SET … NX`.
-            None => {
-                let mut set = set_command(key, payload, ttl);
-                set.arg("NX");
-                !matches!(self.run::<Value>("SET", &set).await?, Value::Nil)
-            }
-            Some(expected) if self.inner.ifeq.load(Ordering::Relaxed) == IFEQ_YES => {
-                let mut set = set_command(key, payload, ttl);
-                set.arg("IFEQ").arg(&expected.bytes[..]);
-                match self.run::<Value>("SET", &set).await {
-                    Ok(reply) => !matches!(reply, Value::Nil),
-                    // A server that refuses IFEQ after all (a failover to an older one) answers `ERR`
-                    // (a syntax error): the script from now on. A passing condition (`LOADING`,
-                    // `READONLY`, `TRYAGAIN`…) is an error of this save only.
-                    Err(RedisStorageError::Command { source, .. })
-                        if source.kind() == ErrorKind::Server(ServerErrorKind::ResponseError) =>
-                    {
-                        self.inner.ifeq.store(IFEQ_NO, Ordering::Relaxed);
-                        return self.store_if(key, payload, ttl, Some(expected)).await;
-                    }
-                    Err(error) => return Err(error.into()),
+        let stored = if self.inner.ifeq.load(Ordering::Relaxed) == IFEQ_YES {
+            let mut set = set_command(key, payload, ttl);
+            set.arg("IFEQ").arg(&expected.bytes[..]);
+            match self.run::<Value>("SET", &set).await {
+                Ok(reply) => !matches!(reply, Value::Nil),
+                // A server that refuses IFEQ after all (a failover to an older one) answers `ERR` (a
+                // syntax error): the script from now on. A passing condition (`LOADING`, `READONLY`,
+                // `TRYAGAIN`…) is an error of this save only.
+                Err(RedisStorageError::Command { source, .. })
+                    if source.kind() == ErrorKind::Server(ServerErrorKind::ResponseError) =>
+                {
+                    self.inner.ifeq.store(IFEQ_NO, Ordering::Relaxed);
+                    return self.store_if(key, payload, ttl, expected).await;
                 }
+                Err(error) => return Err(error.into()),
             }
-            Some(expected) => {
-                let mut invocation = COMPARE_AND_SET_SCRIPT.prepare_invoke();
-                invocation
-                    .key(key)
-                    .arg(&expected.bytes[..])
-                    .arg(payload)
-                    .arg(ttl.map(|ttl| expiry_seconds(ttl).to_string()).unwrap_or_default());
-                self.send::<i64>("EVALSHA", Request::Script(&invocation)).await? == 1
-            }
+        } else {
+            let mut invocation = COMPARE_AND_SET_SCRIPT.prepare_invoke();
+            invocation
+                .key(key)
+                .arg(&expected.bytes[..])
+                .arg(payload)
+                .arg(ttl.map(|ttl| expiry_seconds(ttl).to_string()).unwrap_or_default());
+            self.send::<i64>("EVALSHA", Request::Script(&invocation)).await? == 1
         };
         Ok(if stored { CasOutcome::Stored(()) } else { CasOutcome::Conflict })
     }

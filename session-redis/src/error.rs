@@ -1,7 +1,5 @@
 //! What can fail when talking to Redis, kept apart so a caller can tell which.
 
-use std::time::Duration;
-
 use deadpool_redis::redis::RedisError;
 
 /// A Redis failure, carried as the source of [`session_core::Error::Backend`]; downcast to tell a pool
@@ -33,15 +31,6 @@ pub enum RedisStorageError {
         /// Redis's or the connection's error.
         #[source]
         source: RedisError,
-    },
-
-    /// The operation took longer than the storage's timeout.
-    #[error("Redis did not complete `{command}` within {timeout:?}")]
-    Timeout {
-        /// The command.
-        command: &'static str,
-        /// The storage's operation timeout.
-        timeout: Duration,
     },
 
     /// Redis answered something other than what the command returns.

@@ -14,15 +14,17 @@
 //! - A stored value that does not decode is a fresh session with a new id, where aiohttp-session
 //!   answers 500.
 //! - Redis failures are [`session_core::Error::Backend`] with a [`RedisStorageError`] source (pool,
-//!   command, timeout), which the middleware turns into a 500; nothing panics. Every operation is bounded
-//!   by a timeout ([`RedisBackend::with_timeout`]).
+//!   command, reply), which the middleware turns into a 500; nothing panics. One deadline bounds all
+//!   Redis does for a request ([`RedisBackend::with_timeout`]): past it, [`session_core::Error::Timeout`].
+//! - Writes say what they expect: a new id is `SET … NX` (never over another session), a loaded
+//!   session's update `SET … XX` (never bringing back one a logout or `cycle_id` removed meanwhile).
 //! - Every entry expires: after the shortest limit of the expiry policy, or two weeks
 //!   ([`DEFAULT_ENTRY_TTL`](session_core::server_side::DEFAULT_ENTRY_TTL)) without one.
 //! - Concurrent requests on one session keep each other's writes: a save is a compare-and-set that
 //!   writes only if the entry still holds the bytes the request loaded (a short Lua script; the value
 //!   stays the bare Python-format payload); on a conflict the save reloads and re-applies only its own
 //!   changes ([`Concurrency::Merge`](session_core::Concurrency::Merge), the default; `LastWriterWins`
-//!   sends a plain `SET`). Still one round trip per load and per save without a conflict.
+//!   sends `SET … XX`). Still one round trip per load and per save without a conflict.
 //!
 //! ```no_run
 //! use std::time::Duration;

@@ -70,10 +70,10 @@ impl OpenRequest {
     }
 
     /// Ends the request with status 200: saves the session if it changed, and answers the `Set-Cookie`
-    /// header value sent (the client's jar is not touched; see [`TestClient::accept`]).
+    /// header value sent, if any (the client's jar is not touched; see [`TestClient::accept`]).
     pub async fn finish(self) -> Result<Option<String>, Error> {
         match self.request.finish(200) {
-            Some(pending) => pending.save().await.map(Some),
+            Some(pending) => pending.save().await,
             None => Ok(None),
         }
     }

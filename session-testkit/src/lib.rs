@@ -44,14 +44,14 @@
 //! |---|---|
 //! | every storage | a new session without a cookie; every JSON type and arbitrary generated JSON round-trips; unchanged sessions are not saved; `created` on writes and `changed()`; `{}` is new without identity; invalidate; `set_new_identity`; `new_session` and `cycle_id`; truncated, garbage and empty cookies; cookie attributes; the 4096-byte guard; the codec on both sides; isolation of 2, 100 and 20 concurrent sessions; `max_age`, idle and absolute timeouts, refresh at most once per interval |
 //! | sealed and server-side | a tampered cookie is a fresh session |
-//! | server-side | a logged-out id finds nothing and its entry is gone; an expired entry leaves the store (real time); entries expire without `max_age`; `new_session` and `cycle_id` delete the old entry; 64 KiB payloads; ids of every character |
-//! | merging server-side | concurrent writers on different keys, on one key, against a logout, and 24 at once keep their writes (each writer on its own storage, as separate processes) |
+//! | server-side (both concurrency modes) | a logged-out id finds nothing and its entry is gone; an expired entry leaves the store (real time); entries expire without `max_age` and with what is left of the absolute timeout; an ended session gets a new id; `new_session`, `cycle_id` and several rotations in one request delete the old entry; a new id never takes over a stored session; a logout, `cycle_id`, `new_session` or log-out-everywhere racing 32 writers never comes back; 64 KiB payloads; ids of every character; log-out-everywhere |
+//! | merging server-side | concurrent writers on different keys, on one key, against a logout, against a Python peer's logout, and 24 at once keep their writes (each writer on its own storage, as separate processes) |
 //!
 //! # The zoo
 //!
 //! [`zoo::MemoryStore`] is a correct in-memory store; [`zoo::Broken`] is that store with one
 //! [`zoo::Bug`] (never deletes, never expires, ignores compare-and-set, truncates, one slot for every
-//! key, …). This crate's `tests/zoo.rs` runs the suite against each and fails if any broken store
+//! key, an update that recreates a removed entry, a create that overwrites, …). This crate's `tests/zoo.rs` runs the suite against each and fails if any broken store
 //! passes.
 //!
 //! # Proving a middleware adapter right (feature `http`)

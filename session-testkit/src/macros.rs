@@ -90,6 +90,14 @@ macro_rules! __rules_of {
             large_payloads_round_trip,
             ids_of_every_character_the_factory_makes,
             log_out_everywhere_ends_only_that_users_sessions,
+            an_ended_session_gets_a_new_id,
+            an_entry_ends_with_the_absolute_timeout,
+            rotations_in_one_request_delete_the_stored_entry,
+            a_new_id_never_takes_over_a_stored_session,
+            a_logout_racing_writers_never_comes_back,
+            a_cycled_id_racing_writers_never_comes_back,
+            a_replaced_session_racing_writers_never_comes_back,
+            log_out_everywhere_racing_writers_never_comes_back,
         }
     };
     (@merging_server_side => $then:ident { $($args:tt)* } [$($common:ident),* $(,)?]) => {
@@ -97,6 +105,7 @@ macro_rules! __rules_of {
             concurrent_writes_to_different_keys_both_survive,
             concurrent_writes_to_one_key_keep_the_later,
             invalidate_wins_over_a_concurrent_write,
+            a_python_logout_wins_over_concurrent_writes,
             many_writers_on_one_session_keep_every_write,
         ] }
     };

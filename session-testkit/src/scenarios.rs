@@ -11,6 +11,7 @@ use http::{Method, StatusCode};
 use session_core::AbstractStorage;
 
 use crate::browser::Browser;
+use crate::client::TestClient;
 use crate::http_suite::{HttpAdapter, ReferenceApp};
 use crate::memcached_server::MemcachedServer;
 use crate::redis_server::RedisServer;
@@ -57,34 +58,76 @@ impl StoreServer for MemcachedServer {
     }
 }
 
-/// `requests` concurrent loads of one session while the store behind `storage` is frozen: none may
-/// succeed or hang. Returns their errors and when the last one came; then thaws the store and checks
-/// that it answers again.
-pub async fn hung_store_loads(
+/// Which sessions the requests of [`frozen_store_in_flight`] use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sessions {
+    /// One browser's session, every request on it (the saves queue in one lane).
+    One,
+    /// A session per request.
+    Many,
+}
+
+/// `requests` requests in flight when the store behind `storage` freezes (SIGSTOP): each loaded its
+/// session before the freeze and saves during it, and as many more load during it. None may succeed
+/// or hang: each must fail within `bound` (the storage's timeout plus the wake-up margin). Then the
+/// store thaws and a new session round-trips. Answers the slowest request.
+pub async fn frozen_store_in_flight(
     storage: Arc<dyn AbstractStorage>,
     server: &impl StoreServer,
     requests: usize,
-) -> (Vec<session_core::Error>, Duration) {
-    let id = "0123456789abcdef0123456789abcdef";
-    storage.load_session(Some(id)).await.expect("the store answers before it is frozen");
+    sessions: Sessions,
+    bound: Duration,
+) -> Duration {
+    let mut browsers = Vec::new();
+    for n in 0..requests {
+        if sessions == Sessions::Many || n == 0 {
+            let mut browser = TestClient::new(Arc::clone(&storage));
+            browser.request(|s| s.insert("n", n)).await.expect("a session before the freeze").output.expect("insert");
+            browsers.push(browser);
+        }
+    }
+    let mut in_flight = Vec::with_capacity(requests);
+    for n in 0..requests {
+        let request = browsers[n % browsers.len()].begin().await.expect("loaded before the freeze");
+        request.with(|s| s.insert(format!("write{n}"), n)).expect("with").expect("insert");
+        in_flight.push(request);
+    }
     server.pause().expect("SIGSTOP");
     // SIGSTOP takes a moment to stop every thread of the server.
     tokio::time::sleep(Duration::from_millis(100)).await;
     let started = Instant::now();
-    let loads: Vec<_> = (0..requests)
-        .map(|_| {
-            let storage = Arc::clone(&storage);
-            tokio::spawn(async move { storage.load_session(Some(id)).await })
-        })
-        .collect();
-    let mut errors = Vec::with_capacity(requests);
-    for load in loads {
-        errors.push(load.await.expect("a load task panicked").expect_err("the store is frozen"));
+    let mut tasks = Vec::with_capacity(2 * requests);
+    for request in in_flight {
+        tasks.push(tokio::spawn(timed(started, async move { request.finish().await.map(drop) })));
     }
-    let last = started.elapsed();
+    for n in 0..requests {
+        let browser = TestClient::new(Arc::clone(&storage));
+        let mut cookie = browsers[n % browsers.len()].cookie().map(str::to_owned);
+        let load = async move {
+            let mut browser = browser;
+            browser.set_cookie(cookie.take());
+            browser.session().await.map(drop)
+        };
+        tasks.push(tokio::spawn(timed(started, load)));
+    }
+    let mut slowest = Duration::ZERO;
+    for task in tasks {
+        let (answer, took) = task.await.expect("a request task panicked");
+        assert!(answer.is_err(), "a request on a frozen store succeeded");
+        slowest = slowest.max(took);
+    }
+    assert!(slowest <= bound, "{requests} requests ({sessions:?}) on a frozen store: the last took {slowest:?}");
     server.resume().expect("SIGCONT");
-    storage.load_session(Some(id)).await.expect("the store answers again");
-    (errors, last)
+    let mut after = TestClient::new(storage);
+    after.request(|s| s.insert("after", true)).await.expect("the store answers again").output.expect("insert");
+    assert_eq!(after.session().await.expect("load").get::<bool>("after").expect("a bool"), Some(true));
+    slowest
+}
+
+/// What `request` answered, and when, counted from `started`.
+async fn timed<T>(started: Instant, request: impl Future<Output = T>) -> (T, Duration) {
+    let answer = request.await;
+    (answer, started.elapsed())
 }
 
 /// The store behind `storage` goes down and comes back (empty) while the app keeps running: the app

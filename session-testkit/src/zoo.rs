@@ -9,16 +9,23 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use session_core::Error;
-use session_core::server_side::{CasOutcome, CompareAndSet, KeyValueBackend, Versioned};
+use session_core::server_side::{CasOutcome, CompareAndSet, Condition, DEFAULT_TIMEOUT, KeyValueBackend, Versioned};
 
 use crate::suite::Entry;
 
 /// A key-value store in memory with expiry and compare-and-set, shared by its clones (two storages on
 /// one `MemoryStore` are two processes on one server). [`set_down`](Self::set_down) simulates an
-/// outage.
-#[derive(Clone, Debug, Default)]
+/// outage, [`set_hung`](Self::set_hung) a store that stops answering.
+#[derive(Clone, Debug)]
 pub struct MemoryStore {
     state: Arc<Mutex<State>>,
+    timeout: Duration,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        MemoryStore { state: Arc::default(), timeout: DEFAULT_TIMEOUT }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -26,6 +33,7 @@ struct State {
     entries: HashMap<String, Stored>,
     versions: u64,
     down: bool,
+    hung: bool,
 }
 
 #[derive(Debug)]
@@ -47,9 +55,20 @@ impl MemoryStore {
         Self::default()
     }
 
+    /// The same store, with `timeout` as the bound of each request's store work.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
     /// While `down`, every operation fails as a store that cannot be reached would.
     pub fn set_down(&self, down: bool) {
         self.lock().down = down;
+    }
+
+    /// While `hung`, every operation that starts never answers (a frozen server, a dead connection).
+    pub fn set_hung(&self, hung: bool) {
+        self.lock().hung = hung;
     }
 
     /// What the store holds under `key` (the suite's probe).
@@ -57,6 +76,11 @@ impl MemoryStore {
         let state = self.lock();
         let stored = state.entries.get(key).filter(|stored| stored.live())?;
         Some(Entry { ttl: stored.expires.map(|at| at.saturating_duration_since(Instant::now())) })
+    }
+
+    /// The bytes the store holds under `key`, read without the code under test.
+    pub fn bytes(&self, key: &str) -> Option<Vec<u8>> {
+        self.lock().get(key).map(|stored| stored.bytes.clone())
     }
 
     /// How many live entries it holds.
@@ -73,7 +97,11 @@ impl MemoryStore {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn open(&self) -> Result<MutexGuard<'_, State>, Error> {
+    /// The state, once the store answers at all.
+    async fn open(&self) -> Result<MutexGuard<'_, State>, Error> {
+        if self.lock().hung {
+            std::future::pending::<()>().await;
+        }
         let state = self.lock();
         if state.down {
             return Err(Error::backend(io::Error::new(io::ErrorKind::ConnectionRefused, "the memory store is down")));
@@ -97,31 +125,54 @@ impl State {
 
 #[async_trait]
 impl KeyValueBackend for MemoryStore {
+    type Token = u64;
+
     fn name(&self) -> &'static str {
         "memory"
     }
 
-    async fn load(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
-        Ok(self.open()?.get(key).map(|stored| stored.bytes.clone()))
+    fn timeout(&self) -> Duration {
+        self.timeout
     }
 
-    async fn store(&self, key: &str, payload: &[u8], ttl: Option<Duration>) -> Result<(), Error> {
-        self.open()?.put(key, payload.to_vec(), ttl);
-        Ok(())
+    fn compare_and_set(&self) -> Option<&dyn CompareAndSet<Token = u64>> {
+        Some(self)
+    }
+
+    async fn load(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
+        Ok(self.open().await?.get(key).map(|stored| stored.bytes.clone()))
+    }
+
+    async fn store(
+        &self,
+        key: &str,
+        payload: &[u8],
+        ttl: Option<Duration>,
+        condition: Condition,
+    ) -> Result<bool, Error> {
+        let mut state = self.open().await?;
+        let present = state.get(key).is_some();
+        let allowed = match condition {
+            Condition::IfAbsent => !present,
+            Condition::IfPresent => present,
+            Condition::Always => true,
+        };
+        if allowed {
+            state.put(key, payload.to_vec(), ttl);
+        }
+        Ok(allowed)
     }
 
     async fn delete(&self, key: &str) -> Result<(), Error> {
-        self.open()?.entries.remove(key);
+        self.open().await?.entries.remove(key);
         Ok(())
     }
 }
 
 #[async_trait]
 impl CompareAndSet for MemoryStore {
-    type Token = u64;
-
     async fn load_versioned(&self, key: &str) -> Result<Option<Versioned<u64>>, Error> {
-        let state = self.open()?;
+        let state = self.open().await?;
         Ok(state.get(key).map(|stored| Versioned { bytes: stored.bytes.clone(), token: stored.version }))
     }
 
@@ -130,10 +181,10 @@ impl CompareAndSet for MemoryStore {
         key: &str,
         payload: &[u8],
         ttl: Option<Duration>,
-        expected: Option<&Versioned<u64>>,
+        expected: &Versioned<u64>,
     ) -> Result<CasOutcome<u64>, Error> {
-        let mut state = self.open()?;
-        if state.get(key).map(|stored| stored.version) != expected.map(|expected| expected.token) {
+        let mut state = self.open().await?;
+        if state.get(key).map(|stored| stored.version) != Some(expected.token) {
             return Ok(CasOutcome::Conflict);
         }
         Ok(CasOutcome::Stored(state.put(key, payload.to_vec(), ttl)))
@@ -148,7 +199,7 @@ pub enum Bug {
     NeverDeletes,
     /// TTLs are ignored: every entry stays forever.
     NeverExpires,
-    /// The plain store (last-writer-wins saves) drops the TTL.
+    /// `store` (creates, and last-writer-wins updates) drops the TTL.
     PlainStoreDropsTtl,
     /// `store_if` stores whatever the entry holds: concurrent writes are lost.
     IgnoresCompareAndSet,
@@ -164,11 +215,17 @@ pub enum Bug {
     DropsLargeValues,
     /// Ids are stored upper-cased.
     CaseFoldsKeys,
+    /// An update ([`Condition::IfPresent`]) of an entry that is gone writes it anyway: a logged-out
+    /// session comes back.
+    UpdateRecreates,
+    /// A create ([`Condition::IfAbsent`]) over a live entry overwrites it: a new id takes over another
+    /// session.
+    CreateOverwrites,
 }
 
 impl Bug {
     /// Every bug of the zoo.
-    pub const ALL: [Bug; 10] = [
+    pub const ALL: [Bug; 12] = [
         Bug::NeverDeletes,
         Bug::NeverExpires,
         Bug::PlainStoreDropsTtl,
@@ -179,6 +236,8 @@ impl Bug {
         Bug::StaleValue,
         Bug::DropsLargeValues,
         Bug::CaseFoldsKeys,
+        Bug::UpdateRecreates,
+        Bug::CreateOverwrites,
     ];
 }
 
@@ -248,8 +307,14 @@ impl Broken {
 
 #[async_trait]
 impl KeyValueBackend for Broken {
+    type Token = u64;
+
     fn name(&self) -> &'static str {
         "broken"
+    }
+
+    fn compare_and_set(&self) -> Option<&dyn CompareAndSet<Token = u64>> {
+        Some(self)
     }
 
     async fn load(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
@@ -258,12 +323,24 @@ impl KeyValueBackend for Broken {
         Ok(self.stale(&slot, current))
     }
 
-    async fn store(&self, key: &str, payload: &[u8], ttl: Option<Duration>) -> Result<(), Error> {
+    async fn store(
+        &self,
+        key: &str,
+        payload: &[u8],
+        ttl: Option<Duration>,
+        condition: Condition,
+    ) -> Result<bool, Error> {
         let slot = self.slot(key);
         self.remember(&slot).await?;
+        let condition = match (self.bug, condition) {
+            (Bug::UpdateRecreates, Condition::IfPresent) | (Bug::CreateOverwrites, Condition::IfAbsent) => {
+                Condition::Always
+            }
+            _ => condition,
+        };
         match self.payload(payload) {
-            Some(payload) => self.store.store(&slot, &payload, self.ttl(ttl, true)).await,
-            None => Ok(()),
+            Some(payload) => self.store.store(&slot, &payload, self.ttl(ttl, true), condition).await,
+            None => Ok(true),
         }
     }
 
@@ -277,8 +354,6 @@ impl KeyValueBackend for Broken {
 
 #[async_trait]
 impl CompareAndSet for Broken {
-    type Token = u64;
-
     async fn load_versioned(&self, key: &str) -> Result<Option<Versioned<u64>>, Error> {
         let slot = self.slot(key);
         let current = self.store.load_versioned(&slot).await?;
@@ -296,16 +371,16 @@ impl CompareAndSet for Broken {
         key: &str,
         payload: &[u8],
         ttl: Option<Duration>,
-        expected: Option<&Versioned<u64>>,
+        expected: &Versioned<u64>,
     ) -> Result<CasOutcome<u64>, Error> {
         let slot = self.slot(key);
         self.remember(&slot).await?;
         let Some(payload) = self.payload(payload) else {
-            return Ok(CasOutcome::Stored(expected.map_or(0, |expected| expected.token)));
+            return Ok(CasOutcome::Stored(expected.token));
         };
         let ttl = self.ttl(ttl, false);
         if self.bug == Bug::IgnoresCompareAndSet {
-            self.store.store(&slot, &payload, ttl).await?;
+            self.store.store(&slot, &payload, ttl, Condition::Always).await?;
             let stored = self.store.load_versioned(&slot).await?;
             return Ok(CasOutcome::Stored(stored.map_or(0, |stored| stored.token)));
         }

@@ -233,12 +233,14 @@ where
     }
 }
 
-/// Saves the session and adds its `Set-Cookie` to `response`; a store failure replaces the response
-/// with the error response.
+/// Saves the session and adds its `Set-Cookie` to `response` (if the save sends one); a store failure
+/// replaces the response with the error response.
 async fn save<B: From<String>>(pending: PendingSave, shared: Arc<Shared>, mut response: Response<B>) -> Response<B> {
     match shared.save::<HeaderValue>(pending).await {
         Ok(set_cookie) => {
-            response.headers_mut().append(SET_COOKIE, set_cookie);
+            if let Some(set_cookie) = set_cookie {
+                response.headers_mut().append(SET_COOKIE, set_cookie);
+            }
             response
         }
         Err(error_response) => error_response.map(B::from),

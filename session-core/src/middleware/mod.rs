@@ -9,8 +9,8 @@
 //!    `.await`), [`renew`](RequestSession::renew) and [`cycle_id`](RequestSession::cycle_id).
 //! 4. **Saved if changed.** After the handler, [`RequestSession::finish`] takes the session out if it
 //!    must be saved with this response (changed, status below 500), and [`PendingSave::save`] saves it.
-//! 5. **Cookie out.** `save` answers the `Set-Cookie` header value to add, and deletes the entry of a
-//!    session the request replaced.
+//! 5. **Cookie out.** `save` answers the `Set-Cookie` header value to add (none when the session was
+//!    removed meanwhile by another request).
 //!
 //! An adapter keeps its layer's [`LayerSettings`] (storage, error response, tag), claims the cookie
 //! per request with [`CookieClaims`], and writes its handler-facing handle's methods with
@@ -22,10 +22,11 @@ mod handle;
 mod request;
 mod settings;
 
+pub use crate::error::describe;
 pub use claims::{ClaimConflict, CookieClaims};
 pub use handle::HandleError;
 pub use request::{PendingSave, RequestSession};
-pub use settings::{LayerSettings, describe, log_error};
+pub use settings::{LayerSettings, log_error};
 
 /// A storage that keeps the session's JSON in the cookie as it is, for this module's tests.
 #[cfg(test)]

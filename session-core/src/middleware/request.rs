@@ -7,7 +7,7 @@ use std::thread::{self, ThreadId};
 use crate::cookie::find_cookie;
 use crate::error::Error;
 use crate::session::Session;
-use crate::storage::{AbstractStorage, CookieAction, Loaded, Origin};
+use crate::storage::{AbstractStorage, CookieAction, Loaded};
 
 /// One request's session: loaded at most once, when first asked for, and handed to the save after
 /// the handler.
@@ -36,7 +36,7 @@ use crate::storage::{AbstractStorage, CookieAction, Loaded, Origin};
 /// request.load(["theme=dark"]).await?;                      // no session cookie: a new session
 /// request.with(|session| session.insert("user", "alice"))??; // the handler
 /// let pending = request.finish(200).expect("changed, so saved");
-/// let set_cookie = pending.save().await?;
+/// let set_cookie = pending.save().await?.expect("a cookie storage always answers a cookie");
 /// assert!(set_cookie.starts_with("AIOHTTP_SESSION="));
 /// # Ok::<(), session_core::Error>(())
 /// # }).unwrap();
@@ -52,14 +52,8 @@ pub struct RequestSession {
 #[allow(clippy::large_enum_variant, reason = "one per request, held in place: boxing would allocate per request")]
 enum State {
     Unloaded,
-    Loaded(Current),
+    Loaded(Loaded),
     Finished,
-}
-
-struct Current {
-    loaded: Loaded,
-    /// Identity of the session `renew` or `cycle_id` replaced: removed once the successor is saved.
-    replaced: Option<String>,
 }
 
 impl fmt::Debug for RequestSession {
@@ -70,7 +64,7 @@ impl fmt::Debug for RequestSession {
         match self.state.try_lock() {
             Ok(state) => match &*state {
                 State::Unloaded => out.field("session", &"<not loaded>"),
-                State::Loaded(current) => out.field("session", &current.loaded.session),
+                State::Loaded(loaded) => out.field("session", &loaded.session),
                 State::Finished => out.field("session", &"<response sent>"),
             },
             Err(_) => out.field("session", &"<in use>"),
@@ -104,7 +98,7 @@ impl RequestSession {
         let mut state = self.lock_state();
         // Two handlers of one request that raced to load: the first to finish wins, both read it.
         if matches!(*state, State::Unloaded) {
-            *state = State::Loaded(Current { loaded, replaced: None });
+            *state = State::Loaded(loaded);
         }
         Ok(())
     }
@@ -113,7 +107,7 @@ impl RequestSession {
     /// thread waits for it, and a use of this same request session from inside `f` is
     /// [`Error::InUse`] (it could only wait forever).
     pub fn with<R>(&self, f: impl FnOnce(&mut Session) -> R) -> Result<R, Error> {
-        self.with_current(|current| Ok(f(&mut current.loaded.session)))
+        self.with_loaded(|loaded| Ok(f(&mut loaded.session)))
     }
 
     /// Replaces the session with a fresh, empty one (aiohttp-session's `new_session`): at login, so
@@ -121,9 +115,8 @@ impl RequestSession {
     /// deleted once the new one is saved.
     pub fn renew(&self) -> Result<(), Error> {
         let fresh = self.storage.new_session();
-        self.with_current(|current| {
-            let old = std::mem::replace(&mut current.loaded, Loaded::from(fresh));
-            current.replace(old.session.identity());
+        self.with_loaded(|loaded| {
+            loaded.session = fresh.replacing(&mut loaded.session);
             Ok(())
         })
     }
@@ -132,11 +125,8 @@ impl RequestSession {
     /// id is deleted once the session is saved under the new one. For cookie storages it re-seals the
     /// cookie.
     pub fn cycle_id(&self) -> Result<(), Error> {
-        self.with_current(|current| {
-            let old = current.loaded.session.identity().map(str::to_owned);
-            current.loaded.session.forget_identity();
-            current.loaded.origin = Origin::none();
-            current.replace(old.as_deref());
+        self.with_loaded(|loaded| {
+            loaded.session.rotate();
             Ok(())
         })
     }
@@ -147,16 +137,16 @@ impl RequestSession {
     /// a use is [`Error::Finished`].
     pub fn finish(&self, status: u16) -> Option<PendingSave> {
         let state = std::mem::replace(&mut *self.lock_state(), State::Finished);
-        let State::Loaded(current) = state else {
+        let State::Loaded(loaded) = state else {
             return None;
         };
-        if status >= 500 || !current.loaded.session.is_changed() {
+        if status >= 500 || !loaded.session.is_changed() {
             return None;
         }
-        Some(PendingSave { storage: Arc::clone(&self.storage), current })
+        Some(PendingSave { storage: Arc::clone(&self.storage), loaded })
     }
 
-    fn with_current<R>(&self, f: impl FnOnce(&mut Current) -> Result<R, Error>) -> Result<R, Error> {
+    fn with_loaded<R>(&self, f: impl FnOnce(&mut Loaded) -> Result<R, Error>) -> Result<R, Error> {
         let me = thread::current().id();
         if *self.lock_user() == Some(me) {
             return Err(Error::InUse);
@@ -165,7 +155,7 @@ impl RequestSession {
         *self.lock_user() = Some(me);
         let _release = Release(&self.user);
         match &mut *state {
-            State::Loaded(current) => f(current),
+            State::Loaded(loaded) => f(loaded),
             State::Unloaded => Err(Error::NotLoaded),
             State::Finished => Err(Error::Finished),
         }
@@ -189,46 +179,33 @@ impl Drop for Release<'_> {
     }
 }
 
-impl Current {
-    /// Remembers the first identity replaced in this request: the entry to delete after the save.
-    fn replace(&mut self, old: Option<&str>) {
-        if self.replaced.is_none() {
-            self.replaced = old.map(str::to_owned);
-        }
-    }
-}
-
 /// A changed session taken out of its request, to be saved before the response goes out.
 pub struct PendingSave {
     storage: Arc<dyn AbstractStorage>,
-    current: Current,
+    loaded: Loaded,
 }
 
 impl fmt::Debug for PendingSave {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PendingSave").field("session", &self.current.loaded.session).finish_non_exhaustive()
+        f.debug_struct("PendingSave").field("session", &self.loaded.session).finish_non_exhaustive()
     }
 }
 
 impl PendingSave {
     /// Saves the session and answers the `Set-Cookie` header value to send: the session's cookie
-    /// (with `Max-Age`/`Expires` from its `max_age`), or the removal cookie. Then deletes the entry of
-    /// the session this request replaced; a failure there is logged, not returned, because the new
-    /// session is stored and its cookie must go out.
-    pub async fn save(self) -> Result<String, Error> {
-        let PendingSave { storage, current: Current { loaded: Loaded { mut session, origin }, replaced } } = self;
+    /// (with `Max-Age`/`Expires` from its `max_age`), the removal cookie, or none at all when the
+    /// storage found the session removed meanwhile ([`CookieAction::Keep`]).
+    pub async fn save(self) -> Result<Option<String>, Error> {
+        let PendingSave { storage, loaded: Loaded { mut session, origin } } = self;
         let config = storage.config();
-        let name = config.cookie().name();
         let header = match storage.save_session(&mut session, origin).await? {
-            CookieAction::Set(value) => config.cookie().set_cookie(&value, session.max_age_seconds(), config.now())?,
-            CookieAction::Remove => config.cookie().removal_cookie().to_owned(),
+            CookieAction::Set(value) => {
+                Some(config.cookie().set_cookie(&value, session.max_age_seconds(), config.now())?)
+            }
+            CookieAction::Remove => Some(config.cookie().removal_cookie().to_owned()),
+            CookieAction::Keep => None,
         };
-        tracing::debug!(cookie = name, "session saved");
-        if let Some(old) = replaced.filter(|old| session.identity() != Some(old.as_str()))
-            && let Err(error) = storage.remove_session(&old).await
-        {
-            tracing::warn!(cookie = name, error = %error, "could not remove the session this request replaced");
-        }
+        tracing::debug!(cookie = config.cookie().name(), cookie_sent = header.is_some(), "session saved");
         Ok(header)
     }
 }

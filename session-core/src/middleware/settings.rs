@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::claims::{ClaimConflict, CookieClaims};
 use super::request::{PendingSave, RequestSession};
-use crate::error::Error;
+use crate::error::{Error, describe};
 use crate::storage::AbstractStorage;
 
 /// The settings of one session layer; `R` is the framework's response type. Cheap to clone: a layer
@@ -83,11 +83,15 @@ impl<R> LayerSettings<R> {
     }
 
     /// Step 5 (cookie out): saves a changed session and gives its `Set-Cookie` value as the
-    /// framework's header type, or the app's error response (the error logged).
-    pub async fn save<H: TryFrom<String>>(&self, pending: PendingSave) -> Result<H, R> {
-        let set_cookie = pending.save().await.map_err(|error| self.error_response(&error))?;
+    /// framework's header type (none when the storage sends no cookie), or the app's error response
+    /// (the error logged).
+    pub async fn save<H: TryFrom<String>>(&self, pending: PendingSave) -> Result<Option<H>, R> {
+        let Some(set_cookie) = pending.save().await.map_err(|error| self.error_response(&error))? else {
+            return Ok(None);
+        };
         // Cookie settings are checked when built and values quoted, so this is a broken invariant.
         H::try_from(set_cookie)
+            .map(Some)
             .map_err(|_| self.error_response(&Error::Encode("the session cookie is not a valid header".into())))
     }
 
@@ -107,22 +111,6 @@ impl<R> LayerSettings<R> {
 /// causes on one line (they go to the log, never to the client).
 pub fn log_error(cookie: &str, error: &Error) {
     tracing::error!(cookie, error = %describe(error), "session error");
-}
-
-/// `error` and its causes on one line, each cause once (clients often repeat their source's text):
-/// `the session store failed: Redis failed \`GET\`: Connection refused (os error 111)`.
-pub fn describe(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

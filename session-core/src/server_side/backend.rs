@@ -1,5 +1,6 @@
-//! What a key-value store must do for [`ServerSideStorage`](super::ServerSideStorage): move bytes
-//! ([`KeyValueBackend`]) and, optionally, store only if nobody wrote meanwhile ([`CompareAndSet`]).
+//! What a key-value store must do for [`ServerSideStorage`](super::ServerSideStorage): move bytes with
+//! writes that say what they expect ([`KeyValueBackend`]) and, optionally, store only if nobody wrote
+//! meanwhile ([`CompareAndSet`]).
 
 use std::time::Duration;
 
@@ -7,13 +8,32 @@ use async_trait::async_trait;
 
 use crate::error::Error;
 
-/// The default bound on one operation of a backend that does not say otherwise.
+/// The default bound on everything the store does for one request, when a backend does not say
+/// otherwise ([`KeyValueBackend::timeout`]).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What a [`KeyValueBackend::store`] expects to find under its key. Each maps onto one native
+/// command of the common stores, so the check and the write are one atomic step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Condition {
+    /// Only if there is no live entry (Redis `SET … NX`, memcached `add`, SQL `INSERT`): the first save
+    /// of a new id, so that an id another session holds is never written over.
+    IfAbsent,
+    /// Only if there is a live entry (Redis `SET … XX`, memcached `replace`, SQL `UPDATE`): the save of
+    /// a session that was loaded, so that an entry a logout, `cycle_id`, `new_session` or expiry
+    /// removed meanwhile is never written back.
+    IfPresent,
+    /// Whatever the store holds (Redis `SET`, memcached `set`): the per-user markers of
+    /// log-out-everywhere, which belong to no session.
+    Always,
+}
 
 /// The byte-moving half of a server-side storage: fetch, store and delete one entry. Implement it to
 /// keep sessions in another store; [`ServerSideStorage`](super::ServerSideStorage) adds every session
-/// rule. Implement [`CompareAndSet`] too and concurrent requests on one session keep each other's
-/// writes.
+/// rule, and bounds every call with the request's deadline ([`timeout`](Self::timeout)), so a call
+/// that hangs costs a request an error, never a hang. Implement [`CompareAndSet`] too (and say so in
+/// [`compare_and_set`](Self::compare_and_set)) and concurrent requests on one session keep each
+/// other's writes.
 ///
 /// A store in a `HashMap`, with compare-and-set on a version counter (the shape of a SQL table with a
 /// `version` column), and entries that expire:
@@ -24,7 +44,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 /// use std::time::{Duration, Instant};
 /// use async_trait::async_trait;
 /// use session_core::Error;
-/// use session_core::server_side::{CasOutcome, CompareAndSet, KeyValueBackend, ServerSideStorage, Versioned};
+/// use session_core::server_side::{CasOutcome, CompareAndSet, Condition, KeyValueBackend, ServerSideStorage, Versioned};
 ///
 /// #[derive(Default)]
 /// struct MemoryStore(Mutex<HashMap<String, Entry>>);
@@ -35,37 +55,47 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 ///     expires: Option<Instant>,
 /// }
 ///
-/// impl MemoryStore {
-///     fn live(&self, key: &str) -> Option<(Vec<u8>, u64)> {
-///         let mut entries = self.0.lock().unwrap();
-///         match entries.get(key) {
-///             Some(entry) if entry.expires.is_some_and(|at| at <= Instant::now()) => {
-///                 entries.remove(key);
-///                 None
-///             }
-///             Some(entry) => Some((entry.bytes.clone(), entry.version)),
-///             None => None,
-///         }
+/// impl Entry {
+///     fn live(&self) -> bool {
+///         self.expires.is_none_or(|at| at > Instant::now())
 ///     }
+/// }
 ///
-///     fn put(&self, key: &str, payload: &[u8], ttl: Option<Duration>, version: u64) {
+/// impl MemoryStore {
+///     /// One lock around the check and the write: that is what makes each write atomic.
+///     fn write(&self, key: &str, payload: &[u8], ttl: Option<Duration>, may: impl FnOnce(Option<u64>) -> bool) -> Option<u64> {
+///         let mut entries = self.0.lock().unwrap();
+///         let current = entries.get(key).filter(|entry| entry.live()).map(|entry| entry.version);
+///         if !may(current) {
+///             return None;
+///         }
+///         let version = current.map_or(0, |version| version + 1);
 ///         let entry = Entry { bytes: payload.to_vec(), version, expires: ttl.map(|ttl| Instant::now() + ttl) };
-///         self.0.lock().unwrap().insert(key.to_owned(), entry);
+///         entries.insert(key.to_owned(), entry);
+///         Some(version)
 ///     }
 /// }
 ///
 /// #[async_trait]
 /// impl KeyValueBackend for MemoryStore {
+///     type Token = u64;
+///
 ///     fn name(&self) -> &'static str {
 ///         "memory"
 ///     }
-///     async fn load(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
-///         Ok(self.live(key).map(|(bytes, _)| bytes))
+///     fn compare_and_set(&self) -> Option<&dyn CompareAndSet<Token = u64>> {
+///         Some(self)
 ///     }
-///     async fn store(&self, key: &str, payload: &[u8], ttl: Option<Duration>) -> Result<(), Error> {
-///         let version = self.live(key).map_or(0, |(_, version)| version + 1);
-///         self.put(key, payload, ttl, version);
-///         Ok(())
+///     async fn load(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
+///         Ok(self.load_versioned(key).await?.map(|stored| stored.bytes))
+///     }
+///     async fn store(&self, key: &str, payload: &[u8], ttl: Option<Duration>, condition: Condition) -> Result<bool, Error> {
+///         let stored = self.write(key, payload, ttl, |current| match condition {
+///             Condition::IfAbsent => current.is_none(),
+///             Condition::IfPresent => current.is_some(),
+///             Condition::Always => true,
+///         });
+///         Ok(stored.is_some())
 ///     }
 ///     async fn delete(&self, key: &str) -> Result<(), Error> {
 ///         self.0.lock().unwrap().remove(key);
@@ -75,28 +105,20 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 ///
 /// #[async_trait]
 /// impl CompareAndSet for MemoryStore {
-///     type Token = u64;
-///
 ///     async fn load_versioned(&self, key: &str) -> Result<Option<Versioned<u64>>, Error> {
-///         Ok(self.live(key).map(|(bytes, token)| Versioned { bytes, token }))
+///         let entries = self.0.lock().unwrap();
+///         let entry = entries.get(key).filter(|entry| entry.live());
+///         Ok(entry.map(|entry| Versioned { bytes: entry.bytes.clone(), token: entry.version }))
 ///     }
 ///     async fn store_if(
 ///         &self,
 ///         key: &str,
 ///         payload: &[u8],
 ///         ttl: Option<Duration>,
-///         expected: Option<&Versioned<u64>>,
+///         expected: &Versioned<u64>,
 ///     ) -> Result<CasOutcome<u64>, Error> {
-///         // One lock around the check and the write: that is what makes it compare-and-set.
-///         let mut entries = self.0.lock().unwrap();
-///         let current = entries.get(key).filter(|e| e.expires.is_none_or(|at| at > Instant::now()));
-///         if current.map(|entry| entry.version) != expected.map(|expected| expected.token) {
-///             return Ok(CasOutcome::Conflict);
-///         }
-///         let version = expected.map_or(0, |expected| expected.token + 1);
-///         let entry = Entry { bytes: payload.to_vec(), version, expires: ttl.map(|ttl| Instant::now() + ttl) };
-///         entries.insert(key.to_owned(), entry);
-///         Ok(CasOutcome::Stored(version))
+///         let stored = self.write(key, payload, ttl, |current| current == Some(expected.token));
+///         Ok(stored.map_or(CasOutcome::Conflict, CasOutcome::Stored))
 ///     }
 /// }
 ///
@@ -105,6 +127,10 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 /// ```
 #[async_trait]
 pub trait KeyValueBackend: Send + Sync + 'static {
+    /// What identifies one version of an entry for [`CompareAndSet`] (memcached's CAS value, a row's
+    /// version column); `()` for a store that compares the bytes themselves, or that cannot compare.
+    type Token: Clone + PartialEq + Send + Sync + 'static;
+
     /// A short name for logs (`"redis"`, `"memcached"`).
     fn name(&self) -> &'static str;
 
@@ -115,17 +141,32 @@ pub trait KeyValueBackend: Send + Sync + 'static {
         true
     }
 
-    /// How long one operation may take. A save that keeps losing compare-and-set to other processes
-    /// gives up after this long.
+    /// How long the store may take for one request, everything included: the load, waiting for the
+    /// batch that carries the save, the write and its retries. A call still running then is dropped
+    /// and the request answers [`Error::Timeout`].
     fn timeout(&self) -> Duration {
         DEFAULT_TIMEOUT
+    }
+
+    /// This store's compare-and-set, if it has one (`Some(self)` in a backend that implements
+    /// [`CompareAndSet`]): then concurrent saves of one session merge
+    /// ([`Concurrency::Merge`](super::Concurrency::Merge)).
+    fn compare_and_set(&self) -> Option<&dyn CompareAndSet<Token = Self::Token>> {
+        None
     }
 
     /// The bytes under `key`, or `None` when there is no entry (never written, expired, deleted).
     async fn load(&self, key: &str) -> Result<Option<Vec<u8>>, Error>;
 
-    /// Stores `payload` under `key`, to expire `ttl` from now (never when `None`).
-    async fn store(&self, key: &str, payload: &[u8], ttl: Option<Duration>) -> Result<(), Error>;
+    /// Stores `payload` under `key`, to expire `ttl` from now (never when `None`), if the entry is as
+    /// `condition` expects, in one atomic step. `Ok(false)`: it was not, and nothing was written.
+    async fn store(
+        &self,
+        key: &str,
+        payload: &[u8],
+        ttl: Option<Duration>,
+        condition: Condition,
+    ) -> Result<bool, Error>;
 
     /// Deletes the entry under `key`; a missing entry is not an error.
     async fn delete(&self, key: &str) -> Result<(), Error>;
@@ -146,30 +187,26 @@ pub struct Versioned<T> {
 pub enum CasOutcome<T> {
     /// The entry was as expected and now holds the new payload, at this token.
     Stored(T),
-    /// Another writer changed (or created, or deleted) the entry since it was loaded; nothing was
-    /// written.
+    /// Another writer changed or deleted the entry since it was loaded; nothing was written.
     Conflict,
 }
 
 /// A store that can write an entry only if it is still what a request loaded: the base of
 /// [`Concurrency::Merge`](super::Concurrency::Merge), where concurrent requests on one session keep
-/// each other's writes. A backend without it is last-writer-wins
-/// ([`ServerSideStorage::last_writer_wins`](super::ServerSideStorage::last_writer_wins)).
+/// each other's writes. A backend that implements it answers `Some(self)` from
+/// [`KeyValueBackend::compare_and_set`].
 #[async_trait]
 pub trait CompareAndSet: KeyValueBackend {
-    /// What identifies a version of an entry.
-    type Token: Clone + PartialEq + Send + Sync + 'static;
-
     /// The bytes under `key` with their token.
     async fn load_versioned(&self, key: &str) -> Result<Option<Versioned<Self::Token>>, Error>;
 
-    /// Stores `payload` only if the entry is still `expected` (`None`: only if there is no entry),
-    /// atomically, and answers the new token.
+    /// Stores `payload` only if the entry is still `expected`, atomically, and answers the new token.
+    /// An entry deleted or expired since is a [`CasOutcome::Conflict`] too: nothing is created.
     async fn store_if(
         &self,
         key: &str,
         payload: &[u8],
         ttl: Option<Duration>,
-        expected: Option<&Versioned<Self::Token>>,
+        expected: &Versioned<Self::Token>,
     ) -> Result<CasOutcome<Self::Token>, Error>;
 }

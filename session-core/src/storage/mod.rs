@@ -25,6 +25,11 @@ pub enum CookieAction {
     Set(String),
     /// Delete the cookie.
     Remove,
+    /// Send no `Set-Cookie`: the browser keeps what it has. A server-side save whose entry was removed
+    /// meanwhile (a logout, `cycle_id` or expiry in another request) writes nothing and answers this:
+    /// the request that removed it has told the browser already, and a removal cookie here could
+    /// clobber the new id a concurrent `cycle_id` sent.
+    Keep,
 }
 
 /// What a storage remembers between loading a session and saving it (for a server-side storage,
@@ -83,7 +88,8 @@ impl From<Session> for Loaded {
 ///   cookie loads as a fresh session (use [`StorageConfig::open`] and [`StorageConfig::reject`]).
 ///   [`Error`] is for the store failing.
 /// - `save_session` is called only for changed sessions. An empty session removes the cookie (or, for
-///   a plain cookie, writes `{}`) and, server-side, the stored entry.
+///   a plain cookie, writes `{}`) and, server-side, the stored entry. A storage that keeps entries also
+///   deletes the one the session replaced ([`Session::replaced`]) once the session is stored.
 /// - Time comes from [`StorageConfig::clock`], never from the system directly.
 ///
 /// ```
@@ -127,13 +133,6 @@ pub trait AbstractStorage: Send + Sync {
 
     /// Stores a changed session (with what its load remembered) and says what to do with the cookie.
     async fn save_session(&self, session: &mut Session, origin: Origin) -> Result<CookieAction, Error>;
-
-    /// Deletes the stored entry of a session that was replaced (`new_session`, `cycle_id`), once its
-    /// successor is saved. Storages that keep nothing server-side keep this default, which does nothing.
-    async fn remove_session(&self, identity: &str) -> Result<(), Error> {
-        let _ = identity;
-        Ok(())
-    }
 
     /// Ends every session attached to `user` ([`Session::set_user`]) in every process that shares the
     /// store; other users' sessions are untouched, and sessions attached to `user` afterwards (a new

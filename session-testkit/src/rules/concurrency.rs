@@ -2,10 +2,11 @@
 //! writers use different storages on one store, as two processes of one app would, so a store whose
 //! compare-and-set does not compare is caught.
 
-use session_core::ManualClock;
+use session_core::{ManualClock, StorageConfig};
 
 use super::{T, assert_fresh, default_storage, join_all, logged_in, user};
-use crate::client::TestClient;
+use crate::client::{OpenRequest, TestClient};
+use crate::codecs::ForgedPayloadCodec;
 use crate::suite::Suite;
 
 /// Two browsers' worth of one session: the same cookie, each on its own storage (process).
@@ -52,7 +53,8 @@ pub async fn concurrent_writes_to_one_key_keep_the_later(suite: &Suite) {
     }
 }
 
-/// A write saved after a concurrent logout does not bring the session back.
+/// A write saved after a concurrent logout does not bring the session back, and sends no cookie (the
+/// logout has removed it already).
 pub async fn invalidate_wins_over_a_concurrent_write(suite: &Suite) {
     let clock = ManualClock::new(T);
     let (first, second) = two_processes(suite, &clock).await;
@@ -60,9 +62,30 @@ pub async fn invalidate_wins_over_a_concurrent_write(suite: &Suite) {
     logout.with(|s| s.invalidate()).expect("with");
     late.with(|s| s.insert("late", true)).expect("with").expect("insert");
     logout.finish().await.expect("save");
-    let late_cookie = late.finish().await.expect("save").expect("a cookie answer");
-    assert!(late_cookie.split("; ").any(|a| a == "Max-Age=0"), "the late request removes the cookie: {late_cookie}");
+    assert_eq!(late.finish().await.expect("save"), None, "the late request sends no cookie");
     assert_fresh(&first.session().await.expect("load"), "after logout and a late write");
+}
+
+/// A Python peer logs out by writing `{}` over the entry. Requests that loaded the session before
+/// (two in one process, one in another) save after it: none writes over the `{}`, none sends a
+/// cookie, and the session stays logged out.
+pub async fn a_python_logout_wins_over_concurrent_writes(suite: &Suite) {
+    let clock = ManualClock::new(T);
+    let (first, second) = two_processes(suite, &clock).await;
+    let writers =
+        [first.begin().await.expect("load"), first.begin().await.expect("load"), second.begin().await.expect("load")];
+    for (n, writer) in writers.iter().enumerate() {
+        writer.with(|s| s.insert(format!("late{n}"), n)).expect("with").expect("insert");
+    }
+    let python = StorageConfig::default().with_codec(ForgedPayloadCodec("{}".to_owned()));
+    let mut peer = TestClient::new(super::storage_at(suite, &clock, python).await);
+    peer.set_cookie(first.cookie().map(str::to_owned));
+    peer.request(|s| s.insert("python", "logout")).await.expect("the peer writes {}").output.expect("insert");
+    let saved = join_all(writers.into_iter().map(OpenRequest::finish)).await;
+    for (n, saved) in saved.into_iter().enumerate() {
+        assert_eq!(saved.expect("save"), None, "writer {n} sends no cookie for a session a peer logged out");
+    }
+    assert_fresh(&first.session().await.expect("load"), "after a Python logout and late writes");
 }
 
 /// Twenty-four requests of one browser at once, spread over four processes, each adding its own key:

@@ -10,12 +10,14 @@
 //! | the session model | `session.rs` | new, round trips, unchanged sessions not saved, `created`, `{}`, invalidate, identity, new_session, cycle_id, isolation |
 //! | what a client sends | `cookie.rs` | tampered, truncated, garbage and empty cookies; attributes; the size guard; the codec |
 //! | expiry | `expiry.rs` | `max_age` from the last write, idle timeout refreshed by reads, absolute timeout |
-//! | the store | `store.rs` | logged-out and replaced entries gone, entries expire (with and without `max_age`), large payloads, every id character |
-//! | concurrency | `concurrency.rs` | concurrent writers on one session keep their writes (merging stores) |
+//! | the store | `store.rs` | logged-out and replaced entries gone, entries expire (with and without `max_age`, with what is left of the absolute timeout), an ended session gets a new id, rotations, a new id never takes over another session, large payloads, every id character |
+//! | races | `races.rs` | a logout, `cycle_id`, `new_session` or log-out-everywhere racing 32 writers never comes back (both concurrency modes) |
+//! | concurrency | `concurrency.rs` | concurrent writers on one session keep their writes, a Python peer's logout wins (merging stores) |
 
 mod concurrency;
 mod cookie;
 mod expiry;
+mod races;
 mod session;
 mod store;
 
@@ -27,6 +29,7 @@ use std::task::Poll;
 pub use concurrency::*;
 pub use cookie::*;
 pub use expiry::*;
+pub use races::*;
 pub use session::*;
 pub use store::*;
 

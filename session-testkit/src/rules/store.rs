@@ -167,3 +167,80 @@ pub async fn log_out_everywhere_ends_only_that_users_sessions(suite: &Suite) {
     let again = login(user_key.clone()).await;
     assert_eq!(user(&again.session().await.expect("load")).as_deref(), Some(user_key.as_str()), "a new login lives");
 }
+
+/// A session loaded past its limit is over for good: its entry is deleted when the load finds it, and
+/// the visitor's next write gets a new id (a copied cookie of the ended session is worth nothing).
+pub async fn an_ended_session_gets_a_new_id(suite: &Suite) {
+    let clock = ManualClock::new(T);
+    let config = StorageConfig::new().with_max_age(Duration::from_secs(60));
+    let mut client = logged_in(storage_at(suite, &clock, config).await).await;
+    let old_key = key_of(&client);
+    clock.advance(61);
+    super::assert_fresh(&client.session().await.expect("load"), "loaded past max_age");
+    assert_eq!(suite.entry(&old_key).await, None, "an entry found past its limit is deleted");
+    client.request(|s| s.insert("user", "bob")).await.expect("save").output.expect("insert");
+    assert_ne!(key_of(&client), old_key, "the next write has a new id");
+    assert_eq!(user(&client.session().await.expect("load")).as_deref(), Some("bob"));
+}
+
+/// An entry lives no longer than what is left of the absolute timeout, however long the idle limit:
+/// a Python peer, which knows nothing of the absolute timeout, must not find it alive past the end.
+pub async fn an_entry_ends_with_the_absolute_timeout(suite: &Suite) {
+    let clock = ManualClock::new(T);
+    let config = StorageConfig::new()
+        .with_idle_timeout(Duration::from_secs(600))
+        .with_absolute_timeout(Duration::from_secs(100));
+    let mut client = logged_in(storage_at(suite, &clock, config).await).await;
+    clock.advance(90);
+    client.request(|s| s.insert("n", 1)).await.expect("save").output.expect("insert");
+    let entry = suite.entry(&key_of(&client)).await.expect("saved");
+    assert!(
+        entry.ttl.is_some_and(|ttl| ttl <= Duration::from_secs(10)),
+        "10 s are left of the absolute timeout, not the 600 s idle limit: {entry:?}"
+    );
+}
+
+/// Several rotations in one request (`cycle_id`, then `new_session`, then `cycle_id` again): the stored
+/// session they replaced is deleted, and only the last one is stored.
+pub async fn rotations_in_one_request_delete_the_stored_entry(suite: &Suite) {
+    let clock = ManualClock::new(T);
+    let mut client = logged_in(default_storage(suite, &clock).await).await;
+    let old_key = key_of(&client);
+    let request = client.begin().await.expect("load");
+    request.cycle_id().expect("cycle");
+    request.renew().expect("renew");
+    request.with(|s| s.insert("user", "bob")).expect("with").expect("insert");
+    request.cycle_id().expect("cycle again");
+    client.accept(&request.finish().await.expect("save").expect("a cookie"));
+    assert_ne!(key_of(&client), old_key);
+    assert_eq!(suite.entry(&old_key).await, None, "the entry stored before the rotations is deleted");
+    assert_eq!(user(&client.session().await.expect("load")).as_deref(), Some("bob"));
+}
+
+/// A new session given the id of a stored one (`set_new_identity`) never writes over it: the save is
+/// refused (or takes another id), and the stored session is untouched.
+pub async fn a_new_id_never_takes_over_a_stored_session(suite: &Suite) {
+    let clock = ManualClock::new(T);
+    let storage = default_storage(suite, &clock).await;
+    let id = RandomHexIds.new_id().expect("an id");
+    let mut owner = TestClient::new(storage.clone());
+    let claim = |who: &'static str| {
+        let id = id.clone();
+        move |s: &mut session_core::Session| s.set_new_identity(id).and_then(|()| s.insert("user", who))
+    };
+    owner.request(claim("alice")).await.expect("save").output.expect("identity and insert");
+    let mut intruder = TestClient::new(storage);
+    match intruder.request(claim("mallory")).await {
+        Err(_) => {}
+        Ok(taken) => {
+            taken.output.expect("identity and insert");
+            let cookie = taken.set_cookie.unwrap_or_default();
+            assert!(!cookie.contains(&id), "a second session was saved under a taken id: {cookie}");
+        }
+    }
+    assert_eq!(
+        user(&owner.session().await.expect("load")).as_deref(),
+        Some("alice"),
+        "the stored session is untouched"
+    );
+}

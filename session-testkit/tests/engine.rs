@@ -1,0 +1,407 @@
+//! The server-side engine of session-core, on the zoo's in-memory store: saves of one session batched
+//! within a process and merged across processes, a batch whose writer goes away or fails, the one
+//! deadline of a request, the marker of log-out-everywhere. (These live here rather than in
+//! session-core so that session-core's tests need no crate that depends on it.)
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use session_core::middleware::{PendingSave, RequestSession};
+use session_core::server_side::{
+    CasOutcome, CompareAndSet, Condition, DEFAULT_ENTRY_TTL, KeyValueBackend, ServerSideStorage, Versioned,
+};
+use session_core::{AbstractStorage, Error};
+use session_testkit::zoo::MemoryStore;
+use tokio::sync::watch;
+
+/// How long after its deadline a request may still be answered: the time the runtime takes to wake
+/// the task that timed out, on a busy two-core machine.
+const MARGIN: Duration = Duration::from_millis(250);
+
+/// A memory store whose calls take time (a round trip), whose conditional writes are counted, and
+/// whose writes can be held back at a gate.
+#[derive(Clone)]
+struct Slow {
+    store: MemoryStore,
+    writes: Arc<AtomicUsize>,
+    load_delay: Duration,
+    write_delay: Duration,
+    gate: watch::Sender<bool>,
+}
+
+impl Default for Slow {
+    fn default() -> Self {
+        Slow {
+            store: MemoryStore::new(),
+            writes: Arc::default(),
+            load_delay: Duration::ZERO,
+            write_delay: Duration::from_millis(1),
+            gate: watch::Sender::new(true),
+        }
+    }
+}
+
+impl Slow {
+    /// Holds every write that starts from now until `open` (it waits at the gate).
+    fn hold(&self) {
+        self.gate.send_replace(false);
+    }
+
+    fn open(&self) {
+        self.gate.send_replace(true);
+    }
+
+    async fn write_turn(&self) {
+        let mut open = self.gate.subscribe();
+        let _ = open.wait_for(|open| *open).await;
+        tokio::time::sleep(self.write_delay).await;
+    }
+}
+
+#[async_trait]
+impl KeyValueBackend for Slow {
+    type Token = u64;
+    fn name(&self) -> &'static str {
+        "slow"
+    }
+    fn timeout(&self) -> Duration {
+        self.store.timeout()
+    }
+    fn compare_and_set(&self) -> Option<&dyn CompareAndSet<Token = u64>> {
+        Some(self)
+    }
+    async fn load(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
+        tokio::time::sleep(self.load_delay).await;
+        self.store.load(key).await
+    }
+    async fn store(
+        &self,
+        key: &str,
+        payload: &[u8],
+        ttl: Option<Duration>,
+        condition: Condition,
+    ) -> Result<bool, Error> {
+        self.write_turn().await;
+        self.store.store(key, payload, ttl, condition).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), Error> {
+        self.store.delete(key).await
+    }
+}
+
+#[async_trait]
+impl CompareAndSet for Slow {
+    async fn load_versioned(&self, key: &str) -> Result<Option<Versioned<u64>>, Error> {
+        tokio::time::sleep(self.load_delay).await;
+        self.store.load_versioned(key).await
+    }
+    async fn store_if(
+        &self,
+        key: &str,
+        payload: &[u8],
+        ttl: Option<Duration>,
+        expected: &Versioned<u64>,
+    ) -> Result<CasOutcome<u64>, Error> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.write_turn().await;
+        self.store.store_if(key, payload, ttl, expected).await
+    }
+}
+
+/// A browser's cookie after a first request that wrote `user`.
+async fn logged_in(storage: &Arc<dyn AbstractStorage>) -> String {
+    let request = RequestSession::new(Arc::clone(storage));
+    request.load(None::<&str>).await.expect("load");
+    request.with(|s| s.insert("user", "alice")).expect("loaded").expect("insert");
+    let header = request.finish(200).expect("changed").save().await.expect("save").expect("a cookie");
+    header.split("; ").next().expect("name=value").to_owned()
+}
+
+/// A request of the browser with `cookie` that loaded the session and adds the key `writer<n>`, ready
+/// to save.
+async fn writer(storage: &Arc<dyn AbstractStorage>, cookie: &str, n: usize) -> PendingSave {
+    let request = RequestSession::new(Arc::clone(storage));
+    request.load([cookie]).await.expect("load");
+    request.with(|s| s.insert(format!("writer{n}"), n)).expect("loaded").expect("insert");
+    request.finish(200).expect("changed")
+}
+
+/// The keys of the session `cookie` names, as the next request loads it.
+async fn keys(storage: &Arc<dyn AbstractStorage>, cookie: &str) -> Vec<String> {
+    let check = RequestSession::new(Arc::clone(storage));
+    check.load([cookie]).await.expect("load");
+    check.with(|s| s.keys().map(str::to_owned).collect()).expect("loaded")
+}
+
+/// `writers` requests of that browser at once, on `storages` in turn, each adding its own key; then what
+/// the session holds.
+async fn concurrent_writers(storages: &[Arc<dyn AbstractStorage>], cookie: &str, writers: usize) -> Vec<String> {
+    let mut pending = Vec::new();
+    for n in 0..writers {
+        pending.push(writer(&storages[n % storages.len()], cookie, n).await);
+    }
+    let saves: Vec<_> = pending.into_iter().map(|save| tokio::spawn(save.save())).collect();
+    for save in saves {
+        save.await.expect("a save task").expect("every save succeeds");
+    }
+    keys(&storages[0], cookie).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saves_of_one_process_are_written_together() {
+    let backend = Slow::default();
+    let storage: Arc<dyn AbstractStorage> = Arc::new(ServerSideStorage::new(backend.clone()));
+    let cookie = logged_in(&storage).await;
+    let before = backend.writes.load(Ordering::SeqCst);
+    let keys = concurrent_writers(&[storage], &cookie, 50).await;
+    let missing: Vec<usize> = (0..50).filter(|n| !keys.contains(&format!("writer{n}"))).collect();
+    assert!(missing.is_empty(), "lost the writes of {missing:?}");
+    assert!(keys.contains(&"user".to_owned()));
+    let writes = backend.writes.load(Ordering::SeqCst) - before;
+    eprintln!("50 concurrent saves of one session: {writes} conditional writes");
+    assert!(writes < 25, "saves waiting for a write go into the next one: {writes} writes for 50 saves");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saves_of_several_processes_merge() {
+    let backend = Slow::default();
+    let storages: Vec<Arc<dyn AbstractStorage>> =
+        (0..3).map(|_| Arc::new(ServerSideStorage::new(backend.clone())) as Arc<dyn AbstractStorage>).collect();
+    let cookie = logged_in(&storages[0]).await;
+    let keys = concurrent_writers(&storages, &cookie, 60).await;
+    let missing: Vec<usize> = (0..60).filter(|n| !keys.contains(&format!("writer{n}"))).collect();
+    assert!(missing.is_empty(), "lost the writes of {missing:?}");
+}
+
+/// Twenty saves of one session: the first is cancelled while it writes, the others wait in its lane.
+/// Every one of them is written by the batches that follow.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_writer_that_goes_away_loses_no_waiting_save() {
+    let backend = Slow::default();
+    let storage: Arc<dyn AbstractStorage> = Arc::new(ServerSideStorage::new(backend.clone()));
+    let cookie = logged_in(&storage).await;
+    let mut pending = Vec::new();
+    for n in 0..20 {
+        pending.push(writer(&storage, &cookie, n).await);
+    }
+    let mut pending = pending.into_iter();
+    backend.hold();
+    let first = tokio::spawn(pending.next().expect("a request").save());
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let rest: Vec<_> = pending.map(|save| tokio::spawn(save.save())).collect();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    first.abort();
+    backend.open();
+    for save in rest {
+        assert!(save.await.expect("a save task").expect("a waiting save succeeds").is_some(), "it sends its cookie");
+    }
+    let keys = keys(&storage, &cookie).await;
+    let missing: Vec<usize> = (1..20).filter(|n| !keys.contains(&format!("writer{n}"))).collect();
+    assert!(missing.is_empty(), "lost the writes of {missing:?} when the first writer went away");
+}
+
+/// The batch writer is cancelled while a logout of the session goes through: the saves it leaves
+/// behind find the session gone and write nothing, send no cookie.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saves_left_by_a_cancelled_writer_do_not_bring_back_a_logged_out_session() {
+    let backend = Slow::default();
+    let storage: Arc<dyn AbstractStorage> = Arc::new(ServerSideStorage::new(backend.clone()));
+    let cookie = logged_in(&storage).await;
+    let mut pending = Vec::new();
+    for n in 0..4 {
+        pending.push(writer(&storage, &cookie, n).await);
+    }
+    let logout = RequestSession::new(Arc::clone(&storage));
+    logout.load([cookie.as_str()]).await.expect("load");
+    logout.with(|s| s.invalidate()).expect("loaded");
+
+    backend.hold();
+    let mut pending = pending.into_iter();
+    let first = tokio::spawn(pending.next().expect("a request").save());
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let rest: Vec<_> = pending.map(|save| tokio::spawn(save.save())).collect();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let removal = logout.finish(200).expect("changed").save().await.expect("logout").expect("a cookie");
+    assert!(removal.contains("Max-Age=0"), "{removal}");
+    first.abort();
+    backend.open();
+    for save in rest {
+        let cookie = save.await.expect("a save task").expect("a save after the logout succeeds");
+        assert_eq!(cookie, None, "no cookie for a session that was logged out");
+    }
+    assert!(backend.store.is_empty(), "nothing came back: the store holds no entry");
+}
+
+/// The store fails under a batch: every save waiting for it fails too, and none writes anything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_batch_fails_every_save_it_carried() {
+    let backend = Slow::default();
+    let storage: Arc<dyn AbstractStorage> = Arc::new(ServerSideStorage::new(backend.clone()));
+    let cookie = logged_in(&storage).await;
+    let mut pending = Vec::new();
+    for n in 0..6 {
+        pending.push(writer(&storage, &cookie, n).await);
+    }
+    backend.hold();
+    let saves: Vec<_> = pending.into_iter().map(|save| tokio::spawn(save.save())).collect();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    backend.store.set_down(true);
+    backend.open();
+    for save in saves {
+        let error = save.await.expect("a save task").expect_err("the store is down");
+        assert!(error.is_backend(), "{error}");
+        assert!(session_core::middleware::describe(&error).contains("down"), "the cause is told: {error:?}");
+    }
+    backend.store.set_down(false);
+    assert_eq!(keys(&storage, &cookie).await, ["user"], "nothing was written");
+}
+
+/// Two requests of one process each remove one of the session's two keys: together they leave it
+/// empty, and neither removal may be lost (whether the saves go in one batch or one after the other).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removals_that_together_empty_the_session_are_kept() {
+    for together in [false, true] {
+        let storage: Arc<dyn AbstractStorage> = Arc::new(ServerSideStorage::new(Slow::default()));
+        let cookie = logged_in(&storage).await;
+        let request = RequestSession::new(Arc::clone(&storage));
+        request.load([cookie.as_str()]).await.expect("load");
+        request.with(|s| s.insert("csrf", "token")).expect("loaded").expect("insert");
+        request.finish(200).expect("changed").save().await.expect("save");
+
+        let mut pending = Vec::new();
+        for key in ["user", "csrf"] {
+            let request = RequestSession::new(Arc::clone(&storage));
+            request.load([cookie.as_str()]).await.expect("load");
+            request.with(|s| s.remove::<String>(key)).expect("loaded").expect("a string");
+            pending.push(request.finish(200).expect("changed"));
+        }
+        if together {
+            let saves: Vec<_> = pending.into_iter().map(|save| tokio::spawn(save.save())).collect();
+            for save in saves {
+                save.await.expect("a save task").expect("save");
+            }
+        } else {
+            for save in pending {
+                save.save().await.expect("save");
+            }
+        }
+        let keys = keys(&storage, &cookie).await;
+        assert!(keys.is_empty(), "saves together: {together}; removed keys came back: {keys:?}");
+    }
+}
+
+/// A request that only loaded the session's user does not put it back over a concurrent login of
+/// another user (which log-out-everywhere would then miss).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loaded_user_does_not_undo_a_concurrent_set_user() {
+    let storage: Arc<dyn AbstractStorage> = Arc::new(ServerSideStorage::new(Slow::default()));
+    let cookie = logged_in(&storage).await;
+    let alice = RequestSession::new(Arc::clone(&storage));
+    alice.load([cookie.as_str()]).await.expect("load");
+    alice.with(|s| s.set_user("alice")).expect("loaded");
+    alice.finish(200).expect("changed").save().await.expect("save");
+
+    let stale = RequestSession::new(Arc::clone(&storage));
+    stale.load([cookie.as_str()]).await.expect("load");
+    let login = RequestSession::new(Arc::clone(&storage));
+    login.load([cookie.as_str()]).await.expect("load");
+    login.with(|s| s.set_user("bob")).expect("loaded");
+    login.finish(200).expect("changed").save().await.expect("save");
+    stale.with(|s| s.insert("seen", true)).expect("loaded").expect("insert");
+    stale.finish(200).expect("changed").save().await.expect("save");
+
+    let check = RequestSession::new(Arc::clone(&storage));
+    check.load([cookie.as_str()]).await.expect("load");
+    let (user, seen) = check.with(|s| (s.user().map(str::to_owned), s.get::<bool>("seen"))).expect("loaded");
+    assert_eq!(user.as_deref(), Some("bob"), "the later login's user stays");
+    assert_eq!(seen.expect("a bool"), Some(true), "the stale request's write is merged");
+}
+
+/// A backend whose calls never answer (a third party's, a frozen server): every load, save and
+/// log-out-everywhere gets `Error::Timeout` within the backend's timeout, in both concurrency modes,
+/// with 64 saves of one session waiting in one lane; once the store answers again, so does the storage.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_that_hangs_answers_an_error_within_its_timeout() {
+    const TIMEOUT: Duration = Duration::from_millis(300);
+    for concurrency in [session_core::Concurrency::Merge, session_core::Concurrency::LastWriterWins] {
+        let store = MemoryStore::new().with_timeout(TIMEOUT);
+        let storage: Arc<dyn AbstractStorage> =
+            Arc::new(ServerSideStorage::new(store.clone()).with_concurrency(concurrency));
+        let cookie = logged_in(&storage).await;
+        let mut pending = Vec::new();
+        for n in 0..64 {
+            pending.push(writer(&storage, &cookie, n).await);
+        }
+        store.set_hung(true);
+        let started = Instant::now();
+        let saves: Vec<_> =
+            pending.into_iter().map(|save| tokio::spawn(async move { (save.save().await, Instant::now()) })).collect();
+        let loads: Vec<_> = (0..8)
+            .map(|_| {
+                let (storage, cookie) = (Arc::clone(&storage), cookie.clone());
+                tokio::spawn(async move {
+                    let request = RequestSession::new(storage);
+                    (request.load([cookie.as_str()]).await, Instant::now())
+                })
+            })
+            .collect();
+        let logout = storage.log_out_everywhere("alice").await;
+        assert!(matches!(logout, Err(Error::Timeout { .. })), "{concurrency:?}: {logout:?}");
+        let mut slowest = Duration::ZERO;
+        for save in saves {
+            let (saved, at) = save.await.expect("a save task");
+            assert!(matches!(saved, Err(Error::Timeout { timeout: TIMEOUT })), "{concurrency:?}: {saved:?}");
+            slowest = slowest.max(at - started);
+        }
+        for load in loads {
+            let (loaded, at) = load.await.expect("a load task");
+            assert!(matches!(loaded, Err(Error::Timeout { .. })), "{concurrency:?}: {loaded:?}");
+            slowest = slowest.max(at - started);
+        }
+        eprintln!("{concurrency:?}: 64 saves and 8 loads on a hung store, the last answered after {slowest:?}");
+        assert!(slowest <= TIMEOUT + MARGIN, "{concurrency:?}: answered after {slowest:?}");
+        store.set_hung(false);
+        assert_eq!(keys(&storage, &cookie).await, ["user"], "{concurrency:?}: the store answers again");
+    }
+}
+
+/// The load and the save of one request share one budget: a load that took most of it leaves the save
+/// only the rest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_load_and_the_save_of_a_request_share_one_deadline() {
+    let backend = Slow {
+        store: MemoryStore::new().with_timeout(Duration::from_millis(400)),
+        load_delay: Duration::from_millis(250),
+        write_delay: Duration::from_millis(250),
+        ..Slow::default()
+    };
+    let storage: Arc<dyn AbstractStorage> = Arc::new(ServerSideStorage::new(backend.clone()));
+    let cookie = logged_in(&storage).await;
+    let started = Instant::now();
+    let saved = writer(&storage, &cookie, 1).await.save().await;
+    assert!(matches!(saved, Err(Error::Timeout { .. })), "250 ms to load and 250 ms to write exceed 400 ms: {saved:?}");
+    assert!(started.elapsed() <= Duration::from_millis(400) + MARGIN, "{:?}", started.elapsed());
+}
+
+/// `alice`'s marker under the default cookie name.
+const MARKER: &str = "AIOHTTP_SESSION_user_616c696365";
+
+#[tokio::test]
+async fn the_marker_lives_as_long_as_the_entries_it_ends() {
+    let store = MemoryStore::new();
+    ServerSideStorage::new(store.clone()).log_out_everywhere("alice").await.expect("log out");
+    let ttl = store.entry(MARKER).expect("a marker").ttl.expect("a TTL");
+    assert!(ttl > DEFAULT_ENTRY_TTL - Duration::from_secs(5), "as long as the default entry TTL: {ttl:?}");
+
+    // Entries without a TTL (as the app asked) can come back at any time: so can the marker's check.
+    let store = MemoryStore::new();
+    let immortal = ServerSideStorage::new(store.clone()).with_default_entry_ttl(None);
+    immortal.log_out_everywhere("alice").await.expect("log out");
+    assert_eq!(
+        store.entry(MARKER).expect("a marker").ttl,
+        None,
+        "entries that never expire need a marker that never does"
+    );
+}
