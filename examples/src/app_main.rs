@@ -5,13 +5,19 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+#[cfg(feature = "actix")]
 use actix_web::web::ServiceConfig;
+#[cfg(feature = "axum")]
 use axum::Router;
 use clap::{Args, CommandFactory, FromArgMatches, Parser};
 use session_core::AbstractStorage;
 use tokio::net::TcpListener;
 
-use crate::server::{bind, check_store, describe, init_logging, resolve, serve, serve_actix};
+#[cfg(feature = "axum")]
+use crate::server::serve;
+#[cfg(feature = "actix")]
+use crate::server::serve_actix;
+use crate::server::{bind, check_store, describe, init_logging, resolve};
 use crate::storage_args::StorageArgs;
 
 /// The flags of such an example.
@@ -79,6 +85,7 @@ pub async fn prepare(about: &'static str) -> Result<Prepared, ExitCode> {
 }
 
 /// Starts up ([`prepare`]) and serves the axum `app` on the storage until Ctrl-C.
+#[cfg(feature = "axum")]
 pub async fn run(about: &'static str, app: fn(Arc<dyn AbstractStorage>) -> Router) -> ExitCode {
     let Prepared { storage, listener, secure } = match prepare(about).await {
         Ok(prepared) => prepared,
@@ -93,6 +100,7 @@ pub async fn run(about: &'static str, app: fn(Arc<dyn AbstractStorage>) -> Route
 /// Starts up ([`prepare`]) and serves the actix-web app that `app` configures on the storage (once
 /// per worker) until Ctrl-C. Run it in an actix-web `System`:
 /// `actix_web::rt::System::new().block_on(run_actix(about, app))`.
+#[cfg(feature = "actix")]
 pub async fn run_actix(about: &'static str, app: fn(Arc<dyn AbstractStorage>, &mut ServiceConfig)) -> ExitCode {
     let Prepared { storage, listener, secure } = match prepare(about).await {
         Ok(prepared) => prepared,

@@ -1,37 +1,49 @@
 //! aiohttp-session's demo: each visit shows the time of the previous one and stores its own.
 
-use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::Router;
-use axum::routing::get;
-use session_core::{AbstractStorage, Value};
-use session_tower::{Session, SessionError, SessionLayer};
+use session_core::Value;
 
-/// `GET /`: `Last visited: <previous time or None>`, and stores now; `GET /peek`: the same answer
-/// without storing anything (a read, which an idle timeout counts as activity); `GET /logout` ends the
-/// session.
-pub fn router(storage: Arc<dyn AbstractStorage>) -> Router {
-    Router::new()
-        .route("/", get(index))
-        .route("/peek", get(peek))
-        .route("/logout", get(logout))
-        .layer(SessionLayer::new(storage))
-}
+#[cfg(feature = "axum")]
+pub use on_axum::router;
 
-async fn index(session: Session) -> Result<String, SessionError> {
-    let last_visit = session.get_value(KEY)?;
-    session.insert(KEY, unix_time())?;
-    Ok(page(last_visit))
-}
+/// The demo on axum (the actix-web one is `last_visit_actix`).
+#[cfg(feature = "axum")]
+mod on_axum {
+    use std::sync::Arc;
 
-async fn peek(session: Session) -> Result<String, SessionError> {
-    Ok(page(session.get_value(KEY)?))
-}
+    use axum::Router;
+    use axum::routing::get;
+    use session_core::AbstractStorage;
+    use session_tower::{Session, SessionError, SessionLayer};
 
-async fn logout(session: Session) -> Result<&'static str, SessionError> {
-    session.invalidate()?;
-    Ok(LOGGED_OUT)
+    use super::{KEY, LOGGED_OUT, page, unix_time};
+
+    /// `GET /`: `Last visited: <previous time or None>`, and stores now; `GET /peek`: the same answer
+    /// without storing anything (a read, which an idle timeout counts as activity); `GET /logout` ends the
+    /// session.
+    pub fn router(storage: Arc<dyn AbstractStorage>) -> Router {
+        Router::new()
+            .route("/", get(index))
+            .route("/peek", get(peek))
+            .route("/logout", get(logout))
+            .layer(SessionLayer::new(storage))
+    }
+
+    async fn index(session: Session) -> Result<String, SessionError> {
+        let last_visit = session.get_value(KEY)?;
+        session.insert(KEY, unix_time())?;
+        Ok(page(last_visit))
+    }
+
+    async fn peek(session: Session) -> Result<String, SessionError> {
+        Ok(page(session.get_value(KEY)?))
+    }
+
+    async fn logout(session: Session) -> Result<&'static str, SessionError> {
+        session.invalidate()?;
+        Ok(LOGGED_OUT)
+    }
 }
 
 /// The session key of the last visit's time, as in aiohttp-session's demo.

@@ -5,18 +5,31 @@
 #![deny(missing_docs)]
 
 mod app_main;
+#[cfg(feature = "axum")]
 pub mod cart;
 pub mod last_visit;
+#[cfg(feature = "actix")]
 pub mod last_visit_actix;
+#[cfg(all(feature = "axum", feature = "cookie", feature = "redis"))]
 pub mod mixed;
 mod server;
 mod storage_args;
 
-pub use app_main::{Listen, Prepared, fail, prepare, run, run_actix};
-pub use server::{bind, check_store, describe, init_logging, resolve, serve, serve_actix};
-pub use storage_args::{ConcurrencyFlag, Configured, SetupError, StorageArgs, StorageKind, redis, secret_key};
+#[cfg(feature = "axum")]
+pub use app_main::run;
+#[cfg(feature = "actix")]
+pub use app_main::run_actix;
+pub use app_main::{Listen, Prepared, fail, prepare};
+#[cfg(feature = "axum")]
+pub use server::serve;
+#[cfg(feature = "actix")]
+pub use server::serve_actix;
+pub use server::{bind, check_store, describe, init_logging, resolve};
+#[cfg(feature = "redis")]
+pub use storage_args::redis;
+pub use storage_args::{ConcurrencyFlag, Configured, SetupError, StorageArgs, StorageKind, secret_key};
 
 /// The repository README's examples (axum and actix-web), compiled as doc tests so they cannot rot.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "axum", feature = "actix", feature = "cookie", feature = "redis", feature = "nacl"))]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;

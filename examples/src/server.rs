@@ -3,10 +3,14 @@
 
 use std::io::{self, IsTerminal};
 use std::net::SocketAddr;
+#[cfg(feature = "actix")]
 use std::sync::Arc;
 
+#[cfg(feature = "actix")]
 use actix_web::web::ServiceConfig;
+#[cfg(feature = "actix")]
 use actix_web::{App, HttpServer};
+#[cfg(feature = "axum")]
 use axum::Router;
 use session_core::AbstractStorage;
 use session_core::server_side::{KeyFactory, RandomHexIds};
@@ -38,6 +42,7 @@ pub async fn bind(addresses: &[SocketAddr]) -> Result<TcpListener, String> {
 
 /// Serves `app` on `listener` until Ctrl-C, once in-flight requests are done. The first line printed
 /// is the URL (scripts and tests read it), with a note when the cookie goes without `Secure`.
+#[cfg(feature = "axum")]
 pub async fn serve(app: Router, listener: TcpListener, secure: bool) -> io::Result<()> {
     announce(listener.local_addr()?, secure);
     axum::serve(listener, app)
@@ -53,6 +58,7 @@ pub async fn serve(app: Router, listener: TcpListener, secure: bool) -> io::Resu
 /// [`serve`] for actix-web: serves the app that `app` configures on `storage` (once per worker) on
 /// `listener` until Ctrl-C, once in-flight requests are done, and prints the same first line. Runs
 /// only inside an actix-web `System`.
+#[cfg(feature = "actix")]
 pub async fn serve_actix(
     app: fn(Arc<dyn AbstractStorage>, &mut ServiceConfig),
     storage: Arc<dyn AbstractStorage>,

@@ -5,12 +5,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
+#[cfg(feature = "cookie")]
 use session_cookie::{EncryptedCookieStorage, SimpleCookieStorage};
+#[cfg(any(feature = "redis", feature = "memcached"))]
+use session_core::Concurrency;
 use session_core::cookie::CookieError;
-use session_core::sealed::KeyError;
-use session_core::{AbstractStorage, Concurrency, CookieConfig, StorageConfig};
+use session_core::sealed::{KeyError, SecretKey};
+use session_core::{AbstractStorage, CookieConfig, StorageConfig};
+#[cfg(feature = "memcached")]
 use session_memcached::{MemcachedBackend, MemcachedStorage, MemcachedStorageError};
+#[cfg(feature = "nacl")]
 use session_nacl::NaClCookieStorage;
+#[cfg(feature = "redis")]
 use session_redis::{RedisBackend, RedisStorage};
 
 /// The storages an example can run on.
@@ -102,8 +108,19 @@ pub enum SetupError {
         reason: String,
     },
     /// `--memcached` holds an address that does not parse or resolve.
+    #[cfg(feature = "memcached")]
     #[error("invalid --memcached: {0}")]
     Memcached(#[from] MemcachedStorageError),
+    /// `--storage` names a storage this build of the demo does not have.
+    #[error(
+        "this demo was built without --storage {storage}: run it with `cargo run -p examples --features {feature}`"
+    )]
+    NotBuilt {
+        /// The storage asked for.
+        storage: &'static str,
+        /// The cargo feature that adds it.
+        feature: &'static str,
+    },
 }
 
 /// A storage and where it lives, to check at start-up that the store answers.
@@ -130,6 +147,7 @@ impl StorageArgs {
             .with_absolute_timeout(self.absolute_timeout.map(Duration::from_secs)))
     }
 
+    #[cfg(any(feature = "redis", feature = "memcached"))]
     fn concurrency(&self) -> Concurrency {
         match self.concurrency {
             ConcurrencyFlag::Merge => Concurrency::Merge,
@@ -142,17 +160,22 @@ impl StorageArgs {
     pub async fn build(&self, secure: bool) -> Result<Configured, SetupError> {
         let config = self.storage_config(secure)?;
         Ok(match self.storage {
+            #[cfg(feature = "cookie")]
             StorageKind::Simple => cookie(SimpleCookieStorage::new().with_config(config)),
+            #[cfg(feature = "cookie")]
             StorageKind::Encrypted => {
                 cookie(EncryptedCookieStorage::new(secret_key(self.secret_key.as_deref()))?.with_config(config))
             }
+            #[cfg(feature = "nacl")]
             StorageKind::Nacl => {
                 cookie(NaClCookieStorage::new(secret_key(self.secret_key.as_deref()))?.with_config(config))
             }
+            #[cfg(feature = "redis")]
             StorageKind::Redis => Configured {
                 storage: Arc::new(redis(&self.redis_url, config)?.with_concurrency(self.concurrency())),
                 store: Some(format!("Redis at {}", self.redis_url)),
             },
+            #[cfg(feature = "memcached")]
             StorageKind::Memcached => {
                 let backend = MemcachedBackend::connect(self.memcached.iter().cloned()).await?;
                 Configured {
@@ -162,15 +185,31 @@ impl StorageArgs {
                     store: Some(format!("memcached at {}", self.memcached.join(","))),
                 }
             }
+            #[allow(unreachable_patterns, reason = "every storage is built with --all-features")]
+            other => return Err(not_built(other)),
         })
     }
 }
 
+/// The error for a storage this build leaves out, naming the feature that adds it.
+fn not_built(kind: StorageKind) -> SetupError {
+    let (storage, feature) = match kind {
+        StorageKind::Simple => ("simple", "cookie"),
+        StorageKind::Encrypted => ("encrypted", "cookie"),
+        StorageKind::Nacl => ("nacl", "nacl"),
+        StorageKind::Redis => ("redis", "redis"),
+        StorageKind::Memcached => ("memcached", "memcached"),
+    };
+    SetupError::NotBuilt { storage, feature }
+}
+
+#[cfg(any(feature = "cookie", feature = "nacl"))]
 fn cookie(storage: impl AbstractStorage + 'static) -> Configured {
     Configured { storage: Arc::new(storage), store: None }
 }
 
 /// The Redis storage at `url` with `config`; a URL that does not parse says why.
+#[cfg(feature = "redis")]
 pub fn redis(url: &str, config: StorageConfig) -> Result<RedisStorage, SetupError> {
     use deadpool_redis::redis::IntoConnectionInfo;
     let refuse = |reason: String| SetupError::RedisUrl { url: url.to_owned(), reason };
@@ -189,7 +228,7 @@ pub fn secret_key(text: Option<&str>) -> String {
                 "warning: no --secret-key given; using a key generated for this run, so sessions will not survive a \
                  restart"
             );
-            EncryptedCookieStorage::generate_key()
+            SecretKey::generate().map(|key| key.to_base64()).unwrap_or_default()
         }
     }
 }

@@ -19,10 +19,11 @@ impl<T: 'static> FromRequest for Session<T> {
     }
 }
 
-/// The middleware's error response (a 500 unless the app gave its own); the cause is logged.
+/// A 500 carrying the error to the middleware, which answers with its error response (a 500 unless
+/// the app gave its own) and logs the cause.
 impl ResponseError for SessionError {
     fn status_code(&self) -> StatusCode {
-        self.status()
+        StatusCode::INTERNAL_SERVER_ERROR
     }
 
     fn error_response(&self) -> HttpResponse {

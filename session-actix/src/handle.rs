@@ -1,18 +1,18 @@
 //! How a handler reaches its session: the [`Session`] handle, aiohttp's `get_session` and
-//! `new_session`, and the error a session call returns.
+//! `new_session` (here [`reset_session`]), and the error a session call returns.
 
+use std::any::TypeId;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use actix_web::http::StatusCode;
 use actix_web::http::header::COOKIE;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use session_core::Error;
-use session_core::middleware::{HandleError, RequestSession};
+use session_core::middleware::{HandleError, HandlerFailure, RequestSession};
 
-use crate::shared::{Shared, internal_server_error};
+use crate::shared::internal_server_error;
 
 /// The request's session: aiohttp-session's `get_session(request)`, as an actix-web extractor.
 ///
@@ -32,7 +32,7 @@ use crate::shared::{Shared, internal_server_error};
 ///
 /// async fn login(session: Session) -> Result<&'static str, SessionError> {
 ///     // Check the credentials, then start from a fresh session id (session-fixation guard).
-///     session.new_session()?;
+///     session.reset()?;
 ///     session.insert("user", "alice")?;
 ///     Ok("Welcome")
 /// }
@@ -54,13 +54,12 @@ use crate::shared::{Shared, internal_server_error};
 #[doc(alias = "get_session")]
 pub struct Session<T = ()> {
     request: Arc<RequestSession>,
-    shared: Arc<Shared>,
     tag: PhantomData<fn() -> T>,
 }
 
 impl<T> Clone for Session<T> {
     fn clone(&self) -> Self {
-        Session { request: Arc::clone(&self.request), shared: Arc::clone(&self.shared), tag: PhantomData }
+        Session { request: Arc::clone(&self.request), tag: PhantomData }
     }
 }
 
@@ -72,8 +71,8 @@ impl<T> fmt::Debug for Session<T> {
 }
 
 impl<T: 'static> Session<T> {
-    pub(crate) fn new(request: Arc<RequestSession>, shared: Arc<Shared>) -> Self {
-        Session { request, shared, tag: PhantomData }
+    pub(crate) fn new(request: Arc<RequestSession>) -> Self {
+        Session { request, tag: PhantomData }
     }
 
     /// Loads the session of a request that went through the middleware tagged `T`: what the extractor
@@ -90,14 +89,14 @@ impl<T: 'static> Session<T> {
         }
     }
 
-    session_core::handle_methods!(SessionError);
+    session_core::middleware::handle_methods!(SessionError);
 
     fn request_session(&self) -> &RequestSession {
         &self.request
     }
 
     fn session_error(&self, error: Error) -> SessionError {
-        SessionError(HandleError::Failed { settings: Arc::clone(&self.shared), error })
+        SessionError(HandleError::Failed(HandlerFailure::new(error, Some(TypeId::of::<T>()))))
     }
 }
 
@@ -115,23 +114,34 @@ pub fn get_session(request: &HttpRequest) -> impl Future<Output = Result<Session
 }
 
 /// aiohttp-session's `new_session(request)` for code that is not an extractor: the request's
-/// session, replaced by a fresh one (see [`Session::new_session`]).
-pub fn new_session(request: &HttpRequest) -> impl Future<Output = Result<Session, SessionError>> + 'static {
+/// session, started over (see [`Session::reset`]).
+#[doc(alias = "new_session")]
+pub fn reset_session(request: &HttpRequest) -> impl Future<Output = Result<Session, SessionError>> + 'static {
     let session = get_session(request);
     async move {
         let session = session.await?;
-        session.new_session()?;
+        session.reset()?;
         Ok(session)
     }
 }
 
 /// Why a session call failed: the store, a value of another type than asked for, a value that is not
-/// JSON, or no middleware on the route. As an actix-web error (it is a `ResponseError`, so `?` works
-/// in handlers returning `Result<_, SessionError>` or `Result<_, actix_web::Error>`) its response is
-/// the middleware's error response, a 500 by default; the cause goes to the log, never to the client.
+/// JSON, or no middleware on the route. Any error of this library converts into it, so `?` works on a
+/// store's, a key's or the session's error in a handler that returns `Result<_, SessionError>` (or
+/// `Result<_, actix_web::Error>`: it is a `ResponseError`).
+///
+/// Its response is the middleware's error response, a 500 by default: the response it makes carries
+/// the error to the middleware, which logs it (never sending it to the client) and answers with its
+/// own.
 #[derive(Debug, thiserror::Error)]
 #[error(transparent)]
-pub struct SessionError(HandleError<HttpResponse>);
+pub struct SessionError(HandleError);
+
+impl<E: Into<Error>> From<E> for SessionError {
+    fn from(error: E) -> Self {
+        SessionError(HandleError::from(error))
+    }
+}
 
 impl SessionError {
     /// The session's error; `None` when no middleware wraps the route.
@@ -139,23 +149,18 @@ impl SessionError {
         self.0.error()
     }
 
-    /// The response the middleware sends for it (logging the error): the app's error response, or a
-    /// 500 for a missing middleware.
+    /// A 500 that carries the error to the session middleware, which answers with its error response;
+    /// a plain 500 (and an error in the log) when no middleware wraps the route.
     pub(crate) fn response(&self) -> HttpResponse {
+        let mut response = internal_server_error();
         match &self.0 {
             HandleError::MissingLayer => {
                 tracing::error!("a handler asked for a session but no SessionMiddleware with this tag wraps the route");
-                internal_server_error()
             }
-            HandleError::Failed { settings, error } => settings.error_response(error),
+            HandleError::Failed(failure) => {
+                response.extensions_mut().insert(failure.clone());
+            }
         }
-    }
-
-    /// The status of that response, without logging.
-    pub(crate) fn status(&self) -> StatusCode {
-        match &self.0 {
-            HandleError::MissingLayer => StatusCode::INTERNAL_SERVER_ERROR,
-            HandleError::Failed { settings, error } => settings.respond(error).status(),
-        }
+        response
     }
 }

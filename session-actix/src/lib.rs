@@ -1,15 +1,15 @@
 //! Sessions for actix-web apps: the Rust twin of aiohttp-session's `setup()`, `get_session()` and
-//! `new_session()`, over any [`session_core::AbstractStorage`]. The same model and the same cookies as
-//! `session-tower`, so an axum service, an actix-web service and a Python aiohttp service can share one
-//! session.
+//! `new_session()`, over any storage of this workspace (or yours). The same model and the same cookies
+//! as `session-tower`, so an axum service, an actix-web service and a Python aiohttp service can share
+//! one session. This is the one crate an actix-web app imports, beside its storage crate: it
+//! re-exports what an app touches ([`StorageConfig`], [`CookieConfig`], [`Expiry`], [`Error`], …). The
+//! names of aiohttp-session map onto ours in [one table](session_core#names).
 //!
-//! | aiohttp-session | here |
-//! |---|---|
-//! | `setup(app, storage)` | `App::new().wrap(SessionMiddleware::new(storage))` |
-//! | `session = await get_session(request)` | a [`Session`] handler argument (or [`get_session`]) |
-//! | `session = await new_session(request)` | `session.new_session()?` (or [`new_session`]) |
-//! | `session["k"] = v`, `session.get("k")` | `session.insert("k", v)?`, `session.get::<T>("k")?` |
-//! | `session.invalidate()` | `session.invalidate()?` |
+//! ```toml
+//! [dependencies]
+//! session-actix = { path = "…/session-actix" }    # this crate
+//! session-nacl = { path = "…/session-nacl" }      # or session-cookie, session-redis, session-memcached
+//! ```
 //!
 //! # One request
 //!
@@ -20,26 +20,27 @@
 //!    pays for nothing.
 //! 3. **The handler runs**, reading and writing through the `Session` methods; each returns a
 //!    [`SessionError`], an actix-web `ResponseError` that `?` turns into the middleware's error
-//!    response.
+//!    response. `?` works on every error of the library (a store's, a key's, the session's).
 //! 4. **Saved if changed.** After the handler, a changed session is saved on every response below 500,
-//!    redirects and 4xx included (aiohttp-session saves on HTTP exceptions too); a 5xx response saves
-//!    nothing. An unchanged session is not written and sends no cookie.
+//!    redirects and 4xx included (aiohttp-session saves on HTTP exceptions too); a 5xx response, or a
+//!    handler that returned a session error, saves nothing. An unchanged session is not written and
+//!    sends no cookie.
 //! 5. **Cookie out.** The storage's `Set-Cookie` is appended to the response. If the handler called
-//!    [`Session::new_session`] or [`Session::cycle_id`], the store entry of the replaced session is
-//!    deleted after the new one is saved.
+//!    [`Session::reset`] or [`Session::cycle_id`], the store entry of the replaced session is deleted
+//!    after the new one is saved.
 //!
 //! The framework-neutral part of this path is `session_core::middleware`; this crate maps it to
 //! actix-web types. It reads the `Cookie` header itself, so actix-web's `cookies` feature is not
 //! needed. A store that fails on load or save turns the response into a 500 (or what you give to
 //! [`SessionMiddleware::on_error`]); the error and its cause are logged with `tracing`, never sent to
-//! the client. A bad cookie is not a failure: it loads as a fresh session and logs a warning.
+//! the client, so **install a `tracing` subscriber** (`tracing_subscriber::fmt::init()`) or a 500 says
+//! nothing of why. A bad cookie is not a failure: it loads as a fresh session.
 //!
 //! ```
 //! use std::time::Duration;
 //! use actix_web::{App, web};
-//! use session_actix::{Session, SessionError, SessionMiddleware};
+//! use session_actix::{Session, SessionError, SessionMiddleware, StorageConfig};
 //! use session_cookie::EncryptedCookieStorage;
-//! use session_core::StorageConfig;
 //!
 //! async fn index(session: Session) -> Result<String, SessionError> {
 //!     let last: Option<f64> = session.get("last_visit")?;
@@ -53,7 +54,28 @@
 //! // `HttpServer::new` calls this once per worker.
 //! let app = move || App::new().wrap(sessions.clone()).route("/", web::get().to(index));
 //! # let _ = app;
-//! # Ok::<(), session_core::sealed::KeyError>(())
+//! # Ok::<(), session_cookie::KeyError>(())
+//! ```
+//!
+//! # Errors with `?`
+//!
+//! A handler returning `Result<_, SessionError>` (or `Result<_, actix_web::Error>`) takes `?` on the
+//! session's own calls, on a [`session_core::Error`], on a key error and on a store's error; each ends
+//! in the middleware's error response, its cause logged:
+//!
+//! ```
+//! use session_actix::{Error, Session, SessionError};
+//!
+//! async fn admin(session: Session) -> Result<&'static str, SessionError> {
+//!     // A store error, from the handle.
+//!     session.log_out_everywhere("mallory").await?;
+//!     // A key error (an app that reads a key per tenant, say).
+//!     let _key = session_cookie::SecretKey::from_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")?;
+//!     // Any session_core::Error.
+//!     let failed: Result<(), Error> = Err(Error::NotLoaded);
+//!     failed?;
+//!     Ok("done")
+//! }
 //! ```
 //!
 //! # Several storages in one app
@@ -66,15 +88,15 @@
 //! # Handlers with their own error type
 //!
 //! Give it a `From<SessionError>` and, in its `ResponseError::error_response`, return the
-//! `SessionError`'s: the middleware's error response, with the cause logged. A handler returning
-//! `Result<_, actix_web::Error>` needs nothing: `?` converts a `SessionError` into it.
+//! `SessionError`'s: it carries the error to the middleware, which answers with its error response
+//! and logs the cause.
 //!
 //! # What is not guaranteed
 //!
 //! - Concurrent requests on one session merge their writes only with storages that compare-and-set
 //!   (Redis, memcached); with cookie storages the last response's cookie wins, as in aiohttp-session.
 //! - A `Session` kept past the response (in a spawned task) cannot change the session any more: its
-//!   writes are [`session_core::Error::Finished`].
+//!   writes are [`Error::Finished`].
 //! - If the handler sets a cookie with the session's name itself, both `Set-Cookie` headers are sent.
 //! - An error that an inner middleware returns as `Err` (instead of an error response) skips the save:
 //!   actix-web turns it into a response after this middleware has run.
@@ -88,8 +110,15 @@ mod handle;
 mod middleware;
 mod shared;
 
-pub use handle::{Session, SessionError, get_session, new_session};
+pub use handle::{Session, SessionError, get_session, reset_session};
 pub use middleware::{ResponseFuture, SessionMiddleware, SessionService};
+
+// What an app touches besides the middleware and the handle, so that it imports this crate and its
+// storage crate only.
+pub use session_core::cookie::CookieError;
+pub use session_core::{
+    AbstractStorage, Concurrency, CookieConfig, Error, Expiry, SameSite, SessionState, StorageConfig,
+};
 
 /// This crate's README, compiled as doc tests so its example cannot rot.
 #[cfg(doctest)]

@@ -13,7 +13,7 @@ use actix_web::http::header::{HeaderValue, SET_COOKIE};
 use actix_web::{HttpMessage, HttpResponse};
 use pin_project_lite::pin_project;
 use session_core::Error;
-use session_core::middleware::{CookieClaims, PendingSave, RequestSession};
+use session_core::middleware::{CookieClaims, HandlerFailure, PendingSave, RequestSession};
 use session_core::storage::IntoStorage;
 
 use crate::handle::Session;
@@ -50,7 +50,7 @@ use crate::shared::{Shared, internal_server_error};
 /// let sessions = SessionMiddleware::new(storage);
 /// let app = move || App::new().wrap(sessions.clone()).route("/", web::get().to(index));
 /// # let _ = app;
-/// # Ok::<(), session_core::sealed::KeyError>(())
+/// # Ok::<(), session_cookie::KeyError>(())
 /// ```
 #[doc(alias = "setup", alias = "session_middleware")]
 pub struct SessionMiddleware<T = ()> {
@@ -177,7 +177,7 @@ where
             return ResponseFuture { state: State::Refused { response: Some(refused) }, session: None };
         };
         // The session goes in with the request; nothing is parsed or loaded until a handler asks.
-        request.extensions_mut().insert(Session::<T>::new(Arc::clone(&session), Arc::clone(&self.shared)));
+        request.extensions_mut().insert(Session::<T>::new(Arc::clone(&session)));
         ResponseFuture {
             state: State::Handler { future: self.service.call(request) },
             session: Some((session, Arc::clone(&self.shared))),
@@ -222,6 +222,14 @@ where
                     let Some((session, shared)) = this.session.take() else {
                         return Poll::Ready(Ok(response.map_into_left_body()));
                     };
+                    // A session error the handler returned: this middleware's error response in its
+                    // place, and nothing saved of a handler that failed.
+                    let failure = response.response().extensions().get::<HandlerFailure>().cloned();
+                    if let Some(failure) = failure.filter(|failure| failure.is_for(shared.tag())) {
+                        let (request, _) = response.into_parts();
+                        let replaced = ServiceResponse::new(request, shared.error_response(failure.error()));
+                        return Poll::Ready(Ok(replaced.map_into_right_body()));
+                    }
                     // The common case (no session, or an unchanged one) answers without another step.
                     let Some(pending) = session.finish(response.status().as_u16()) else {
                         return Poll::Ready(Ok(response.map_into_left_body()));

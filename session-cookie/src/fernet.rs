@@ -35,7 +35,7 @@ const MAX_CLOCK_SKEW: u64 = 60;
 /// let key = std::env::var("SESSION_SECRET_KEY").unwrap_or_else(|_| EncryptedCookieStorage::generate_key());
 /// let storage = EncryptedCookieStorage::new(key)?
 ///     .with_config(StorageConfig::new().with_max_age(Duration::from_secs(3600)));
-/// # Ok::<(), session_core::sealed::KeyError>(())
+/// # Ok::<(), session_cookie::KeyError>(())
 /// ```
 pub type EncryptedCookieStorage = SealedCookieStorage<FernetCipher>;
 
@@ -122,7 +122,7 @@ mod tests {
     fn our_payload_bytes_equal_the_python_plaintext_and_our_token_decrypts_in_python_form() {
         let clock = ManualClock::new(T);
         let storage = storage(&clock, None);
-        let mut session = storage.new_session();
+        let mut session = storage.new_state();
         login_alice(&mut session);
         assert_eq!(storage.config().encode(&session).unwrap(), PLAINTEXT);
         let CookieAction::Set(token) = run(storage.save_session(&mut session, Origin::none())).unwrap() else {

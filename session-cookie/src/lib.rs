@@ -15,14 +15,13 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use session_cookie::EncryptedCookieStorage;
-//! use session_core::StorageConfig;
+//! use session_cookie::{EncryptedCookieStorage, StorageConfig};
 //!
 //! // In production read the key from your secrets; generate one once with
 //! // `EncryptedCookieStorage::generate_key()`.
 //! let storage = EncryptedCookieStorage::new(EncryptedCookieStorage::generate_key())?
 //!     .with_config(StorageConfig::new().with_max_age(Duration::from_secs(7 * 24 * 3600)));
-//! # Ok::<(), session_core::sealed::KeyError>(())
+//! # Ok::<(), session_cookie::KeyError>(())
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -32,6 +31,10 @@ mod simple;
 
 pub use fernet::{EncryptedCookieStorage, FernetCipher};
 pub use simple::SimpleCookieStorage;
+
+/// What building the storage takes: a key, the error of a bad one, and the settings every storage has.
+pub use session_core::StorageConfig;
+pub use session_core::sealed::{KeyError, SecretKey};
 
 /// The README's examples, compiled as doc tests so they cannot rot.
 #[cfg(doctest)]

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use session_core::storage::{AbstractStorage, CookieAction, Loaded, Origin};
-use session_core::{Error, Session, StorageConfig};
+use session_core::{Error, SessionState, StorageConfig};
 
 /// Keeps the session payload, as plain JSON, in the cookie.
 ///
@@ -47,12 +47,12 @@ impl AbstractStorage for SimpleCookieStorage {
     async fn load_session(&self, cookie: Option<&str>) -> Result<Loaded, Error> {
         Ok(match cookie {
             Some(payload) => self.config.open("simple", None, payload),
-            None => self.new_session(),
+            None => self.new_state(),
         }
         .into())
     }
 
-    async fn save_session(&self, session: &mut Session, _: Origin) -> Result<CookieAction, Error> {
+    async fn save_session(&self, session: &mut SessionState, _: Origin) -> Result<CookieAction, Error> {
         Ok(CookieAction::Set(self.config.encode(session)?))
     }
 }

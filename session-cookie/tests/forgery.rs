@@ -37,7 +37,7 @@ async fn tokens_of_another_key_expired_or_from_the_future_are_refused() {
     let other = EncryptedCookieStorage::new(EncryptedCookieStorage::generate_key())
         .expect("key")
         .with_config(StorageConfig::default().with_clock(clock.clock()));
-    let mut session = other.new_session();
+    let mut session = other.new_state();
     session.insert("user", "mallory").expect("str");
     let CookieAction::Set(foreign) = other.save_session(&mut session, Origin::none()).await.expect("save") else {
         panic!("a cookie");

@@ -113,7 +113,7 @@ pub trait Codec: Send + Sync + 'static {
 /// use session_core::{ManualClock, StorageConfig};
 ///
 /// let config = StorageConfig::default().with_clock(ManualClock::new(1_700_000_000).clock());
-/// let mut session = config.new_session();
+/// let mut session = config.new_state();
 /// session.insert("user", "alice")?;
 /// session.insert("n", 42)?;
 /// assert_eq!(
@@ -366,7 +366,22 @@ mod tests {
         ] {
             assert!(agree(text), "{text}");
         }
-        proptest!(|(value in session_testkit::strategies::json_value())| {
+        // Any JSON: scalars, and arrays and objects of them, a few levels deep.
+        let scalar = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+            "\\PC{0,12}".prop_map(Value::from),
+        ];
+        let json = scalar.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                proptest::collection::vec(("\\PC{0,6}", inner), 0..4)
+                    .prop_map(|members| Value::Object(members.into_iter().collect())),
+            ]
+        });
+        proptest!(|(value in json)| {
             let text = value.to_string();
             prop_assert!(agree(&text), "{}", text);
             let record = serde_json::json!({"created": 5, "session": value}).to_string();

@@ -23,11 +23,11 @@ pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A value could not be turned into JSON (`Session::insert`) or the session into its payload.
+    /// A value could not be turned into JSON (`SessionState::insert`) or the session into its payload.
     #[error("the session value could not be encoded")]
     Encode(#[source] BoxError),
 
-    /// A stored value could not be read as the type asked for (`Session::get::<T>`).
+    /// A stored value could not be read as the type asked for (`SessionState::get::<T>`).
     #[error("the session value is not of the requested type")]
     Decode(#[source] BoxError),
 
@@ -73,9 +73,14 @@ pub enum Error {
     IdentityTaken,
 
     /// The session was used from inside a closure that already holds it (`update`): use the
-    /// `&mut Session` the closure was given instead. Waiting would never end.
+    /// `&mut SessionState` the closure was given instead. Waiting would never end.
     #[error("the session is already in use by this code (inside `update`); use the session the closure was given")]
     InUse,
+
+    /// A setting or a key is invalid: a cookie setting ([`CookieError`](crate::cookie::CookieError)) or
+    /// a secret key ([`KeyError`](crate::sealed::KeyError)), the source.
+    #[error("the session configuration is invalid")]
+    Config(#[source] BoxError),
 
     /// The storage cannot do this (a cookie storage cannot end sessions it does not keep).
     #[error("this storage cannot {what}")]

@@ -6,24 +6,48 @@
 //!
 //! | crate | holds |
 //! |---|---|
+//! | `session-tower` | the tower layer and axum extractor: the crate an axum app imports |
+//! | `session-actix` | the same for actix-web |
 //! | `session-cookie` | `EncryptedCookieStorage` (Fernet), `SimpleCookieStorage` (plain JSON, tests only) |
 //! | `session-nacl` | `NaClCookieStorage` (XSalsa20-Poly1305 secretbox) |
 //! | `session-redis` | `RedisStorage` (one node or a cluster) |
 //! | `session-memcached` | `MemcachedStorage` (one server or many) |
-//! | `session-tower` | the tower layer and axum extractor (`setup`, `get_session`, `new_session`) |
-//! | `session-actix` | the same for actix-web |
 //! | `session-testkit` | the conformance suites every storage and adapter runs |
+//!
+//! An application names one adapter and one storage crate in its `Cargo.toml`; both re-export what it
+//! touches of this crate. This crate's own face is for storage authors ([`storage`], [`sealed`],
+//! [`server_side`], [`codec`]) and adapter authors ([`middleware`]).
+//!
+//! # Names
+//!
+//! One name per idea, here and in the adapters; aiohttp-session's names are doc aliases, so a search
+//! for them finds ours.
+//!
+//! | aiohttp-session | here | what it does |
+//! |---|---|---|
+//! | `setup(app, storage)` | `SessionLayer::new(storage)` (tower), `SessionMiddleware::new(storage)` (actix-web) | one session per request, saved after the handler |
+//! | `get_session(request)` | the `Session` extractor, or `get_session(&request)` | the request's session, loaded once, on first use |
+//! | `new_session(request)` | `session.reset()`, or `reset_session(&request)` | a fresh, empty session under a new id (at login) |
+//! | – | `session.cycle_id()` | a new id, the same data (Django's `cycle_key`, actix-session's `renew`) |
+//! | `session.invalidate()` | `session.invalidate()` | empties the session; the cookie and the stored entry go |
+//! | `session[k] = v`, `session.get(k)`, `session.pop(k)` | `insert(k, v)`, `get::<T>(k)`, `remove::<T>(k)` | typed through serde |
+//! | `session.changed()`, `session.clear()` | `changed()`, `clear()` | the same |
+//! | `session.max_age` | `set_max_age(d)`, `StorageConfig::with_max_age(d)` | `Duration`s |
+//! | `Session` (the class) | [`SessionState`] | the model; the adapters' `Session` is the handle a handler holds over it |
+//! | `AbstractStorage`, `storage.new_session()` | [`AbstractStorage`], [`AbstractStorage::new_state`] | a storage, and a fresh model from it |
+//! | `key_factory`, `encoder`/`decoder` | [`with_key_factory`](server_side::ServerSideStorage::with_key_factory), [`StorageConfig::with_codec`] | ids and payload text |
+//! | – | `session.log_out_everywhere(user)` | ends every session of a user |
 //!
 //! # The model
 //!
 //! A session is a JSON object that one browser carries from request to request, plus bookkeeping
-//! ([`Session`]):
+//! ([`SessionState`]):
 //!
-//! - `created`: Unix seconds of the last write. [`Session::insert`] and [`Session::remove`] reset it, so
+//! - `created`: Unix seconds of the last write. [`SessionState::insert`] and [`SessionState::remove`] reset it, so
 //!   `max_age` is an **idle timeout** counted from the last write, as in aiohttp-session. An idle
 //!   timeout that reads refresh, and an absolute lifetime, are options ([`Expiry`]).
 //! - `new`: the session was made in this request, not loaded.
-//! - `changed`: the session will be saved. Writes set it; so does [`Session::changed`], which you call
+//! - `changed`: the session will be saved. Writes set it; so does [`SessionState::changed`], which you call
 //!   after mutating a value in place (the session cannot see that) and which leaves `created` alone.
 //! - `identity`: the backend key of server-side storages; cookie storages keep none.
 //! - `max_age`: the lifetime written with this session.
@@ -50,11 +74,11 @@
 //! | module | for | holds |
 //! |---|---|---|
 //! | [`Error`], [`Clock`] | everyone | what goes wrong; where "now" comes from |
-//! | [`cookie`] | middleware authors | [`CookieConfig`], finding the cookie, Python's quoting |
+//! | [`cookie`] | applications, middleware authors | [`CookieConfig`], finding the cookie, Python's quoting |
 //! | [`codec`] | storage authors | the payload as text: JSON byte-identical to Python's `json.dumps` |
-//! | [`Session`], [`Expiry`] | applications | the session and when it ends |
+//! | [`SessionState`], [`Expiry`] | applications | the session and when it ends |
 //! | [`storage`] | storage authors | [`AbstractStorage`], [`StorageConfig`] and the load and save rules |
-//! | [`middleware`] | middleware authors | one request's session, from cookie in to cookie out |
+//! | [`middleware`] | middleware (adapter) authors | one request's session, from cookie in to cookie out, and the handle's methods |
 //! | [`sealed`] | cipher authors | cookie storages over any cipher, with key rotation |
 //! | [`server_side`] | backend authors | storages over any key-value store, with merging saves |
 //!
@@ -75,7 +99,7 @@
 //!   behaviour: of two requests that load the same session and both write it, the later save wins whole.
 //! - **Cookie storages cannot revoke a cookie.** Logging out deletes the cookie in the browser; a copy
 //!   someone kept stays valid until it expires, or forever without a limit.
-//! - **Values mutated in place are not noticed.** Call [`Session::changed`] after doing so.
+//! - **Values mutated in place are not noticed.** Call [`SessionState::changed`] after doing so.
 //! - JSON numbers follow `serde_json`: integers beyond 64 bits and Python's `NaN`/`Infinity` do not
 //!   load (the session starts fresh).
 #![forbid(unsafe_code)]
@@ -101,13 +125,13 @@ pub use error::{BoxError, Error};
 pub use expiry::Expiry;
 pub use sealed::SecretKey;
 pub use server_side::Concurrency;
-pub use session::Session;
+pub use session::SessionState;
 pub use storage::{AbstractStorage, StorageConfig};
 
 /// Re-exported so storages and applications name one version of the JSON value type.
 pub use serde_json::{Map, Value};
 
-/// What [`handle_methods!`] names; not part of the API.
+/// What [`middleware::handle_methods!`] names; not part of the API.
 #[doc(hidden)]
 pub mod __private {
     pub use serde::Serialize;

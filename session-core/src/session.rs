@@ -16,7 +16,7 @@ use crate::expiry::{Expiry, seconds};
 use crate::meta::{META_KEY, Meta};
 
 /// One visitor's session: a JSON object with `created`, `max_age`, `identity`, `new` and `changed`
-/// tracking, with the semantics of aiohttp-session 2.12's `Session`.
+/// tracking, with the semantics of aiohttp-session 2.12's `SessionState`.
 ///
 /// - [`insert`](Self::insert) and [`remove`](Self::remove) mark the session changed **and reset
 ///   `created` to now**, so `max_age` is an idle timeout counted from the last write.
@@ -25,14 +25,14 @@ use crate::meta::{META_KEY, Meta};
 /// - [`invalidate`](Self::invalidate) empties the data and marks the session changed.
 /// - Only changed sessions are saved, and only sessions a handler asked for are loaded.
 ///
-/// Storages make sessions ([`StorageConfig::new_session`](crate::StorageConfig::new_session),
+/// Storages make sessions ([`StorageConfig::new_state`](crate::StorageConfig::new_state),
 /// [`StorageConfig::open`](crate::StorageConfig::open)); applications get them from the middleware.
 ///
 /// ```
 /// use session_core::{ManualClock, StorageConfig};
 ///
 /// let clock = ManualClock::new(1_700_000_000);
-/// let mut session = StorageConfig::default().with_clock(clock.clock()).new_session();
+/// let mut session = StorageConfig::default().with_clock(clock.clock()).new_state();
 /// assert!(session.is_new() && !session.is_changed());
 ///
 /// clock.advance(5);
@@ -43,7 +43,7 @@ use crate::meta::{META_KEY, Meta};
 /// # Ok::<(), session_core::Error>(())
 /// ```
 #[derive(Clone)]
-pub struct Session {
+pub struct SessionState {
     identity: Option<String>,
     created: i64,
     max_age: Option<u64>,
@@ -82,13 +82,13 @@ impl fmt::Display for Malformed {
     }
 }
 
-impl Session {
+impl SessionState {
     /// A fresh session: new, unchanged, no identity, `created` = now; it starts now if the policy
     /// keeps starts.
     pub(crate) fn fresh(expiry: &Expiry, clock: Clock) -> Self {
         let now = clock.now();
         let meta = Meta { started: expiry.tracks_start().then_some(now), ..Meta::default() };
-        Session {
+        SessionState {
             identity: None,
             created: now,
             max_age: expiry.max_age_seconds(),
@@ -104,7 +104,7 @@ impl Session {
         }
     }
 
-    /// A session from a decoded payload, with the rules of aiohttp-session's `Session.__init__`:
+    /// A session from a decoded payload, with the rules of aiohttp-session's `SessionState.__init__`:
     /// `{}` is a new session without identity (the session-fixation guard); `null` is an empty
     /// loaded session; a session past one of the `expiry` limits (a missing or 0 `created` counts as
     /// past an idle limit) loses its data but stays not new. A live session due for a refresh under an
@@ -117,7 +117,7 @@ impl Session {
     ) -> Result<Self, Malformed> {
         let now = clock.now();
         let (created, session) = match payload {
-            Payload::Record { empty: true, .. } => return Ok(Session::fresh(expiry, clock)),
+            Payload::Record { empty: true, .. } => return Ok(SessionState::fresh(expiry, clock)),
             Payload::Record { created, session, .. } => (created, session),
             Payload::Null => (None, None),
             Payload::NotAnObject => return Err(Malformed::NotAnObject),
@@ -134,7 +134,7 @@ impl Session {
             Some(Member::Other) => return Err(Malformed::SessionNotAnObject),
         };
         let mut meta = data.remove(META_KEY).map(Meta::from_value).unwrap_or_default();
-        let mut session = Session {
+        let mut session = SessionState {
             identity,
             created: created.unwrap_or(now),
             max_age: expiry.max_age_seconds(),
@@ -181,7 +181,7 @@ impl Session {
     ///
     /// ```
     /// # let config = session_core::StorageConfig::default();
-    /// let mut session = config.new_session();
+    /// let mut session = config.new_state();
     /// session.set_new_identity("0123456789abcdef0123456789abcdef")?;
     /// assert_eq!(session.identity(), Some("0123456789abcdef0123456789abcdef"));
     /// # Ok::<(), session_core::Error>(())
@@ -383,8 +383,8 @@ impl Session {
     }
 
     /// This session, moved out: what is left keeps the identity and the bookkeeping, not the items.
-    pub(crate) fn take(&mut self) -> Session {
-        Session {
+    pub(crate) fn take(&mut self) -> SessionState {
+        SessionState {
             identity: self.identity.clone(),
             replaced: self.replaced.clone(),
             data: std::mem::take(&mut self.data),
@@ -406,7 +406,7 @@ impl Session {
 
     /// This fresh session in place of `old` (`new_session`): the entry of `old`, or of the session
     /// `old` itself replaced, is deleted once this one is stored.
-    pub(crate) fn replacing(mut self, old: &mut Session) -> Session {
+    pub(crate) fn replacing(mut self, old: &mut SessionState) -> SessionState {
         self.replaced = old.replaced.take().or_else(|| old.identity.take());
         self
     }
@@ -419,7 +419,7 @@ impl Session {
     /// This request's session re-applied on top of `theirs` (what another request saved meanwhile):
     /// `diff` (from [`diff_since`](Self::diff_since)) on their items, the rest of the
     /// bookkeeping this request's. (An invalidated session is never merged: it ends its entry.)
-    pub(crate) fn rebased(&self, diff: &Diff, theirs: Session) -> Session {
+    pub(crate) fn rebased(&self, diff: &Diff, theirs: SessionState) -> SessionState {
         let created = self.created.max(theirs.created);
         let mut data = theirs.data;
         data.apply(diff);
@@ -432,7 +432,7 @@ impl Session {
                 (ours, theirs) => ours.or(theirs),
             },
         };
-        Session {
+        SessionState {
             identity: self.identity.clone(),
             replaced: self.replaced.clone(),
             created,
@@ -451,9 +451,9 @@ impl Session {
 
 /// Shows the bookkeeping and the keys, never the values, the identity or the user: all can be
 /// credentials.
-impl fmt::Debug for Session {
+impl fmt::Debug for SessionState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Session")
+        f.debug_struct("SessionState")
             .field("identity", &self.identity.as_ref().map(|_| "<redacted>"))
             .field("new", &self.new)
             .field("changed", &self.changed)
@@ -478,19 +478,19 @@ mod tests {
         expiry
     }
 
-    fn load(payload: Value, max_age: Option<u64>, clock: &ManualClock) -> Session {
-        Session::from_payload(Some("id".into()), Payload::from_value(payload), &expiry(max_age), clock.clock())
+    fn load(payload: Value, max_age: Option<u64>, clock: &ManualClock) -> SessionState {
+        SessionState::from_payload(Some("id".into()), Payload::from_value(payload), &expiry(max_age), clock.clock())
             .expect("well-formed")
     }
 
-    fn fresh(clock: &ManualClock) -> Session {
-        Session::fresh(&Expiry::default(), clock.clock())
+    fn fresh(clock: &ManualClock) -> SessionState {
+        SessionState::fresh(&Expiry::default(), clock.clock())
     }
 
     #[test]
     fn fresh_session_is_new_unchanged_and_created_now() {
         let clock = ManualClock::new(T);
-        let session = Session::fresh(&expiry(Some(60)), clock.clock());
+        let session = SessionState::fresh(&expiry(Some(60)), clock.clock());
         assert!(session.is_new());
         assert!(!session.is_changed());
         assert_eq!(session.created(), T);
@@ -572,6 +572,20 @@ mod tests {
     }
 
     #[test]
+    fn invalidate_starts_the_next_session_anew() {
+        let clock = ManualClock::new(T);
+        let mut absolute = Expiry::default();
+        absolute.set_absolute_timeout(Some(Duration::from_secs(3600)));
+        let payload = json!({"created": T - 100, "session": {"a": 1, META_KEY: {"started": T - 3000}}});
+        let mut session =
+            SessionState::from_payload(Some("id".into()), Payload::from_value(payload), &absolute, clock.clock())
+                .expect("well-formed");
+        assert_eq!(session.started(), Some(T - 3000));
+        session.invalidate();
+        assert_eq!(session.started(), Some(T), "a login after a logout must not inherit the old lifetime");
+    }
+
+    #[test]
     fn set_new_identity_only_while_new() {
         let clock = ManualClock::new(T);
         let mut fresh = fresh(&clock);
@@ -646,12 +660,14 @@ mod tests {
     fn malformed_payloads_are_rejected() {
         let clock = ManualClock::new(T);
         let reject = |payload: Value| {
-            Session::from_payload(None, Payload::from_value(payload), &Expiry::default(), clock.clock()).err()
+            SessionState::from_payload(None, Payload::from_value(payload), &Expiry::default(), clock.clock()).err()
         };
         assert_eq!(reject(json!([1, 2])), Some(Malformed::NotAnObject));
         assert_eq!(reject(json!("text")), Some(Malformed::NotAnObject));
         assert_eq!(reject(json!({"created": "yesterday", "session": {}})), Some(Malformed::CreatedNotANumber));
         assert_eq!(reject(json!({"created": 1, "session": [1]})), Some(Malformed::SessionNotAnObject));
+        // The reason goes to the log: it must say which.
+        assert_eq!(Malformed::CreatedNotANumber.to_string(), "`created` is not a number");
     }
 
     #[test]
@@ -696,6 +712,7 @@ mod tests {
         assert!(matches!(session.get::<i64>("s"), Err(Error::Decode(_))));
         assert_eq!(session.iter().count(), 3);
         assert!(session.contains_key("nested"));
+        assert!(!session.contains_key("absent"));
     }
 
     #[test]

@@ -94,7 +94,8 @@ pub fn routes(storage: Arc<dyn AbstractStorage>, second: Arc<dyn AbstractStorage
             .route("/both", web::get().to(both))
             .route("/wrong-type", web::get().to(wrong_type))
             .route("/nested", web::get().to(nested))
-            .route("/debug", web::get().to(debug)),
+            .route("/debug", web::get().to(debug))
+            .route("/library-error", web::get().to(library_error)),
     );
 }
 
@@ -137,7 +138,7 @@ async fn items(session: Session) -> Result<String, SessionError> {
 
 async fn login(session: Session, user: web::Path<String>) -> Result<HttpResponse, SessionError> {
     let user = user.into_inner();
-    session.new_session()?;
+    session.reset()?;
     session.insert("user", &user)?;
     session.set_user(user)?;
     Ok(HttpResponse::Ok().finish())
@@ -179,4 +180,10 @@ async fn debug(session: Session) -> Result<&'static str, SessionError> {
         Ok(format!("{session:?}"))
     })?;
     Ok("ok")
+}
+
+async fn library_error(session: Session) -> Result<String, SessionError> {
+    session.insert("touched", true)?;
+    let key = session_core::sealed::SecretKey::from_base64("not a key")?;
+    Ok(format!("{key:?}"))
 }

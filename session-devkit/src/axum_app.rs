@@ -56,6 +56,7 @@ pub fn router(app: ReferenceApp) -> Router {
         .route("/wrong-type", get(wrong_type))
         .route("/nested", get(nested))
         .route("/debug", get(debug))
+        .route("/library-error", get(library_error))
         .layer(SessionLayer::new(app.storage).on_error(error))
         .layer(SessionLayer::new(app.second).tagged::<Second>().on_error(error))
 }
@@ -96,7 +97,7 @@ async fn items(session: Session) -> Result<String, SessionError> {
 }
 
 async fn login(session: Session, Path(user): Path<String>) -> Result<(), SessionError> {
-    session.new_session()?;
+    session.reset()?;
     session.insert("user", &user)?;
     session.set_user(user)
 }
@@ -135,4 +136,10 @@ async fn debug(session: Session) -> Result<&'static str, SessionError> {
         Ok(format!("{session:?}"))
     })?;
     Ok("ok")
+}
+
+async fn library_error(session: Session) -> Result<String, SessionError> {
+    session.insert("touched", true)?;
+    let key = session_core::sealed::SecretKey::from_base64("not a key")?;
+    Ok(format!("{key:?}"))
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use criterion::Criterion;
 use serde_json::json;
 use session_core::middleware::RequestSession;
-use session_core::{AbstractStorage, Map, Session, Value};
+use session_core::{AbstractStorage, Map, SessionState, Value};
 use session_testkit::TestClient;
 use tokio::runtime::Runtime;
 
@@ -41,7 +41,7 @@ pub fn large_session() -> Map<String, Value> {
 /// The JSON payload our storages write for a session holding `data` (what the crypto benches encrypt).
 pub fn payload(data: &Map<String, Value>) -> String {
     let config = session_core::StorageConfig::default();
-    let mut session = config.new_session();
+    let mut session = config.new_state();
     for (key, value) in data {
         session.insert_value(key.clone(), value.clone()).expect("a plain key");
     }
@@ -54,7 +54,7 @@ pub fn payload(data: &Map<String, Value>) -> String {
 pub async fn request<R>(
     storage: &Arc<dyn AbstractStorage>,
     cookie_header: Option<&str>,
-    handler: impl FnOnce(&mut Session) -> R,
+    handler: impl FnOnce(&mut SessionState) -> R,
 ) -> Option<String> {
     let request = RequestSession::new(Arc::clone(storage));
     request.load(cookie_header).await.expect("load");

@@ -1,7 +1,7 @@
 //! The reference vectors, made by the real aiohttp-session 2.12 with a fixed clock,
 //! key = bytes 0..31, a zero Fernet IV and a zero NaCl nonce, by a handler that did [`login_alice`].
 
-use session_core::Session;
+use session_core::SessionState;
 
 /// The fixed clock: 2023-11-14T22:13:20Z.
 pub const TIME: i64 = 1_700_000_000;
@@ -19,7 +19,7 @@ pub const FERNET_TOKEN: &str = "gAAAAABlU_EAAAAAAAAAAAAAAAAAAAAAAO76hUp1afHPQiWk
 pub const NACL_COOKIE: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB9IZQQPn6PsGuSY9BjdfQzEskzP9y8tWOHZILxRxjuLUBETAd9YEbElwLv5PoLBc9z7zdrQd3H3wQNszS7i+Vq6HwrWK7QbhwKv8JrXv";
 
 /// What the vectors' handler did: `session["user"] = "alice"; session["n"] = 42`.
-pub fn login_alice(session: &mut Session) {
+pub fn login_alice(session: &mut SessionState) {
     session.insert("user", "alice").expect("a string is JSON");
     session.insert("n", 42).expect("an integer is JSON");
 }

@@ -6,7 +6,7 @@
 //! holds the JSON payload under `<cookie_name>_<id>` with client flags 0, as aiomcache writes it. Expiry
 //! follows aiohttp-session: none without `max_age`, `max_age` seconds up to 30 days, and beyond that the
 //! absolute time now + `max_age` (memcached reads any exptime above 30 days as a Unix time). One `get`
-//! to load, one `set` to save; `invalidate()` and `new_session` rotation delete the old key.
+//! to load, one `set` to save; `invalidate()`, `reset` and `cycle_id` delete the old key.
 //!
 //! - A cookie that cannot form a valid memcached key (over 250 bytes, white space, control characters)
 //!   is a fresh session, without a network call; aiohttp-session answers 500 there.
@@ -21,7 +21,7 @@
 //!   ([`DEFAULT_ENTRY_TTL`](session_core::server_side::DEFAULT_ENTRY_TTL)) without one.
 //! - Concurrent requests on one session keep each other's writes: loads carry memcached's CAS token
 //!   (`mg … c`), saves are `ms … C<cas>` (an `add` for a new id), and on a conflict the save reloads
-//!   and re-applies only its own changes ([`Concurrency::Merge`](session_core::Concurrency::Merge),
+//!   and re-applies only its own changes ([`Concurrency::Merge`],
 //!   the default). Still one round trip per load and per save without a conflict.
 //!
 //! # The client
@@ -39,8 +39,7 @@
 //! ```no_run
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 //! use std::time::Duration;
-//! use session_core::StorageConfig;
-//! use session_memcached::{MemcachedBackend, MemcachedStorage};
+//! use session_memcached::{MemcachedBackend, MemcachedStorage, StorageConfig};
 //!
 //! let backend = MemcachedBackend::connect(["10.0.0.1:11211", "10.0.0.2:11211", "10.0.0.3:11211"])
 //!     .await?
@@ -59,6 +58,9 @@ mod pipeline;
 
 pub use backend::{DEFAULT_TIMEOUT, MemcachedBackend};
 pub use error::{ClientError, ClientErrorKind, MemcachedStorageError};
+/// What building the storage takes besides the backend: the settings every storage has, and how
+/// concurrent saves combine.
+pub use session_core::{Concurrency, StorageConfig};
 
 /// Sessions in memcached: [`ServerSideStorage`](session_core::server_side::ServerSideStorage) over a
 /// [`MemcachedBackend`].

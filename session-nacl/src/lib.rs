@@ -24,12 +24,11 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use session_core::StorageConfig;
-//! use session_nacl::NaClCookieStorage;
+//! use session_nacl::{NaClCookieStorage, StorageConfig};
 //!
 //! let storage = NaClCookieStorage::new("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")?
 //!     .with_config(StorageConfig::new().with_max_age(Duration::from_secs(3600)));
-//! # Ok::<(), session_core::sealed::KeyError>(())
+//! # Ok::<(), session_nacl::KeyError>(())
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -41,7 +40,11 @@ use base64::engine::general_purpose::STANDARD;
 use crypto_secretbox::aead::{Aead, AeadCore, KeyInit, OsRng};
 use crypto_secretbox::{Key, Nonce, XSalsa20Poly1305};
 use session_core::Error;
-use session_core::sealed::{CookieCipher, KeyError, SealedCookieStorage, SecretKey};
+use session_core::sealed::{CookieCipher, SealedCookieStorage};
+
+/// What building the storage takes: a key, the error of a bad one, and the settings every storage has.
+pub use session_core::StorageConfig;
+pub use session_core::sealed::{KeyError, SecretKey};
 
 const NONCE_SIZE: usize = 24;
 const TAG_SIZE: usize = 16;
@@ -98,8 +101,8 @@ pub struct ReadmeDoctests;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use session_core::ManualClock;
     use session_core::storage::{AbstractStorage, CookieAction, Origin};
-    use session_core::{ManualClock, StorageConfig};
     use session_devkit::vectors::{
         KEY_BASE64, NACL_COOKIE as PYTHON_COOKIE, PAYLOAD as PLAINTEXT, TIME as T, login_alice,
     };
@@ -127,7 +130,7 @@ mod tests {
     fn our_cookie_with_the_zero_nonce_is_the_python_cookie() {
         let clock = ManualClock::new(T);
         let storage = storage(&clock, None);
-        let mut session = storage.new_session();
+        let mut session = storage.new_state();
         login_alice(&mut session);
         let payload = storage.config().encode(&session).unwrap();
         assert_eq!(payload, PLAINTEXT);
@@ -138,7 +141,7 @@ mod tests {
     fn every_save_draws_a_new_nonce() {
         let clock = ManualClock::new(T);
         let storage = storage(&clock, None);
-        let mut session = storage.new_session();
+        let mut session = storage.new_state();
         session.insert("user", "alice").unwrap();
         let mut nonces = std::collections::HashSet::new();
         for _ in 0..20 {

@@ -7,7 +7,7 @@
 //! `SET key payload [EX max_age]` (inside a compare-and-set script, see below) and read with `GET key`:
 //! one round trip to load, one to save, never
 //! `KEYS`. `invalidate()` deletes the key (aiohttp overwrites it with `{}`; a Python reader sees a new
-//! session either way), and the entry of a session replaced by `new_session` is deleted once the new
+//! session either way), and the entry of a session replaced by `reset` or `cycle_id` is deleted once the new
 //! one is saved.
 //!
 //! - A cookie that is not a plausible id is a fresh session, without a round trip.
@@ -23,13 +23,12 @@
 //! - Concurrent requests on one session keep each other's writes: a save is a compare-and-set that
 //!   writes only if the entry still holds the bytes the request loaded (a short Lua script; the value
 //!   stays the bare Python-format payload); on a conflict the save reloads and re-applies only its own
-//!   changes ([`Concurrency::Merge`](session_core::Concurrency::Merge), the default; `LastWriterWins`
+//!   changes ([`Concurrency::Merge`], the default; `LastWriterWins`
 //!   sends `SET … XX`). Still one round trip per load and per save without a conflict.
 //!
 //! ```no_run
 //! use std::time::Duration;
-//! use session_core::StorageConfig;
-//! use session_redis::{RedisBackend, RedisStorage};
+//! use session_redis::{RedisBackend, RedisStorage, StorageConfig};
 //!
 //! // From a URL (this crate builds the pool)...
 //! let storage = RedisStorage::new(RedisBackend::from_url("redis://127.0.0.1:6379")?)
@@ -57,6 +56,9 @@ mod error;
 
 pub use backend::{DEFAULT_TIMEOUT, RedisBackend};
 pub use error::RedisStorageError;
+/// What building the storage takes besides the backend: the settings every storage has, and how
+/// concurrent saves combine.
+pub use session_core::{Concurrency, StorageConfig};
 
 /// Sessions in Redis: [`ServerSideStorage`](session_core::server_side::ServerSideStorage) over a
 /// [`RedisBackend`].

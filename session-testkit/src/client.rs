@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use session_core::middleware::RequestSession;
-use session_core::{AbstractStorage, Error, Session};
+use session_core::{AbstractStorage, Error, SessionState};
 
 /// A client that keeps the storage's cookie between requests, as a browser would, and runs each request
 /// through the middleware's own steps: find the cookie, load, run the handler, save if changed, keep
@@ -15,15 +15,15 @@ use session_core::{AbstractStorage, Error, Session};
 /// use std::sync::Arc;
 /// use session_testkit::TestClient;
 /// # use session_core::storage::{AbstractStorage, CookieAction, Loaded, Origin};
-/// # use session_core::{Error, Session, StorageConfig};
+/// # use session_core::{Error, SessionState, StorageConfig};
 /// # struct PlainCookie(StorageConfig);
 /// # #[async_trait::async_trait]
 /// # impl AbstractStorage for PlainCookie {
 /// #     fn config(&self) -> &StorageConfig { &self.0 }
 /// #     async fn load_session(&self, c: Option<&str>) -> Result<Loaded, Error> {
-/// #         Ok(c.map_or_else(|| self.new_session(), |t| self.0.open("plain", None, t)).into())
+/// #         Ok(c.map_or_else(|| self.new_state(), |t| self.0.open("plain", None, t)).into())
 /// #     }
-/// #     async fn save_session(&self, s: &mut Session, _: Origin) -> Result<CookieAction, Error> { Ok(CookieAction::Set(self.0.encode(s)?)) }
+/// #     async fn save_session(&self, s: &mut SessionState, _: Origin) -> Result<CookieAction, Error> { Ok(CookieAction::Set(self.0.encode(s)?)) }
 /// # }
 /// let mut browser = TestClient::new(Arc::new(PlainCookie(StorageConfig::default())));
 /// browser.request(|session| session.insert("visits", 1)).await?.output?;
@@ -55,13 +55,13 @@ pub struct OpenRequest {
 
 impl OpenRequest {
     /// Runs `handler` on the request's session.
-    pub fn with<R>(&self, handler: impl FnOnce(&mut Session) -> R) -> Result<R, Error> {
+    pub fn with<R>(&self, handler: impl FnOnce(&mut SessionState) -> R) -> Result<R, Error> {
         self.request.with(handler)
     }
 
-    /// The request's `new_session()`.
-    pub fn renew(&self) -> Result<(), Error> {
-        self.request.renew()
+    /// The request's `reset()`: a fresh session under a new id.
+    pub fn reset(&self) -> Result<(), Error> {
+        self.request.reset()
     }
 
     /// The request's `cycle_id()`.
@@ -101,7 +101,7 @@ impl TestClient {
     }
 
     /// One request whose handler gets the session.
-    pub async fn request<R>(&mut self, handler: impl FnOnce(&mut Session) -> R) -> Result<Exchange<R>, Error> {
+    pub async fn request<R>(&mut self, handler: impl FnOnce(&mut SessionState) -> R) -> Result<Exchange<R>, Error> {
         let request = self.begin().await?;
         let output = request.with(handler)?;
         let set_cookie = request.finish().await?;
@@ -121,10 +121,10 @@ impl TestClient {
     }
 
     /// The session as the next request would load it (nothing is saved).
-    pub async fn session(&self) -> Result<Session, Error> {
+    pub async fn session(&self) -> Result<SessionState, Error> {
         let request = self.begin().await?;
         // Taken out of a request that is then dropped unfinished: nothing is saved.
-        request.with(|session| std::mem::replace(session, self.storage.new_session()))
+        request.with(|session| std::mem::replace(session, self.storage.new_state()))
     }
 
     /// Keeps what a `Set-Cookie` header value says: the new value, or nothing after `Max-Age=0`.

@@ -16,12 +16,13 @@
 //! | `GET /write/{status}` | stores `n` = status, answers with that status (`Location: /peek` for 3xx) |
 //! | `POST /items/{item}` | stores `item:<item>` = `true` |
 //! | `GET /items` | answers how many `item:` keys the session holds |
-//! | `GET /login/{user}` | `new_session()`, stores `user`, attaches the session to the user (`set_user`) |
+//! | `GET /login/{user}` | `reset()`, stores `user`, attaches the session to the user (`set_user`) |
 //! | `GET /cycle` | `cycle_id()` |
 //! | `GET /user` | answers `user`, or `None` |
 //! | `GET /logout` | `invalidate()` |
 //! | `GET /both` | answers `user=<user of the main session>;theme=<theme of the second>` (`None` when absent), then stores `user` = `alice` in the main session and `theme` = `dark` in the second |
 //! | `GET /wrong-type` | returns the error of reading `user` as a number (`?` in the handler) |
+//! | `GET /library-error` | stores `touched`, then returns a key error (`SecretKey::from_base64("not a key")?`) |
 //! | `GET /nested` | returns the error of using the session handle inside its own `update` |
 //! | `GET /debug` | inside `update`, formats the session handle with `{:?}` (it must not wait), answers `ok` |
 //!
@@ -155,7 +156,7 @@ pub async fn a_garbage_cookie_is_a_fresh_session(adapter: &dyn HttpAdapter) {
     assert_eq!((reply.status, reply.body.as_str()), (StatusCode::OK, "1"));
 }
 
-/// Login with `new_session()`: a new cookie, and the entry of the replaced session is deleted.
+/// Login with `reset()`: a new cookie, and the entry of the replaced session is deleted.
 pub async fn login_replaces_the_session_and_deletes_the_old_entry(adapter: &dyn HttpAdapter) {
     let app = fixture(adapter).await;
     let mut browser = Browser::new(app.address);
@@ -218,14 +219,18 @@ pub async fn one_cookie_name_on_two_layers_is_an_error(adapter: &dyn HttpAdapter
     assert!(reply.set_cookies.is_empty());
 }
 
-/// A session error a handler returns with `?` (a value of another type, a nested use) is the app's
-/// error response; formatting the session inside `update` does not wait.
+/// A session error a handler returns with `?` (a value of another type, a nested use, any library
+/// error such as a bad key) is the app's error response, and what the failed handler wrote is not
+/// saved; formatting the session inside `update` does not wait.
 pub async fn handler_errors_are_the_apps_error_response(adapter: &dyn HttpAdapter) {
     let app = fixture(adapter).await;
     let mut browser = Browser::new(app.address);
     browser.get("/login/alice").await;
     assert_session_error(&browser.get("/wrong-type").await, "a string read as a number");
     assert_session_error(&browser.get("/nested").await, "the handle used inside its own update");
+    let library = browser.get("/library-error").await;
+    assert_session_error(&library, "a key error returned with `?`");
+    assert!(library.set_cookies.is_empty(), "a handler that failed saves nothing: {:?}", library.set_cookies);
     let debug = tokio::time::timeout(Duration::from_secs(5), browser.get("/debug")).await;
     assert_eq!(debug.expect("Debug inside update must not wait").body, "ok");
     assert_eq!(browser.get("/user").await.body, "alice", "the session is intact");

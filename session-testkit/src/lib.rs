@@ -44,7 +44,7 @@
 //! |---|---|
 //! | every storage | a new session without a cookie; every JSON type and arbitrary generated JSON round-trips; unchanged sessions are not saved; `created` on writes and `changed()`; `{}` is new without identity; invalidate; `set_new_identity`; `new_session` and `cycle_id`; truncated, garbage and empty cookies; cookie attributes; the 4096-byte guard; the codec on both sides; isolation of 2, 100 and 20 concurrent sessions; `max_age`, idle and absolute timeouts, refresh at most once per interval |
 //! | sealed and server-side | a tampered cookie is a fresh session |
-//! | server-side (both concurrency modes) | a logged-out id finds nothing and its entry is gone; an expired entry leaves the store (real time); entries expire without `max_age` and with what is left of the absolute timeout; an ended session gets a new id; `new_session`, `cycle_id` and several rotations in one request delete the old entry; a new id never takes over a stored session; a logout, `cycle_id`, `new_session` or log-out-everywhere racing 32 writers never comes back; 64 KiB payloads; ids of every character; log-out-everywhere |
+//! | server-side (both concurrency modes) | a logged-out id finds nothing and its entry is gone; an expired entry leaves the store (real time); entries expire without `max_age` and with what is left of the absolute timeout; an ended session gets a new id; `reset`, `cycle_id` and several rotations in one request delete the old entry; a new id never takes over a stored session; a logout, `cycle_id`, `reset` or log-out-everywhere racing 32 writers never comes back; 64 KiB payloads; ids of every character; log-out-everywhere |
 //! | merging server-side | concurrent writers on different keys, on one key, against a logout, against a Python peer's logout, and 24 at once keep their writes (each writer on its own storage, as separate processes) |
 //!
 //! # The zoo
@@ -58,7 +58,7 @@
 //!
 //! Implement [`http_suite::HttpAdapter`]: serve the reference app described in [`mod@http_suite`] with your
 //! middleware, then `session_testkit::http_suite!(my_adapter, MyAdapter)`. The rules: save only below
-//! 500, no `Set-Cookie` for an unchanged session, a removal cookie on logout, `new_session` and
+//! 500, no `Set-Cookie` for an unchanged session, a removal cookie on logout, `reset` and
 //! `cycle_id` delete the old entry, a store outage gives the app's error response then recovers, two
 //! storages keep their cookies apart, one cookie name on two layers is an error, errors returned with
 //! `?` are the app's error response, concurrent requests keep their writes.

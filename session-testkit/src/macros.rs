@@ -12,15 +12,15 @@
 ///
 /// ```
 /// # use session_core::storage::{AbstractStorage, CookieAction, Loaded, Origin};
-/// # use session_core::{Error, Session, StorageConfig};
+/// # use session_core::{Error, SessionState, StorageConfig};
 /// # struct PlainCookie(StorageConfig);
 /// # #[async_trait::async_trait]
 /// # impl AbstractStorage for PlainCookie {
 /// #     fn config(&self) -> &StorageConfig { &self.0 }
 /// #     async fn load_session(&self, c: Option<&str>) -> Result<Loaded, Error> {
-/// #         Ok(c.map_or_else(|| self.new_session(), |t| self.0.open("plain", None, t)).into())
+/// #         Ok(c.map_or_else(|| self.new_state(), |t| self.0.open("plain", None, t)).into())
 /// #     }
-/// #     async fn save_session(&self, s: &mut Session, _: Origin) -> Result<CookieAction, Error> {
+/// #     async fn save_session(&self, s: &mut SessionState, _: Origin) -> Result<CookieAction, Error> {
 /// #         Ok(CookieAction::Set(self.0.encode(s)?))
 /// #     }
 /// # }
@@ -56,7 +56,7 @@ macro_rules! __rules_of {
             empty_payload_loads_as_new_without_identity,
             invalidate_empties_the_session,
             set_new_identity_only_when_new,
-            new_session_replaces_the_data,
+            reset_replaces_the_data,
             cycle_id_keeps_the_data,
             truncated_cookie_gives_fresh_session,
             garbage_cookie_gives_fresh_session,
@@ -85,7 +85,7 @@ macro_rules! __rules_of {
             logged_out_id_finds_nothing_and_its_entry_is_gone,
             expired_entry_leaves_the_store,
             entries_expire_without_max_age,
-            new_session_deletes_the_replaced_entry,
+            reset_deletes_the_replaced_entry,
             cycle_id_deletes_the_old_entry,
             large_payloads_round_trip,
             ids_of_every_character_the_factory_makes,
@@ -94,6 +94,7 @@ macro_rules! __rules_of {
             an_entry_ends_with_the_absolute_timeout,
             rotations_in_one_request_delete_the_stored_entry,
             a_new_id_never_takes_over_a_stored_session,
+            a_write_after_logout_is_a_new_session_under_a_new_id,
             a_logout_racing_writers_never_comes_back,
             a_cycled_id_racing_writers_never_comes_back,
             a_replaced_session_racing_writers_never_comes_back,

@@ -92,8 +92,8 @@ where
 /// # #[async_trait::async_trait]
 /// # impl session_core::AbstractStorage for MyStorage {
 /// #     fn config(&self) -> &session_core::StorageConfig { &self.0 }
-/// #     async fn load_session(&self, _: Option<&str>) -> Result<session_core::storage::Loaded, session_core::Error> { Ok(self.new_session().into()) }
-/// #     async fn save_session(&self, _: &mut session_core::Session, _: session_core::storage::Origin) -> Result<session_core::storage::CookieAction, session_core::Error> { Ok(session_core::storage::CookieAction::Remove) }
+/// #     async fn load_session(&self, _: Option<&str>) -> Result<session_core::storage::Loaded, session_core::Error> { Ok(self.new_state().into()) }
+/// #     async fn save_session(&self, _: &mut session_core::SessionState, _: session_core::storage::Origin) -> Result<session_core::storage::CookieAction, session_core::Error> { Ok(session_core::storage::CookieAction::Remove) }
 /// # }
 /// let suite = Suite::new(|config| async move { MyStorage(config) })
 ///     .probe(|key: String| async move { None::<Entry> /* ask your store about `key` */ });

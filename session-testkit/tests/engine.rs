@@ -26,6 +26,7 @@ const MARGIN: Duration = Duration::from_millis(250);
 struct Slow {
     store: MemoryStore,
     writes: Arc<AtomicUsize>,
+    loads: Arc<AtomicUsize>,
     load_delay: Duration,
     write_delay: Duration,
     gate: watch::Sender<bool>,
@@ -36,6 +37,7 @@ impl Default for Slow {
         Slow {
             store: MemoryStore::new(),
             writes: Arc::default(),
+            loads: Arc::default(),
             load_delay: Duration::ZERO,
             write_delay: Duration::from_millis(1),
             gate: watch::Sender::new(true),
@@ -94,6 +96,7 @@ impl KeyValueBackend for Slow {
 #[async_trait]
 impl CompareAndSet for Slow {
     async fn load_versioned(&self, key: &str) -> Result<Option<Versioned<u64>>, Error> {
+        self.loads.fetch_add(1, Ordering::SeqCst);
         tokio::time::sleep(self.load_delay).await;
         self.store.load_versioned(key).await
     }
@@ -162,6 +165,71 @@ async fn saves_of_one_process_are_written_together() {
     let writes = backend.writes.load(Ordering::SeqCst) - before;
     eprintln!("50 concurrent saves of one session: {writes} conditional writes");
     assert!(writes < 25, "saves waiting for a write go into the next one: {writes} writes for 50 saves");
+}
+
+/// Each batch after the first starts from what the batch before it stored: no reload, no conflict
+/// (one process writes alone). And once a batch found the session gone, the next writes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_starts_from_what_the_batch_before_stored() {
+    let backend = Slow::default();
+    let storage: Arc<dyn AbstractStorage> = Arc::new(ServerSideStorage::new(backend.clone()));
+    let cookie = logged_in(&storage).await;
+    let mut pending = Vec::new();
+    for n in 0..30 {
+        pending.push(writer(&storage, &cookie, n).await);
+    }
+    let (loads, writes) = (backend.loads.load(Ordering::SeqCst), backend.writes.load(Ordering::SeqCst));
+    backend.hold();
+    let saves: Vec<_> = pending.into_iter().map(|save| tokio::spawn(save.save())).collect();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    backend.open();
+    for save in saves {
+        save.await.expect("a save task").expect("save");
+    }
+    assert_eq!(backend.loads.load(Ordering::SeqCst), loads, "no batch reloads what the batch before stored");
+    assert_eq!(backend.writes.load(Ordering::SeqCst) - writes, 2, "two batches: the first save, then the rest");
+
+    // The same after a logout: the first batch finds the session gone, the next one writes nothing.
+    let mut pending = Vec::new();
+    for n in 0..10 {
+        pending.push(writer(&storage, &cookie, n).await);
+    }
+    backend.store.delete(&cookie_key(&cookie)).await.expect("delete");
+    let writes = backend.writes.load(Ordering::SeqCst);
+    backend.hold();
+    let saves: Vec<_> = pending.into_iter().map(|save| tokio::spawn(save.save())).collect();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    backend.open();
+    for save in saves {
+        assert_eq!(save.await.expect("a save task").expect("save"), None);
+    }
+    assert_eq!(backend.writes.load(Ordering::SeqCst) - writes, 1, "only the first batch tried to write");
+}
+
+/// The store key of the session a `Cookie` header value names.
+fn cookie_key(cookie: &str) -> String {
+    let (name, id) = cookie.split_once('=').expect("name=value");
+    format!("{name}_{id}")
+}
+
+/// What an app reads of a storage: its keys, whether it merges, a `Debug` that names the backend and
+/// never an id.
+#[test]
+fn a_storage_tells_its_keys_and_its_mode() {
+    let store = MemoryStore::new();
+    let merging = ServerSideStorage::new(store.clone());
+    assert!(merging.merges());
+    assert_eq!(merging.key("0123"), "AIOHTTP_SESSION_0123");
+    let prefixed = ServerSideStorage::new(store)
+        .with_key_prefix("app:")
+        .with_concurrency(session_core::Concurrency::LastWriterWins);
+    assert!(!prefixed.merges(), "last writer wins");
+    assert_eq!(prefixed.key("0123"), "app:AIOHTTP_SESSION_0123");
+    let shown = format!("{prefixed:?}");
+    assert!(
+        shown.starts_with("ServerSideStorage") && shown.contains("merges: false") && shown.contains("app:"),
+        "{shown}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -395,6 +463,21 @@ async fn the_marker_lives_as_long_as_the_entries_it_ends() {
     let ttl = store.entry(MARKER).expect("a marker").ttl.expect("a TTL");
     assert!(ttl > DEFAULT_ENTRY_TTL - Duration::from_secs(5), "as long as the default entry TTL: {ttl:?}");
 
+    // Each limit longer than the default makes the marker live that long.
+    let month = Duration::from_secs(30 * 24 * 3600);
+    let limits = [
+        session_core::StorageConfig::new().with_max_age(month),
+        session_core::StorageConfig::new().with_idle_timeout(month),
+        session_core::StorageConfig::new().with_absolute_timeout(month),
+    ];
+    for config in limits {
+        let store = MemoryStore::new();
+        let shown = format!("{:?}", config.expiry());
+        ServerSideStorage::new(store.clone()).with_config(config).log_out_everywhere("alice").await.expect("log out");
+        let ttl = store.entry(MARKER).expect("a marker").ttl.expect("a TTL");
+        assert!(ttl > month - Duration::from_secs(5), "{shown}: the marker outlives a month-long session: {ttl:?}");
+    }
+
     // Entries without a TTL (as the app asked) can come back at any time: so can the marker's check.
     let store = MemoryStore::new();
     let immortal = ServerSideStorage::new(store.clone()).with_default_entry_ttl(None);
@@ -404,4 +487,216 @@ async fn the_marker_lives_as_long_as_the_entries_it_ends() {
         None,
         "entries that never expire need a marker that never does"
     );
+}
+
+/// A store that compares bytes rather than versions (Redis's `IFEQ` and its script): the token says
+/// nothing, so only the bytes tell one version from another.
+#[derive(Clone, Default)]
+struct ByBytes {
+    store: MemoryStore,
+    /// One writer at a time: the compare and the write are one step, as in Redis.
+    turn: Arc<tokio::sync::Mutex<()>>,
+}
+
+#[async_trait]
+impl KeyValueBackend for ByBytes {
+    type Token = ();
+    fn name(&self) -> &'static str {
+        "by-bytes"
+    }
+    fn compare_and_set(&self) -> Option<&dyn CompareAndSet<Token = ()>> {
+        Some(self)
+    }
+    async fn load(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
+        self.store.load(key).await
+    }
+    async fn store(
+        &self,
+        key: &str,
+        payload: &[u8],
+        ttl: Option<Duration>,
+        condition: Condition,
+    ) -> Result<bool, Error> {
+        let _turn = self.turn.lock().await;
+        self.store.store(key, payload, ttl, condition).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), Error> {
+        self.store.delete(key).await
+    }
+}
+
+#[async_trait]
+impl CompareAndSet for ByBytes {
+    async fn load_versioned(&self, key: &str) -> Result<Option<Versioned<()>>, Error> {
+        Ok(self.store.load(key).await?.map(|bytes| Versioned { bytes, token: () }))
+    }
+    async fn store_if(
+        &self,
+        key: &str,
+        payload: &[u8],
+        ttl: Option<Duration>,
+        expected: &Versioned<()>,
+    ) -> Result<CasOutcome<()>, Error> {
+        let _turn = self.turn.lock().await;
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        if self.store.load(key).await?.as_deref() != Some(&expected.bytes[..]) {
+            return Ok(CasOutcome::Conflict);
+        }
+        self.store.store(key, payload, ttl, Condition::Always).await?;
+        Ok(CasOutcome::Stored(()))
+    }
+}
+
+/// On a store that compares bytes, concurrent saves of several processes keep every write too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saves_merge_on_a_store_that_compares_bytes() {
+    let backend = ByBytes::default();
+    let storages: Vec<Arc<dyn AbstractStorage>> =
+        (0..3).map(|_| Arc::new(ServerSideStorage::new(backend.clone())) as Arc<dyn AbstractStorage>).collect();
+    let cookie = logged_in(&storages[0]).await;
+    let keys = concurrent_writers(&storages, &cookie, 30).await;
+    let missing: Vec<usize> = (0..30).filter(|n| !keys.contains(&format!("writer{n}"))).collect();
+    assert!(missing.is_empty(), "lost the writes of {missing:?}");
+}
+
+/// A store whose first `conflicts` compare-and-sets fail, as when other processes write in between.
+#[derive(Clone, Default)]
+struct Contended {
+    store: MemoryStore,
+    conflicts: Arc<AtomicUsize>,
+}
+
+#[async_trait]
+impl KeyValueBackend for Contended {
+    type Token = u64;
+    fn name(&self) -> &'static str {
+        "contended"
+    }
+    fn compare_and_set(&self) -> Option<&dyn CompareAndSet<Token = u64>> {
+        Some(self)
+    }
+    async fn load(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
+        self.store.load(key).await
+    }
+    async fn store(
+        &self,
+        key: &str,
+        payload: &[u8],
+        ttl: Option<Duration>,
+        condition: Condition,
+    ) -> Result<bool, Error> {
+        self.store.store(key, payload, ttl, condition).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), Error> {
+        self.store.delete(key).await
+    }
+}
+
+#[async_trait]
+impl CompareAndSet for Contended {
+    async fn load_versioned(&self, key: &str) -> Result<Option<Versioned<u64>>, Error> {
+        self.store.load_versioned(key).await
+    }
+    async fn store_if(
+        &self,
+        key: &str,
+        payload: &[u8],
+        ttl: Option<Duration>,
+        expected: &Versioned<u64>,
+    ) -> Result<CasOutcome<u64>, Error> {
+        let left = self.conflicts.load(Ordering::SeqCst);
+        if left > 0 {
+            self.conflicts.store(left - 1, Ordering::SeqCst);
+            return Ok(CasOutcome::Conflict);
+        }
+        self.store.store_if(key, payload, ttl, expected).await
+    }
+}
+
+/// A contended save retries at once after its first conflict (the reload was a round trip already),
+/// backs off after the next ones, and gives up with `Error::Conflict` at its deadline. On a paused clock,
+/// so the pauses are counted, not waited.
+#[tokio::test(start_paused = true)]
+async fn a_contended_save_backs_off_from_its_second_retry() {
+    let backend = Contended::default();
+    let storage: Arc<dyn AbstractStorage> = Arc::new(ServerSideStorage::new(backend.clone()));
+    let cookie = logged_in(&storage).await;
+    for (conflicts, pauses) in [(1, false), (6, true)] {
+        backend.conflicts.store(conflicts, Ordering::SeqCst);
+        let save = writer(&storage, &cookie, conflicts).await;
+        let started = tokio::time::Instant::now();
+        assert!(save.save().await.expect("saved after the conflicts").is_some());
+        let paused = started.elapsed();
+        assert_eq!(paused > Duration::ZERO, pauses, "{conflicts} conflicts: paused {paused:?}");
+        assert!(paused < Duration::from_millis(200), "{conflicts} conflicts: backoff is capped: {paused:?}");
+    }
+    backend.conflicts.store(usize::MAX, Ordering::SeqCst);
+    let failed = writer(&storage, &cookie, 99).await.save().await;
+    assert!(
+        matches!(failed, Err(Error::Conflict { attempts, .. }) if attempts > 10),
+        "a store that always conflicts: the save gives up at its deadline, saying so: {failed:?}"
+    );
+}
+
+/// A backend that leaves `timeout` and `accepts_key` to their defaults works: two seconds of store time
+/// per request, every key.
+#[tokio::test]
+async fn a_backend_with_the_default_timeout_serves() {
+    #[derive(Default)]
+    struct Plain(MemoryStore);
+    #[async_trait]
+    impl KeyValueBackend for Plain {
+        type Token = ();
+        fn name(&self) -> &'static str {
+            "plain"
+        }
+        async fn load(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
+            self.0.load(key).await
+        }
+        async fn store(
+            &self,
+            key: &str,
+            payload: &[u8],
+            ttl: Option<Duration>,
+            condition: Condition,
+        ) -> Result<bool, Error> {
+            self.0.store(key, payload, ttl, condition).await
+        }
+        async fn delete(&self, key: &str) -> Result<(), Error> {
+            self.0.delete(key).await
+        }
+    }
+    assert_eq!(Plain::default().timeout(), session_core::server_side::DEFAULT_TIMEOUT);
+    assert_eq!(session_core::server_side::DEFAULT_TIMEOUT, Duration::from_secs(2));
+    assert!(Plain::default().accepts_key("any key at all"));
+    let storage: Arc<dyn AbstractStorage> = Arc::new(ServerSideStorage::new(Plain::default()));
+    let cookie = logged_in(&storage).await;
+    assert_eq!(keys(&storage, &cookie).await, ["user"]);
+}
+
+/// Entries with no limit live two weeks.
+#[test]
+fn the_default_entry_lifetime_is_two_weeks() {
+    assert_eq!(DEFAULT_ENTRY_TTL, Duration::from_secs(14 * 24 * 60 * 60));
+    assert_eq!(DEFAULT_ENTRY_TTL.as_secs(), 1_209_600);
+}
+
+/// A login in the same instant as a log-out-everywhere comes after it: it lives (the marker ends only
+/// sessions attached before it).
+#[tokio::test]
+async fn a_login_at_the_instant_of_a_log_out_everywhere_lives() {
+    let clock = session_core::ManualClock::new(1_700_000_000);
+    let storage: Arc<dyn AbstractStorage> = Arc::new(
+        ServerSideStorage::new(MemoryStore::new())
+            .with_config(session_core::StorageConfig::new().with_clock(clock.clock())),
+    );
+    storage.log_out_everywhere("alice").await.expect("log out everywhere");
+    let request = RequestSession::new(Arc::clone(&storage));
+    request.load(None::<&str>).await.expect("load");
+    request.with(|s| s.insert("user", "alice").map(|()| s.set_user("alice"))).expect("loaded").expect("insert");
+    let header = request.finish(200).expect("changed").save().await.expect("save").expect("a cookie");
+    let cookie = header.split("; ").next().expect("name=value").to_owned();
+    let check = RequestSession::new(Arc::clone(&storage));
+    check.load([cookie.as_str()]).await.expect("load");
+    assert_eq!(check.with(|s| s.user().map(str::to_owned)).expect("loaded").as_deref(), Some("alice"));
 }

@@ -1,6 +1,7 @@
 //! How a handler reaches its session: the [`Session`] handle, aiohttp's `get_session` and
-//! `new_session`, and the error a session call returns.
+//! `new_session` (here [`reset_session`]), and the error a session call returns.
 
+use std::any::TypeId;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -9,9 +10,9 @@ use std::sync::Arc;
 use http::header::{COOKIE, HeaderValue};
 use http::{Extensions, HeaderMap, Request, Response};
 use session_core::Error;
-use session_core::middleware::{HandleError, RequestSession};
+use session_core::middleware::{HandleError, HandlerFailure, RequestSession};
 
-use crate::shared::{Shared, internal_server_error};
+use crate::shared::internal_server_error;
 
 /// The request's session: aiohttp-session's `get_session(request)`, as an axum extractor.
 ///
@@ -29,7 +30,7 @@ use crate::shared::{Shared, internal_server_error};
 ///
 /// async fn login(session: Session) -> Result<&'static str, SessionError> {
 ///     // Check the credentials, then start from a fresh session id (session-fixation guard).
-///     session.new_session()?;
+///     session.reset()?;
 ///     session.insert("user", "alice")?;
 ///     Ok("Welcome")
 /// }
@@ -51,13 +52,12 @@ use crate::shared::{Shared, internal_server_error};
 #[doc(alias = "get_session")]
 pub struct Session<T = ()> {
     request: Arc<RequestSession>,
-    shared: Arc<Shared>,
     tag: PhantomData<fn() -> T>,
 }
 
 impl<T> Clone for Session<T> {
     fn clone(&self) -> Self {
-        Session { request: Arc::clone(&self.request), shared: Arc::clone(&self.shared), tag: PhantomData }
+        Session { request: Arc::clone(&self.request), tag: PhantomData }
     }
 }
 
@@ -69,8 +69,8 @@ impl<T> fmt::Debug for Session<T> {
 }
 
 impl<T: 'static> Session<T> {
-    pub(crate) fn new(request: Arc<RequestSession>, shared: Arc<Shared>) -> Self {
-        Session { request, shared, tag: PhantomData }
+    pub(crate) fn new(request: Arc<RequestSession>) -> Self {
+        Session { request, tag: PhantomData }
     }
 
     /// Loads the session of a request that went through the layer tagged `T`: the building block of
@@ -82,14 +82,14 @@ impl<T: 'static> Session<T> {
         Ok(session)
     }
 
-    session_core::handle_methods!(SessionError);
+    session_core::middleware::handle_methods!(SessionError);
 
     fn request_session(&self) -> &RequestSession {
         &self.request
     }
 
     fn session_error(&self, error: Error) -> SessionError {
-        SessionError(HandleError::Failed { settings: Arc::clone(&self.shared), error })
+        SessionError(HandleError::Failed(HandlerFailure::new(error, Some(TypeId::of::<T>()))))
     }
 }
 
@@ -115,23 +115,33 @@ pub fn get_session<B>(request: &Request<B>) -> impl Future<Output = Result<Sessi
 }
 
 /// aiohttp-session's `new_session(request)` for services that are not axum handlers: the request's
-/// session, replaced by a fresh one (see [`Session::new_session`]).
-pub fn new_session<B>(request: &Request<B>) -> impl Future<Output = Result<Session, SessionError>> + Send + 'static {
+/// session, started over (see [`Session::reset`]).
+#[doc(alias = "new_session")]
+pub fn reset_session<B>(request: &Request<B>) -> impl Future<Output = Result<Session, SessionError>> + Send + 'static {
     let session = get_session(request);
     async move {
         let session = session.await?;
-        session.new_session()?;
+        session.reset()?;
         Ok(session)
     }
 }
 
 /// Why a session call failed: the store, a value of another type than asked for, a value that is not
-/// JSON, or no layer on the route. As a response (axum's `IntoResponse`, or
-/// [`into_http_response`](Self::into_http_response)) it is the layer's error response, a 500 by
-/// default; the cause goes to the log, never to the client.
+/// JSON, or no layer on the route. Any error of this library converts into it, so `?` works on a
+/// store's, a key's or the session's error in a handler that returns `Result<_, SessionError>`.
+///
+/// As a response (axum's `IntoResponse`, or [`into_http_response`](Self::into_http_response)) it is
+/// the layer's error response, a 500 by default: the response it makes carries the error to the
+/// layer, which logs it (never sending it to the client) and answers with its own.
 #[derive(Debug, thiserror::Error)]
 #[error(transparent)]
-pub struct SessionError(HandleError<Response<String>>);
+pub struct SessionError(HandleError);
+
+impl<E: Into<Error>> From<E> for SessionError {
+    fn from(error: E) -> Self {
+        SessionError(HandleError::from(error))
+    }
+}
 
 impl SessionError {
     /// The session's error; `None` when no layer wraps the route.
@@ -139,14 +149,18 @@ impl SessionError {
         self.0.error()
     }
 
-    /// The response the layer sends for it: the app's error response, or a 500 for a missing layer.
+    /// The response for it: a 500 that carries the error to the session layer, which answers with
+    /// its error response; a plain 500 (and an error in the log) when no layer wraps the route.
     pub fn into_http_response<B: From<String>>(self) -> Response<B> {
+        let mut response = internal_server_error();
         match self.0 {
             HandleError::MissingLayer => {
                 tracing::error!("a handler asked for a session but no SessionLayer with its tag wraps the route");
-                internal_server_error()
             }
-            HandleError::Failed { settings, error } => settings.error_response(&error).map(B::from),
+            HandleError::Failed(failure) => {
+                response.extensions_mut().insert(failure);
+            }
         }
+        response
     }
 }

@@ -11,7 +11,7 @@ use http::header::SET_COOKIE;
 use http::{HeaderValue, Request, Response};
 use pin_project_lite::pin_project;
 use session_core::Error;
-use session_core::middleware::{CookieClaims, PendingSave, RequestSession};
+use session_core::middleware::{CookieClaims, HandlerFailure, PendingSave, RequestSession};
 use session_core::storage::IntoStorage;
 use tower_layer::Layer;
 use tower_service::Service;
@@ -48,7 +48,7 @@ use crate::shared::{Shared, internal_server_error};
 ///
 /// let storage = EncryptedCookieStorage::new(EncryptedCookieStorage::generate_key())?;
 /// let app: Router = Router::new().route("/", get(index)).layer(SessionLayer::new(storage));
-/// # Ok::<(), session_core::sealed::KeyError>(())
+/// # Ok::<(), session_cookie::KeyError>(())
 /// ```
 #[doc(alias = "setup", alias = "session_middleware")]
 pub struct SessionLayer<T = ()> {
@@ -170,7 +170,7 @@ where
             return ResponseFuture { state: State::Refused { response: Some(internal_server_error()) }, session: None };
         };
         // The session goes in with the request; nothing is parsed or loaded until a handler asks.
-        request.extensions_mut().insert(Session::<T>::new(Arc::clone(&session), Arc::clone(&self.shared)));
+        request.extensions_mut().insert(Session::<T>::new(Arc::clone(&session)));
         // The clone that was polled ready is the one that serves (tower's usual dance).
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
@@ -218,6 +218,12 @@ where
                     let Some((session, shared)) = this.session.take() else {
                         return Poll::Ready(Ok(response));
                     };
+                    // A session error the handler returned: this layer's error response in its place,
+                    // and nothing saved of a handler that failed.
+                    let failure = response.extensions().get::<HandlerFailure>().filter(|f| f.is_for(shared.tag()));
+                    if let Some(failure) = failure {
+                        return Poll::Ready(Ok(shared.error_response(failure.error()).map(B::from)));
+                    }
                     // The common case (no session, or an unchanged one) answers without another step.
                     let Some(pending) = session.finish(response.status().as_u16()) else {
                         return Poll::Ready(Ok(response));

@@ -13,7 +13,7 @@ use axum::routing::get;
 use session_cookie::SimpleCookieStorage;
 use session_core::server_side::ServerSideStorage;
 use session_core::storage::{AbstractStorage, CookieAction, Loaded, Origin};
-use session_core::{Error, Session as CoreSession, StorageConfig};
+use session_core::{Error, SessionState, StorageConfig};
 use session_devkit::axum_app::serve;
 use session_testkit::Browser;
 use session_testkit::zoo::MemoryStore;
@@ -63,7 +63,7 @@ impl AbstractStorage for Counting {
         self.loads.fetch_add(1, Ordering::SeqCst);
         self.inner.load_session(cookie).await
     }
-    async fn save_session(&self, session: &mut CoreSession, origin: Origin) -> Result<CookieAction, Error> {
+    async fn save_session(&self, session: &mut SessionState, origin: Origin) -> Result<CookieAction, Error> {
         self.inner.save_session(session, origin).await
     }
 }
@@ -168,7 +168,7 @@ async fn replacing_the_session_inside_update_is_an_error_not_a_hang() {
         .route(
             "/",
             get(|session: Session| async move {
-                let nested = session.update(|_| Ok(session.new_session()))?;
+                let nested = session.update(|_| Ok(session.reset()))?;
                 Ok::<_, SessionError>(format!("{}", nested.is_err()))
             }),
         )
@@ -202,12 +202,12 @@ async fn a_python_quoted_cookie_is_read() {
 }
 
 #[tokio::test]
-async fn get_session_and_new_session_serve_plain_tower_services() {
+async fn get_session_and_reset_session_serve_plain_tower_services() {
     use axum::body::Body;
     use axum::http::Request;
     async fn service(request: Request<Body>) -> Result<String, SessionError> {
         let session = if request.uri().path() == "/login" {
-            session_tower::new_session(&request).await?
+            session_tower::reset_session(&request).await?
         } else {
             session_tower::get_session(&request).await?
         };

@@ -43,6 +43,11 @@ struct Cli {
     /// quietest moment of a shared machine), and the errors of all passes.
     #[arg(long, default_value_t = 1)]
     passes: usize,
+    /// A folder with `ours` and `ours_actix` built from another revision (`./bench/run --baseline
+    /// REV` builds it): each of our rows is measured again right after with that build, as
+    /// "<row> (baseline)", so before and after stand in one run.
+    #[arg(long)]
+    baseline: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -251,10 +256,20 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("address").port()
 }
 
-async fn start(spec: &Spec, port: u16, cpu: usize, backend: &str, python: Option<&Path>) -> Option<Child> {
+/// Starts the server of `spec`, from the folder `bin` (this harness's own by default).
+async fn start(
+    spec: &Spec,
+    port: u16,
+    cpu: usize,
+    backend: &str,
+    python: Option<&Path>,
+    bin: Option<&Path>,
+) -> Option<Child> {
     let here = std::env::current_exe().expect("own path");
     let (program, mut args): (PathBuf, Vec<String>) = if spec.program == "python" {
         (python?.to_path_buf(), vec![repository().join("interop/app.py").display().to_string()])
+    } else if let Some(bin) = bin {
+        (bin.join(spec.program), Vec::new())
     } else {
         (here.with_file_name(spec.program), Vec::new())
     };
@@ -341,9 +356,10 @@ fn locked_version(name: &str) -> String {
     lock.split(&marker).nth(1).and_then(|rest| rest.split('"').next()).unwrap_or("?").to_owned()
 }
 
-/// One run of `spec` with `visitor`: a fresh store if it needs one, the server, warm-up, the measured
-/// window. `None` when the server cannot start (the Python rows without python3).
-async fn measure(spec: &Spec, visitor: Visitor, cli: &Cli, python: Option<&Path>) -> Option<Row> {
+/// One run of `spec` with `visitor`: a fresh store if it needs one, the server (from the folder
+/// `baseline` when given), warm-up, the measured window. `None` when the server cannot start (the
+/// Python rows without python3).
+async fn measure(spec: &Spec, visitor: Visitor, cli: &Cli, python: Option<&Path>, baseline: Option<&Path>) -> Option<Row> {
     let (warmup, duration) = (Duration::from_secs(cli.warmup), Duration::from_secs(cli.seconds));
     let redis =
         if spec.backend == Backend::Redis { Some(RedisServer::start().await.expect("redis-server")) } else { None };
@@ -355,7 +371,7 @@ async fn measure(spec: &Spec, visitor: Visitor, cli: &Cli, python: Option<&Path>
     let backend =
         redis.as_ref().map(RedisServer::url).or(memcached.as_ref().map(MemcachedServer::address)).unwrap_or_default();
     let port = free_port();
-    let mut child = start(spec, port, cli.server_cpu, &backend, python).await?;
+    let mut child = start(spec, port, cli.server_cpu, &backend, python, baseline).await?;
     let address = SocketAddr::from(([127, 0, 0, 1], port));
     wait_until_ready(address, spec.path).await;
     // The server's CPU time over the measured window, read as it opens and closes.
@@ -371,7 +387,7 @@ async fn measure(spec: &Spec, visitor: Visitor, cli: &Cli, python: Option<&Path>
     let peak_rss_kib = child.id().map(peak_rss).unwrap_or(0);
     let _ = child.kill().await;
     let row = Row {
-        server: spec.server.to_owned(),
+        server: if baseline.is_some() { format!("{} (baseline)", spec.server) } else { spec.server.to_owned() },
         kind: spec.kind,
         ours: spec.ours,
         visitor,
@@ -396,6 +412,21 @@ async fn measure(spec: &Spec, visitor: Visitor, cli: &Cli, python: Option<&Path>
     Some(row)
 }
 
+/// Adds `row`, or keeps the quieter of it and the same row of an earlier pass (with both passes'
+/// errors).
+fn keep(rows: &mut Vec<Row>, row: Row) {
+    match rows.iter_mut().find(|kept| kept.server == row.server && kept.visitor == row.visitor) {
+        Some(kept) => {
+            let errors = kept.errors + row.errors;
+            if row.cpu_per_request < kept.cpu_per_request {
+                *kept = row;
+            }
+            kept.errors = errors;
+        }
+        None => rows.push(row),
+    }
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let cli = Cli::parse();
@@ -410,16 +441,12 @@ async fn main() {
             SPECS.iter().filter(|s| cli.only.is_empty() || cli.only.iter().any(|only| s.server.contains(only.as_str())))
         {
             for &visitor in visitors(spec) {
-                let Some(row) = measure(spec, visitor, &cli, python.as_deref()).await else { continue };
-                match rows.iter_mut().find(|kept| kept.server == row.server && kept.visitor == row.visitor) {
-                    Some(kept) => {
-                        let errors = kept.errors + row.errors;
-                        if row.cpu_per_request < kept.cpu_per_request {
-                            *kept = row;
-                        }
-                        kept.errors = errors;
-                    }
-                    None => rows.push(row),
+                // Our rows, then the same rows from the baseline build right after: one minute of the
+                // machine for both.
+                let builds = [None, cli.baseline.as_deref().filter(|_| spec.ours)];
+                for bin in builds.into_iter().enumerate().filter_map(|(n, bin)| (n == 0 || bin.is_some()).then_some(bin)) {
+                    let Some(row) = measure(spec, visitor, &cli, python.as_deref(), bin).await else { continue };
+                    keep(&mut rows, row);
                 }
             }
         }

@@ -61,6 +61,14 @@ pub enum CookieError {
     },
 }
 
+/// A bad cookie setting where a session [`Error`](crate::Error) is expected: `?` in a handler or a `main`
+/// that returns one.
+impl From<CookieError> for crate::Error {
+    fn from(error: CookieError) -> Self {
+        crate::Error::Config(Box::new(error))
+    }
+}
+
 /// The session cookie: its name and attributes. Build it with [`CookieConfig::builder`]; every
 /// setting is checked once, there, so a request never sends a broken `Set-Cookie`.
 ///

@@ -1,61 +1,96 @@
-//! The session handle a handler holds, written once for every framework adapter: its methods and
-//! the error they return.
+//! The session handle a handler holds, written once for every framework adapter: its methods, the
+//! error they return, and how that error reaches the layer's error response.
 
+use std::any::TypeId;
 use std::fmt;
 use std::sync::Arc;
 
-use super::settings::LayerSettings;
 use crate::error::Error;
 
 /// Why a call on a framework adapter's session handle failed: no layer for the handle's tag wraps the
 /// route, or the store or the session failed. An adapter wraps it in its own error type, which turns
-/// it into the layer's error response (`R`, the framework's response type) with the framework's own
-/// trait.
+/// it into a response with the framework's own trait.
 ///
 /// Its `Display` is the cause (never shown to the client; the layer's error response is), its
 /// `source` the session's [`Error`].
-pub enum HandleError<R> {
+#[derive(Clone)]
+pub enum HandleError {
     /// No layer with the handle's tag wraps the route: a bug in the app's wiring.
     MissingLayer,
-    /// The store or the session failed; `settings` is the layer's, for its error response.
-    Failed {
-        /// The settings of the layer that served the handle.
-        settings: Arc<LayerSettings<R>>,
-        /// What went wrong.
-        error: Error,
-    },
+    /// The store or the session failed, or the app handed a library error to `?`.
+    Failed(HandlerFailure),
 }
 
-impl<R> HandleError<R> {
+/// A session error on its way out of a handler. The adapter's error type puts it in the extensions of
+/// the response it makes; the session layer it names (or the innermost one, for an error the app
+/// converted with `?`) finds it there and answers with its own error response instead, logging the
+/// error. So a handler's `?` on any library error ends in the app's chosen response.
+#[derive(Clone)]
+pub struct HandlerFailure {
+    error: Arc<Error>,
+    layer: Option<TypeId>,
+}
+
+impl HandlerFailure {
+    /// `error`, for the layer tagged `layer` (`None`: whichever session layer meets it first).
+    pub fn new(error: Error, layer: Option<TypeId>) -> Self {
+        HandlerFailure { error: Arc::new(error), layer }
+    }
+
+    /// What went wrong.
+    pub fn error(&self) -> &Error {
+        &self.error
+    }
+
+    /// Whether the layer tagged `tag` answers it.
+    pub fn is_for(&self, tag: TypeId) -> bool {
+        self.layer.is_none_or(|layer| layer == tag)
+    }
+}
+
+impl HandleError {
     /// The session's error; `None` when no layer wraps the route.
     pub fn error(&self) -> Option<&Error> {
         match self {
             HandleError::MissingLayer => None,
-            HandleError::Failed { error, .. } => Some(error),
+            HandleError::Failed(failure) => Some(failure.error()),
         }
     }
 }
 
-/// The cause only: the layer's settings hold the app's closures, nothing worth showing.
-impl<R> fmt::Debug for HandleError<R> {
+/// Any library error (the session's, a key's, a store's) becomes a failure for the innermost layer.
+impl<E: Into<Error>> From<E> for HandleError {
+    fn from(error: E) -> Self {
+        HandleError::Failed(HandlerFailure::new(error.into(), None))
+    }
+}
+
+/// The cause only.
+impl fmt::Debug for HandleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             HandleError::MissingLayer => f.write_str("MissingLayer"),
-            HandleError::Failed { error, .. } => f.debug_tuple("Failed").field(error).finish(),
+            HandleError::Failed(failure) => f.debug_tuple("Failed").field(failure.error()).finish(),
         }
     }
 }
 
-impl<R> fmt::Display for HandleError<R> {
+impl fmt::Debug for HandlerFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("HandlerFailure").field(&self.error).finish()
+    }
+}
+
+impl fmt::Display for HandleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             HandleError::MissingLayer => f.write_str("no session layer with this tag wraps the route"),
-            HandleError::Failed { error, .. } => error.fmt(f),
+            HandleError::Failed(failure) => failure.error().fmt(f),
         }
     }
 }
 
-impl<R> std::error::Error for HandleError<R> {
+impl std::error::Error for HandleError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         self.error().map(|error| error as _)
     }
@@ -82,7 +117,7 @@ impl<R> std::error::Error for HandleError<R> {
 /// pub struct SessionError(Error);
 ///
 /// impl Session {
-///     session_core::handle_methods!(SessionError);
+///     session_core::middleware::handle_methods!(SessionError);
 ///
 ///     fn request_session(&self) -> &RequestSession {
 ///         &self.0
@@ -93,8 +128,9 @@ impl<R> std::error::Error for HandleError<R> {
 ///     }
 /// }
 /// ```
+#[doc(hidden)]
 #[macro_export]
-macro_rules! handle_methods {
+macro_rules! __handle_methods {
     ($error:ty) => {
         /// The value under `key` as a `V`: `None` when absent, an error when it is not a `V`.
         pub fn get<V: $crate::__private::DeserializeOwned>(
@@ -170,26 +206,41 @@ macro_rules! handle_methods {
             })
         }
 
-        /// Replaces the session with a fresh, empty one (aiohttp-session's `new_session`): call it at
-        /// login. The new session gets a new id when saved, and the stored entry of the one it
-        /// replaced is deleted then. Nothing is written if the new session is never changed.
-        pub fn new_session(&self) -> ::std::result::Result<(), $error> {
-            self.request_session().renew().map_err(|error| self.session_error(error))
+        /// Starts over with a fresh, empty session under a new id (aiohttp-session's `new_session`,
+        /// Django's `flush`): at login, so an id planted before it is worth nothing. The stored entry of
+        /// the session it replaced is deleted once the new one is saved. Nothing is written if the new
+        /// session is never changed.
+        #[doc(alias = "new_session", alias = "flush")]
+        pub fn reset(&self) -> ::std::result::Result<(), $error> {
+            self.request_session().reset().map_err(|error| self.session_error(error))
         }
 
-        /// Gives the session a new id and keeps its data (a privilege change); the entry under the
-        /// old id is deleted once the session is saved under the new one.
-        #[doc(alias = "regenerate", alias = "rotate")]
+        /// Gives the session a new id and keeps its data (a privilege change; actix-session's `renew`,
+        /// Django's `cycle_key`); the entry under the old id is deleted once the session is saved under
+        /// the new one.
+        #[doc(alias = "regenerate", alias = "rotate", alias = "renew", alias = "cycle_key")]
         pub fn cycle_id(&self) -> ::std::result::Result<(), $error> {
             self.request_session().cycle_id().map_err(|error| self.session_error(error))
         }
 
+        /// Ends every session attached to `user` (with [`set_user`](Self::set_user)) in every process
+        /// that shares the storage, this one included; sessions attached to `user` afterwards (a new
+        /// login) live on. For a password change or an admin page. Only storages that keep sessions
+        /// server-side can: others answer `Error::Unsupported`.
+        #[doc(alias = "logout_all", alias = "revoke")]
+        pub async fn log_out_everywhere(&self, user: &str) -> ::std::result::Result<(), $error> {
+            let storage = ::std::sync::Arc::clone(self.request_session().storage());
+            $crate::AbstractStorage::log_out_everywhere(&*storage, user)
+                .await
+                .map_err(|error| self.session_error(error))
+        }
+
         /// Runs several operations on the session as one: nothing else of this request sees it
-        /// half-done. The closure gets the `session_core::Session` and cannot `.await`; use that
+        /// half-done. The closure gets the `session_core::SessionState` and cannot `.await`; use that
         /// session inside it, not this handle (which would be `Error::InUse`).
         pub fn update<R>(
             &self,
-            f: impl FnOnce(&mut $crate::Session) -> ::std::result::Result<R, $crate::Error>,
+            f: impl FnOnce(&mut $crate::SessionState) -> ::std::result::Result<R, $crate::Error>,
         ) -> ::std::result::Result<R, $error> {
             self.request_session().with(f).and_then(|result| result).map_err(|error| self.session_error(error))
         }

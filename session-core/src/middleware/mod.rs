@@ -6,7 +6,7 @@
 //! 2. **Loaded lazily.** When a handler first asks, [`RequestSession::load`] finds the storage's cookie
 //!    in the `Cookie` headers and loads the session, once.
 //! 3. **The handler runs**, through [`RequestSession::with`] (one closure at a time, never across an
-//!    `.await`), [`renew`](RequestSession::renew) and [`cycle_id`](RequestSession::cycle_id).
+//!    `.await`), [`reset`](RequestSession::reset) and [`cycle_id`](RequestSession::cycle_id).
 //! 4. **Saved if changed.** After the handler, [`RequestSession::finish`] takes the session out if it
 //!    must be saved with this response (changed, status below 500), and [`PendingSave::save`] saves it.
 //! 5. **Cookie out.** `save` answers the `Set-Cookie` header value to add (none when the session was
@@ -14,7 +14,7 @@
 //!
 //! An adapter keeps its layer's [`LayerSettings`] (storage, error response, tag), claims the cookie
 //! per request with [`CookieClaims`], and writes its handler-facing handle's methods with
-//! [`handle_methods!`](crate::handle_methods), so every framework's handle has the same methods with
+//! [`handle_methods!`], so every framework's handle has the same methods with
 //! the same meaning; they fail with a [`HandleError`], which the adapter's error type wraps.
 
 mod claims;
@@ -22,9 +22,11 @@ mod handle;
 mod request;
 mod settings;
 
+#[doc(inline)]
+pub use crate::__handle_methods as handle_methods;
 pub use crate::error::describe;
 pub use claims::{ClaimConflict, CookieClaims};
-pub use handle::HandleError;
+pub use handle::{HandleError, HandlerFailure};
 pub use request::{PendingSave, RequestSession};
 pub use settings::{LayerSettings, log_error};
 
@@ -40,11 +42,11 @@ impl crate::storage::AbstractStorage for PlainCookie {
         &self.0
     }
     async fn load_session(&self, cookie: Option<&str>) -> Result<crate::storage::Loaded, crate::Error> {
-        Ok(cookie.map_or_else(|| self.new_session(), |text| self.0.open("plain", None, text)).into())
+        Ok(cookie.map_or_else(|| self.new_state(), |text| self.0.open("plain", None, text)).into())
     }
     async fn save_session(
         &self,
-        session: &mut crate::Session,
+        session: &mut crate::SessionState,
         _: crate::storage::Origin,
     ) -> Result<crate::storage::CookieAction, crate::Error> {
         Ok(crate::storage::CookieAction::Set(self.0.encode(session)?))

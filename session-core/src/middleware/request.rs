@@ -6,7 +6,7 @@ use std::thread::{self, ThreadId};
 
 use crate::cookie::find_cookie;
 use crate::error::Error;
-use crate::session::Session;
+use crate::session::SessionState;
 use crate::storage::{AbstractStorage, CookieAction, Loaded};
 
 /// One request's session: loaded at most once, when first asked for, and handed to the save after
@@ -15,15 +15,15 @@ use crate::storage::{AbstractStorage, CookieAction, Loaded};
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// # use session_core::storage::{CookieAction, Loaded, Origin};
-/// # use session_core::{Error, Session, StorageConfig};
+/// # use session_core::{Error, SessionState, StorageConfig};
 /// # struct PlainCookie(StorageConfig);
 /// # #[async_trait::async_trait]
 /// # impl AbstractStorage for PlainCookie {
 /// #     fn config(&self) -> &StorageConfig { &self.0 }
 /// #     async fn load_session(&self, c: Option<&str>) -> Result<Loaded, Error> {
-/// #         Ok(c.map_or_else(|| self.new_session(), |t| self.0.open("plain", None, t)).into())
+/// #         Ok(c.map_or_else(|| self.new_state(), |t| self.0.open("plain", None, t)).into())
 /// #     }
-/// #     async fn save_session(&self, s: &mut Session, _: Origin) -> Result<CookieAction, Error> {
+/// #     async fn save_session(&self, s: &mut SessionState, _: Origin) -> Result<CookieAction, Error> {
 /// #         Ok(CookieAction::Set(self.0.encode(s)?))
 /// #     }
 /// # }
@@ -106,15 +106,15 @@ impl RequestSession {
     /// Runs `f` on the loaded session and returns what it returns. One closure at a time: another
     /// thread waits for it, and a use of this same request session from inside `f` is
     /// [`Error::InUse`] (it could only wait forever).
-    pub fn with<R>(&self, f: impl FnOnce(&mut Session) -> R) -> Result<R, Error> {
+    pub fn with<R>(&self, f: impl FnOnce(&mut SessionState) -> R) -> Result<R, Error> {
         self.with_loaded(|loaded| Ok(f(&mut loaded.session)))
     }
 
-    /// Replaces the session with a fresh, empty one (aiohttp-session's `new_session`): at login, so
-    /// that an id planted before it is worth nothing. The stored entry of the session it replaced is
-    /// deleted once the new one is saved.
-    pub fn renew(&self) -> Result<(), Error> {
-        let fresh = self.storage.new_session();
+    /// Starts over with a fresh, empty session under a new id (aiohttp-session's `new_session`): at
+    /// login, so that an id planted before it is worth nothing. The stored entry of the session it
+    /// replaced is deleted once the new one is saved.
+    pub fn reset(&self) -> Result<(), Error> {
+        let fresh = self.storage.new_state();
         self.with_loaded(|loaded| {
             loaded.session = fresh.replacing(&mut loaded.session);
             Ok(())
@@ -229,10 +229,10 @@ mod tests {
         run(request.load(None::<&str>)).unwrap();
         let nested = request.with(|_| request.with(|session| session.len())).unwrap();
         assert!(matches!(nested, Err(Error::InUse)));
-        let renewed = request.with(|_| request.renew()).unwrap();
-        assert!(matches!(renewed, Err(Error::InUse)));
+        let reset = request.with(|_| request.reset()).unwrap();
+        assert!(matches!(reset, Err(Error::InUse)));
         assert_eq!(request.with(|session| session.len()).unwrap(), 0, "usable again afterwards");
-        assert!(format!("{request:?}").contains("Session"));
+        assert!(format!("{request:?}").contains("SessionState"));
     }
 
     #[test]
@@ -251,6 +251,16 @@ mod tests {
         request.with(|session| session.insert("k", 1)).unwrap().unwrap();
         assert!(request.finish(500).is_none(), "a 5xx saves nothing");
         assert!(matches!(request.with(|_| ()), Err(Error::Finished)));
+    }
+
+    #[test]
+    fn a_pending_save_shows_its_session_and_no_value() {
+        let request = request();
+        run(request.load(None::<&str>)).unwrap();
+        request.with(|session| session.insert("secret", "hunter2")).unwrap().unwrap();
+        let shown = format!("{:?}", request.finish(200).expect("changed"));
+        assert!(shown.starts_with("PendingSave") && shown.contains("secret"), "{shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
     }
 
     #[test]

@@ -49,6 +49,14 @@ pub enum KeyError {
     Random,
 }
 
+/// A bad key where a session [`Error`](crate::Error) is expected: `?` in a handler or a `main`
+/// that returns one.
+impl From<KeyError> for crate::Error {
+    fn from(error: KeyError) -> Self {
+        crate::Error::Config(Box::new(error))
+    }
+}
+
 /// A [`SecretKey`] converts into itself without failing.
 impl From<std::convert::Infallible> for KeyError {
     fn from(never: std::convert::Infallible) -> Self {

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 pub use keys::{KeyError, SecretKey};
 
 use crate::error::Error;
-use crate::session::Session;
+use crate::session::SessionState;
 use crate::storage::{AbstractStorage, CookieAction, Loaded, Origin, StorageConfig};
 
 /// One key's cipher for a [`SealedCookieStorage`]: turns the session payload into a cookie value and
@@ -55,7 +55,7 @@ use crate::storage::{AbstractStorage, CookieAction, Loaded, Origin, StorageConfi
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let storage = SealedCookieStorage::<AesGcm>::new(SecretKey::generate()?)?;
-/// let mut session = storage.new_session();
+/// let mut session = storage.new_state();
 /// session.insert("user", "alice")?;
 /// let CookieAction::Set(cookie) = storage.save_session(&mut session, Origin::none()).await? else { panic!() };
 /// let loaded = storage.load_session(Some(&cookie)).await?;
@@ -142,10 +142,10 @@ impl<C: CookieCipher> SealedCookieStorage<C> {
         self
     }
 
-    /// A new random key as url-safe base64 text (what Python's `Fernet.generate_key()` prints), usable
-    /// wherever a key is taken. Keep it with the application's secrets.
-    ///
-    /// In `session-cookie`: `let key = var("SESSION_SECRET_KEY").unwrap_or_else(|_| EncryptedCookieStorage::generate_key());`
+    /// A new key of 32 random bytes from the operating system, as url-safe base64 text, usable wherever
+    /// a key is taken (any cipher of this crate's storages takes 32 bytes; for Fernet this is what
+    /// Python's `Fernet.generate_key()` prints). Generate it once and keep it with the application's
+    /// secrets, e.g. in `SESSION_SECRET_KEY`.
     #[doc(alias = "Fernet.generate_key")]
     pub fn generate_key() -> String {
         // The OS random source failing is a broken host; an empty key then fails where it is used.
@@ -167,7 +167,7 @@ impl<C: CookieCipher> AbstractStorage for SealedCookieStorage<C> {
 
     async fn load_session(&self, cookie: Option<&str>) -> Result<Loaded, Error> {
         let Some(cookie) = cookie else {
-            return Ok(self.new_session().into());
+            return Ok(self.new_state().into());
         };
         let session = match self.open(cookie).map(String::from_utf8) {
             Some(Ok(payload)) => self.config.open(C::NAME, None, &payload),
@@ -177,7 +177,7 @@ impl<C: CookieCipher> AbstractStorage for SealedCookieStorage<C> {
         Ok(session.into())
     }
 
-    async fn save_session(&self, session: &mut Session, _: Origin) -> Result<CookieAction, Error> {
+    async fn save_session(&self, session: &mut SessionState, _: Origin) -> Result<CookieAction, Error> {
         if session.is_empty() {
             return Ok(CookieAction::Remove);
         }
@@ -220,7 +220,7 @@ mod tests {
         let (new, old) = ([1u8; 32], [2u8; 32]);
         let rotated = SealedCookieStorage::<Tagged>::with_keys([new, old]).unwrap();
         let only_old = SealedCookieStorage::<Tagged>::new(old).unwrap();
-        let mut session = only_old.new_session();
+        let mut session = only_old.new_state();
         session.insert("k", 1).unwrap();
         let CookieAction::Set(old_cookie) = run(only_old.save_session(&mut session, Origin::none())).unwrap() else {
             panic!("set")
@@ -238,7 +238,7 @@ mod tests {
         assert_eq!(SealedCookieStorage::<Tagged>::with_keys(Vec::<SecretKey>::new()).err(), Some(KeyError::Missing));
         assert_eq!(SealedCookieStorage::<Tagged>::new("short").err(), Some(KeyError::NotBase64));
         let storage = SealedCookieStorage::<Tagged>::new([7u8; 32]).unwrap();
-        let mut empty = storage.new_session();
+        let mut empty = storage.new_state();
         assert_eq!(run(storage.save_session(&mut empty, Origin::none())).unwrap(), CookieAction::Remove);
         assert!(run(storage.load_session(Some("7:\u{0}not json"))).unwrap().session.is_new());
         assert_eq!(format!("{storage:?}").matches("<1 redacted>").count(), 1);

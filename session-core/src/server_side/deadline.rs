@@ -30,7 +30,7 @@ impl Deadline {
     /// Runs one call of the store, answering [`Error::Timeout`] if the deadline comes first (the call
     /// is then dropped); once the deadline has passed, no call starts.
     pub(super) async fn run<T>(&self, call: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
-        if Instant::now() >= self.at {
+        if self.passed() {
             return Err(self.missed());
         }
         match tokio::time::timeout_at(self.at, call).await {
@@ -46,6 +46,11 @@ impl Deadline {
         }
         tokio::time::sleep(pause).await;
         Ok(())
+    }
+
+    /// Whether the deadline has come.
+    pub(super) fn passed(&self) -> bool {
+        Instant::now() >= self.at
     }
 
     /// The error of a request whose store work outlived the deadline.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::ids::KeyFactory;
 use crate::error::Error;
-use crate::session::Session;
+use crate::session::SessionState;
 use crate::storage::StorageConfig;
 
 /// How long an entry lives when no limit of the expiry policy applies (no `max_age`, idle or
@@ -50,7 +50,7 @@ impl Entries {
     }
 
     /// The session stored under `id` as `bytes`, with every load rule applied.
-    pub(super) fn open(&self, id: &str, bytes: &[u8]) -> Session {
+    pub(super) fn open(&self, id: &str, bytes: &[u8]) -> SessionState {
         match std::str::from_utf8(bytes) {
             Ok(payload) => self.config.open(self.store, Some(id.to_owned()), payload),
             Err(_) => self.config.reject(self.store, &"stored payload is not UTF-8"),
@@ -59,7 +59,7 @@ impl Entries {
 
     /// The payload to store for `session`, and how long its entry lives: the shortest limit of the
     /// expiry policy (what is left of an absolute timeout included), else the default.
-    pub(super) fn payload(&self, session: &Session) -> Result<(String, Option<Duration>), Error> {
+    pub(super) fn payload(&self, session: &SessionState) -> Result<(String, Option<Duration>), Error> {
         let payload = self.config.encode(session)?;
         let expiry = self.config.expiry();
         let seconds = expiry.entry_seconds(self.config.now(), session.max_age_seconds(), session.started());

@@ -15,11 +15,11 @@ use super::deadline::Deadline;
 use super::entries::Entries;
 use crate::error::Error;
 use crate::items::{Diff, Items};
-use crate::session::Session;
+use crate::session::SessionState;
 
 /// One request's save in a batch: its session and the stored version it loaded.
 pub(super) struct Change<T> {
-    pub(super) session: Session,
+    pub(super) session: SessionState,
     pub(super) origin: Versioned<T>,
 }
 
@@ -93,11 +93,12 @@ pub(super) async fn write_merged<T: Clone + PartialEq + Send + Sync + 'static>(
         }
         // The first retry goes at once (the reload is a round trip already); contention beyond that
         // backs off, so processes that keep colliding spread out.
-        if attempts > 1 {
-            let pause = backoff(u32::try_from(attempts).unwrap_or(u32::MAX));
-            if deadline.sleep(pause).await.is_err() {
-                return Err(Error::Conflict { attempts, waited: deadline.spent() });
-            }
+        let contended = Error::Conflict { attempts, waited: deadline.spent() };
+        if attempts > 1 && deadline.sleep(backoff(u32::try_from(attempts).unwrap_or(u32::MAX))).await.is_err() {
+            return Err(contended);
+        }
+        if deadline.passed() {
+            return Err(contended);
         }
         match deadline.run(cas.load_versioned(key)).await? {
             Some(current) => expected = current,
@@ -116,8 +117,8 @@ fn fold<T: PartialEq>(
     stored: &Versioned<T>,
     id: &str,
     diffs: &mut Diffs,
-) -> Option<Session> {
-    let mut folded: Option<Session> = None;
+) -> Option<SessionState> {
+    let mut folded: Option<SessionState> = None;
     for (at, change) in changes.iter().enumerate() {
         let theirs = match folded.take() {
             Some(session) => session,

@@ -23,7 +23,7 @@
 //! # Logging a user out everywhere
 //!
 //! [`AbstractStorage::log_out_everywhere`] ends every session the application attached to a user
-//! ([`Session::set_user`]), in every process that shares the store. The store keeps one marker per
+//! ([`SessionState::set_user`]), in every process that shares the store. The store keeps one marker per
 //! user who was logged out everywhere: the time it happened, in milliseconds, under
 //! `<cookie_name>_user_<hex of the user>`. A session attached to the user before that time is over:
 //! its load finds the marker, deletes the entry and starts a fresh session. Only sessions with a user
@@ -58,7 +58,7 @@ use lanes::{Joined, Lanes};
 use merge::{BatchFailure, Change, Merged, write_merged};
 
 use crate::error::Error;
-use crate::session::Session;
+use crate::session::SessionState;
 use crate::storage::{AbstractStorage, CookieAction, Loaded, Origin, StorageConfig};
 
 /// How many fresh ids a new session tries when the ones it drew are taken (a key factory that
@@ -219,7 +219,7 @@ impl<B: KeyValueBackend> ServerSideStorage<B> {
     /// when loaded (and still there).
     async fn store(
         &self,
-        session: &mut Session,
+        session: &mut SessionState,
         version: Option<Versioned<B::Token>>,
         deadline: &Deadline,
     ) -> Result<CookieAction, Error> {
@@ -247,7 +247,7 @@ impl<B: KeyValueBackend> ServerSideStorage<B> {
 
     /// Writes a new session under its id, only if the id is free: the id given with
     /// `set_new_identity`, else a fresh one (another, should it be taken).
-    async fn create(&self, session: &mut Session, deadline: &Deadline) -> Result<CookieAction, Error> {
+    async fn create(&self, session: &mut SessionState, deadline: &Deadline) -> Result<CookieAction, Error> {
         let chosen = session.identity().is_some();
         for _ in 0..FRESH_ID_ATTEMPTS {
             if !chosen {
@@ -269,7 +269,7 @@ impl<B: KeyValueBackend> ServerSideStorage<B> {
     /// Overwrites a loaded session's entry, only if it still exists (the last writer wins).
     async fn update(
         &self,
-        session: &Session,
+        session: &SessionState,
         id: String,
         key: String,
         deadline: &Deadline,
@@ -284,7 +284,7 @@ impl<B: KeyValueBackend> ServerSideStorage<B> {
     async fn merge(
         &self,
         cas: &dyn CompareAndSet<Token = B::Token>,
-        session: &mut Session,
+        session: &mut SessionState,
         origin: Versioned<B::Token>,
         id: String,
         key: String,
@@ -336,7 +336,7 @@ impl<B: KeyValueBackend> AbstractStorage for ServerSideStorage<B> {
 
     async fn load_session(&self, cookie: Option<&str>) -> Result<Loaded, Error> {
         let Some(id) = cookie else {
-            return Ok(self.new_session().into());
+            return Ok(self.new_state().into());
         };
         let Some(key) = self.key_of_cookie(id) else {
             return Ok(self.entries.config.reject(self.backend.name(), &"cookie is not a session id").into());
@@ -352,17 +352,17 @@ impl<B: KeyValueBackend> AbstractStorage for ServerSideStorage<B> {
         // Never written, expired or deleted, `{}` (logged out by a Python peer), or undecodable: a new
         // session, as aiohttp-session starts one.
         let Some(session) = session.filter(|session| !session.is_new()) else {
-            return Ok(self.new_session().into());
+            return Ok(self.new_state().into());
         };
         if session.has_ended() || users::is_revoked(&self.backend, &self.entries, &session, &deadline).await? {
             // Over: the entry goes now, and the visitor gets a new id.
             deadline.run(self.backend.delete(&key)).await?;
-            return Ok(self.new_session().into());
+            return Ok(self.new_state().into());
         }
         Ok(Loaded { session, origin: Origin::new(Found { version, spent: deadline.spent() }) })
     }
 
-    async fn save_session(&self, session: &mut Session, origin: Origin) -> Result<CookieAction, Error> {
+    async fn save_session(&self, session: &mut SessionState, origin: Origin) -> Result<CookieAction, Error> {
         let found = origin.take::<Found<B::Token>>();
         let deadline = self.deadline(found.as_ref().map_or(Duration::ZERO, |found| found.spent));
         let action = self.store(session, found.and_then(|found| found.version), &deadline).await?;

@@ -7,7 +7,7 @@ use super::deadline::Deadline;
 use super::entries::{DEFAULT_ENTRY_TTL, Entries};
 use super::ids::push_hex;
 use crate::error::Error;
-use crate::session::Session;
+use crate::session::SessionState;
 
 /// [`AbstractStorage::log_out_everywhere`](crate::AbstractStorage::log_out_everywhere): the marker
 /// for `user`, now.
@@ -32,7 +32,7 @@ pub(super) async fn mark_logged_out(
 pub(super) async fn is_revoked(
     backend: &impl KeyValueBackend,
     entries: &Entries,
-    session: &Session,
+    session: &SessionState,
     deadline: &Deadline,
 ) -> Result<bool, Error> {
     let Some(user) = session.user() else {

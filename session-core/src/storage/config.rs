@@ -11,7 +11,7 @@ use crate::codec::{Codec, JsonCodec, Payload};
 use crate::cookie::CookieConfig;
 use crate::error::{BoxError, Error};
 use crate::expiry::Expiry;
-use crate::session::Session;
+use crate::session::SessionState;
 
 /// The part of a storage that is the same for every backend: the [`CookieConfig`], the [`Expiry`]
 /// policy, the [`Codec`] and the [`Clock`]. Give it to a storage with its `with_config`.
@@ -30,7 +30,7 @@ use crate::session::Session;
 /// # For storage authors
 ///
 /// A storage keeps one and returns it from
-/// [`AbstractStorage::config`](crate::storage::AbstractStorage::config); [`new_session`](Self::new_session),
+/// [`AbstractStorage::config`](crate::storage::AbstractStorage::config); [`new_state`](Self::new_state),
 /// [`open`](Self::open), [`encode`](Self::encode) and [`reject`](Self::reject) hold the rules every
 /// backend must apply the same way, so a backend only moves bytes.
 ///
@@ -41,7 +41,7 @@ use crate::session::Session;
 /// let clock = ManualClock::new(1_700_000_000);
 /// let config = StorageConfig::default().with_max_age(Duration::from_secs(60)).with_clock(clock.clock());
 ///
-/// let mut session = config.new_session();
+/// let mut session = config.new_state();
 /// session.insert("user", "alice")?;
 /// let stored = config.encode(&session)?;
 ///
@@ -173,19 +173,20 @@ impl StorageConfig {
     }
 
     /// A fresh session with this storage's policy and clock (aiohttp-session's `new_session()`).
-    pub fn new_session(&self) -> Session {
-        Session::fresh(&self.expiry, self.clock.clone())
+    #[doc(alias = "new_session")]
+    pub fn new_state(&self) -> SessionState {
+        SessionState::fresh(&self.expiry, self.clock.clone())
     }
 
     /// The text to store for `session`: the codec's output for its record.
-    pub fn encode(&self, session: &Session) -> Result<String, Error> {
+    pub fn encode(&self, session: &SessionState) -> Result<String, Error> {
         self.codec.encode(&session.record()).map_err(Error::Encode)
     }
 
     /// The session stored as `text` under `identity`, with every load rule applied: `{}` is new with no
     /// identity; a session past a limit of the expiry policy loses its data; text the codec cannot
     /// read, or a value that is not a session, gives a fresh session and a warning naming `storage`.
-    pub fn open(&self, storage: &'static str, identity: Option<String>, text: &str) -> Session {
+    pub fn open(&self, storage: &'static str, identity: Option<String>, text: &str) -> SessionState {
         let payload = if self.json {
             Payload::from_json(text).map_err(BoxError::from)
         } else {
@@ -195,7 +196,7 @@ impl StorageConfig {
             Ok(payload) => payload,
             Err(error) => return self.reject(storage, &format_args!("payload does not decode: {error}")),
         };
-        match Session::from_payload(identity, payload, &self.expiry, self.clock.clone()) {
+        match SessionState::from_payload(identity, payload, &self.expiry, self.clock.clone()) {
             Ok(session) => session,
             Err(malformed) => self.reject(storage, &malformed),
         }
@@ -203,9 +204,9 @@ impl StorageConfig {
 
     /// A fresh session in place of one that `storage` could not accept, with a warning that says why.
     /// The reason must not carry the cookie, the key or the payload.
-    pub fn reject(&self, storage: &'static str, reason: &dyn fmt::Display) -> Session {
+    pub fn reject(&self, storage: &'static str, reason: &dyn fmt::Display) -> SessionState {
         tracing::warn!(storage, cookie = %self.cookie.name(), %reason, "session rejected; starting a fresh one");
-        self.new_session()
+        self.new_state()
     }
 }
 
@@ -222,7 +223,7 @@ mod tests {
     #[test]
     fn the_python_payload_vector_is_written_byte_for_byte() {
         let config = StorageConfig::default().with_clock(ManualClock::new(T).clock());
-        let mut session = config.new_session();
+        let mut session = config.new_state();
         session.insert("user", "alice").unwrap();
         session.insert("n", 42).unwrap();
         assert_eq!(
@@ -239,7 +240,7 @@ mod tests {
         // a write at 15 moves expiry to 25, expired at 30.
         let clock = ManualClock::new(T);
         let config = StorageConfig::default().with_max_age(Duration::from_secs(10)).with_clock(clock.clock());
-        let mut session = config.new_session();
+        let mut session = config.new_state();
         session.insert("k", 0).unwrap();
         clock.advance(8);
         session.insert("k", 8).unwrap();
@@ -262,7 +263,7 @@ mod tests {
             .with_idle_timeout(Duration::from_secs(10))
             .with_absolute_timeout(Duration::from_secs(25))
             .with_clock(clock.clock());
-        let mut session = config.new_session();
+        let mut session = config.new_state();
         session.insert("k", 1).unwrap();
         let mut stored = config.encode(&session).unwrap();
         assert!(stored.contains(r#""__session_meta__": {"started": 1700000000}"#), "{stored}");
@@ -307,7 +308,7 @@ mod tests {
             }
         }
         let config = StorageConfig::default().with_codec(Reversed);
-        let mut session = config.new_session();
+        let mut session = config.new_state();
         session.insert("a", 1).unwrap();
         let stored = config.encode(&session).unwrap();
         assert!(stored.starts_with('}'));

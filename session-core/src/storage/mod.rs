@@ -16,7 +16,7 @@ use async_trait::async_trait;
 pub use config::StorageConfig;
 
 use crate::error::Error;
-use crate::session::Session;
+use crate::session::SessionState;
 
 /// What the response must do with the session cookie after a save.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,13 +66,13 @@ impl fmt::Debug for Origin {
 #[derive(Debug)]
 pub struct Loaded {
     /// The session the handler reads and writes.
-    pub session: Session,
+    pub session: SessionState,
     /// What the storage remembers for the save.
     pub origin: Origin,
 }
 
-impl From<Session> for Loaded {
-    fn from(session: Session) -> Self {
+impl From<SessionState> for Loaded {
+    fn from(session: SessionState) -> Self {
         Loaded { session, origin: Origin::none() }
     }
 }
@@ -89,13 +89,13 @@ impl From<Session> for Loaded {
 ///   [`Error`] is for the store failing.
 /// - `save_session` is called only for changed sessions. An empty session removes the cookie (or, for
 ///   a plain cookie, writes `{}`) and, server-side, the stored entry. A storage that keeps entries also
-///   deletes the one the session replaced ([`Session::replaced`]) once the session is stored.
+///   deletes the one the session replaced ([`SessionState::replaced`]) once the session is stored.
 /// - Time comes from [`StorageConfig::clock`], never from the system directly.
 ///
 /// ```
 /// use async_trait::async_trait;
 /// use session_core::storage::{AbstractStorage, CookieAction, Loaded, Origin};
-/// use session_core::{Error, Session, StorageConfig};
+/// use session_core::{Error, SessionState, StorageConfig};
 ///
 /// /// The cookie holds the JSON payload itself (what `SimpleCookieStorage` does).
 /// struct PlainCookie(StorageConfig);
@@ -108,11 +108,11 @@ impl From<Session> for Loaded {
 ///     async fn load_session(&self, cookie: Option<&str>) -> Result<Loaded, Error> {
 ///         Ok(match cookie {
 ///             Some(text) => self.0.open("plain", None, text),
-///             None => self.new_session(),
+///             None => self.new_state(),
 ///         }
 ///         .into())
 ///     }
-///     async fn save_session(&self, session: &mut Session, _: Origin) -> Result<CookieAction, Error> {
+///     async fn save_session(&self, session: &mut SessionState, _: Origin) -> Result<CookieAction, Error> {
 ///         Ok(CookieAction::Set(self.0.encode(session)?))
 ///     }
 /// }
@@ -123,18 +123,18 @@ pub trait AbstractStorage: Send + Sync {
     fn config(&self) -> &StorageConfig;
 
     /// A fresh session: what a request gets when it asks for a new one (aiohttp's
-    /// `storage.new_session()`).
-    fn new_session(&self) -> Session {
-        self.config().new_session()
+    /// `storage.new_state()`).
+    fn new_state(&self) -> SessionState {
+        self.config().new_state()
     }
 
     /// The session the cookie value points at (`None`: the request had no session cookie).
     async fn load_session(&self, cookie: Option<&str>) -> Result<Loaded, Error>;
 
     /// Stores a changed session (with what its load remembered) and says what to do with the cookie.
-    async fn save_session(&self, session: &mut Session, origin: Origin) -> Result<CookieAction, Error>;
+    async fn save_session(&self, session: &mut SessionState, origin: Origin) -> Result<CookieAction, Error>;
 
-    /// Ends every session attached to `user` ([`Session::set_user`]) in every process that shares the
+    /// Ends every session attached to `user` ([`SessionState::set_user`]) in every process that shares the
     /// store; other users' sessions are untouched, and sessions attached to `user` afterwards (a new
     /// login) live on. Only storages that keep sessions server-side can: the default answers
     /// [`Error::Unsupported`].

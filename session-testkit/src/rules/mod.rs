@@ -7,11 +7,11 @@
 //!
 //! | group | file | rules |
 //! |---|---|---|
-//! | the session model | `session.rs` | new, round trips, unchanged sessions not saved, `created`, `{}`, invalidate, identity, new_session, cycle_id, isolation |
+//! | the session model | `session.rs` | new, round trips, unchanged sessions not saved, `created`, `{}`, invalidate, identity, reset, cycle_id, isolation |
 //! | what a client sends | `cookie.rs` | tampered, truncated, garbage and empty cookies; attributes; the size guard; the codec |
 //! | expiry | `expiry.rs` | `max_age` from the last write, idle timeout refreshed by reads, absolute timeout |
 //! | the store | `store.rs` | logged-out and replaced entries gone, entries expire (with and without `max_age`, with what is left of the absolute timeout), an ended session gets a new id, rotations, a new id never takes over another session, large payloads, every id character |
-//! | races | `races.rs` | a logout, `cycle_id`, `new_session` or log-out-everywhere racing 32 writers never comes back (both concurrency modes) |
+//! | races | `races.rs` | a logout, `cycle_id`, `reset` or log-out-everywhere racing 32 writers never comes back (both concurrency modes) |
 //! | concurrency | `concurrency.rs` | concurrent writers on one session keep their writes, a Python peer's logout wins (merging stores) |
 
 mod concurrency;
@@ -33,7 +33,7 @@ pub use races::*;
 pub use session::*;
 pub use store::*;
 
-use session_core::{AbstractStorage, ManualClock, Session, StorageConfig};
+use session_core::{AbstractStorage, ManualClock, SessionState, StorageConfig};
 
 use crate::client::TestClient;
 use crate::suite::{Kind, Rule, Suite};
@@ -60,7 +60,7 @@ async fn default_storage(suite: &Suite, clock: &ManualClock) -> Arc<dyn Abstract
 }
 
 #[track_caller]
-fn assert_fresh(session: &Session, what: &str) {
+fn assert_fresh(session: &SessionState, what: &str) {
     assert!(session.is_new(), "{what}: the session must be new");
     assert!(session.is_empty(), "{what}: the session must be empty, has keys {:?}", session.keys().collect::<Vec<_>>());
     assert_eq!(session.identity(), None, "{what}: a fresh session has no identity");
@@ -84,7 +84,7 @@ fn key_of(client: &TestClient) -> String {
 }
 
 /// The user of a loaded session, as a string.
-fn user(session: &Session) -> Option<String> {
+fn user(session: &SessionState) -> Option<String> {
     session.get::<String>("user").expect("a string")
 }
 

@@ -1,5 +1,5 @@
 //! Rules of server-side storages in either concurrency mode: a session that a request removes (logout,
-//! `cycle_id`, `new_session`, log-out-everywhere) never comes back, whatever the writes racing it. The
+//! `cycle_id`, `reset`, log-out-everywhere) never comes back, whatever the writes racing it. The
 //! writers are spread over four storages on one store, as four processes of one app would be.
 
 use session_core::ManualClock;
@@ -55,7 +55,7 @@ async fn race(suite: &Suite, removal: Removal) {
         Removal::Logout => remover.with(|s| s.invalidate()).expect("with"),
         Removal::CycleId => remover.cycle_id().expect("cycle"),
         Removal::NewSession => {
-            remover.renew().expect("renew");
+            remover.reset().expect("reset");
             remover.with(|s| s.insert("user", "bob")).expect("with").expect("insert");
         }
         Removal::LogOutEverywhere => {}
@@ -135,7 +135,7 @@ pub async fn a_cycled_id_racing_writers_never_comes_back(suite: &Suite) {
     race(suite, Removal::CycleId).await;
 }
 
-/// `new_session` (a login) racing 32 writers: the replaced session is gone for good.
+/// `reset` (a login) racing 32 writers: the replaced session is gone for good.
 pub async fn a_replaced_session_racing_writers_never_comes_back(suite: &Suite) {
     race(suite, Removal::NewSession).await;
 }

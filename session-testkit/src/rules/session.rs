@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 use serde_json::{Value, json};
 use session_core::storage::{AbstractStorage, CookieAction, Loaded, Origin};
-use session_core::{Error, ManualClock, Session, StorageConfig};
+use session_core::{Error, ManualClock, SessionState, StorageConfig};
 
 use super::{T, assert_fresh, default_storage, join_all, logged_in, user};
 use crate::client::TestClient;
@@ -104,13 +104,13 @@ impl AbstractStorage for CountingStorage {
     fn config(&self) -> &StorageConfig {
         self.inner.config()
     }
-    fn new_session(&self) -> Session {
-        self.inner.new_session()
+    fn new_state(&self) -> SessionState {
+        self.inner.new_state()
     }
     async fn load_session(&self, cookie: Option<&str>) -> Result<Loaded, Error> {
         self.inner.load_session(cookie).await
     }
-    async fn save_session(&self, session: &mut Session, origin: Origin) -> Result<CookieAction, Error> {
+    async fn save_session(&self, session: &mut SessionState, origin: Origin) -> Result<CookieAction, Error> {
         self.saves.fetch_add(1, Ordering::SeqCst);
         self.inner.save_session(session, origin).await
     }
@@ -200,7 +200,7 @@ pub async fn invalidate_empties_the_session(suite: &Suite) {
 pub async fn set_new_identity_only_when_new(suite: &Suite) {
     let clock = ManualClock::new(T);
     let storage = default_storage(suite, &clock).await;
-    let mut fresh = storage.new_session();
+    let mut fresh = storage.new_state();
     fresh.set_new_identity("0123456789abcdef0123456789abcdef").expect("new session");
     assert_eq!(fresh.identity(), Some("0123456789abcdef0123456789abcdef"));
     let client = logged_in(storage).await;
@@ -211,14 +211,14 @@ pub async fn set_new_identity_only_when_new(suite: &Suite) {
     assert_eq!(loaded.identity().map(str::to_owned), before);
 }
 
-/// `new_session()` at login: the request continues on an empty session, and what it writes is all the
+/// `reset()` at login: the request continues on an empty session, and what it writes is all the
 /// next request sees.
-pub async fn new_session_replaces_the_data(suite: &Suite) {
+pub async fn reset_replaces_the_data(suite: &Suite) {
     let clock = ManualClock::new(T);
     let mut client = logged_in(default_storage(suite, &clock).await).await;
     let old_cookie = client.cookie().map(str::to_owned);
     let request = client.begin().await.expect("load");
-    request.renew().expect("renew");
+    request.reset().expect("reset");
     request.with(|s| (assert!(s.is_empty() && s.is_new()), s.insert("user", "bob"))).expect("with").1.expect("insert");
     let header = request.finish().await.expect("save").expect("a cookie");
     client.accept(&header);

@@ -60,13 +60,13 @@ pub async fn entries_expire_without_max_age(suite: &Suite) {
     );
 }
 
-/// `new_session()` at login deletes the entry of the session it replaced, once the new one is saved.
-pub async fn new_session_deletes_the_replaced_entry(suite: &Suite) {
+/// `reset()` at login deletes the entry of the session it replaced, once the new one is saved.
+pub async fn reset_deletes_the_replaced_entry(suite: &Suite) {
     let clock = ManualClock::new(T);
     let mut client = logged_in(default_storage(suite, &clock).await).await;
     let old_key = key_of(&client);
     let request = client.begin().await.expect("load");
-    request.renew().expect("renew");
+    request.reset().expect("reset");
     request.with(|s| s.insert("user", "bob")).expect("with").expect("insert");
     client.accept(&request.finish().await.expect("save").expect("a cookie"));
     let new_key = key_of(&client);
@@ -200,7 +200,7 @@ pub async fn an_entry_ends_with_the_absolute_timeout(suite: &Suite) {
     );
 }
 
-/// Several rotations in one request (`cycle_id`, then `new_session`, then `cycle_id` again): the stored
+/// Several rotations in one request (`cycle_id`, then `reset`, then `cycle_id` again): the stored
 /// session they replaced is deleted, and only the last one is stored.
 pub async fn rotations_in_one_request_delete_the_stored_entry(suite: &Suite) {
     let clock = ManualClock::new(T);
@@ -208,7 +208,7 @@ pub async fn rotations_in_one_request_delete_the_stored_entry(suite: &Suite) {
     let old_key = key_of(&client);
     let request = client.begin().await.expect("load");
     request.cycle_id().expect("cycle");
-    request.renew().expect("renew");
+    request.reset().expect("reset");
     request.with(|s| s.insert("user", "bob")).expect("with").expect("insert");
     request.cycle_id().expect("cycle again");
     client.accept(&request.finish().await.expect("save").expect("a cookie"));
@@ -226,7 +226,7 @@ pub async fn a_new_id_never_takes_over_a_stored_session(suite: &Suite) {
     let mut owner = TestClient::new(storage.clone());
     let claim = |who: &'static str| {
         let id = id.clone();
-        move |s: &mut session_core::Session| s.set_new_identity(id).and_then(|()| s.insert("user", who))
+        move |s: &mut session_core::SessionState| s.set_new_identity(id).and_then(|()| s.insert("user", who))
     };
     owner.request(claim("alice")).await.expect("save").output.expect("identity and insert");
     let mut intruder = TestClient::new(storage);
@@ -243,4 +243,29 @@ pub async fn a_new_id_never_takes_over_a_stored_session(suite: &Suite) {
         Some("alice"),
         "the stored session is untouched"
     );
+}
+
+/// A logout and a write in one request (a goodbye message kept after logging out): the logged-out id
+/// finds nothing afterwards, and what was written lives under a new id.
+pub async fn a_write_after_logout_is_a_new_session_under_a_new_id(suite: &Suite) {
+    let clock = ManualClock::new(T);
+    let mut client = logged_in(default_storage(suite, &clock).await).await;
+    let (old_key, old_cookie) = (key_of(&client), client.cookie().map(str::to_owned));
+    let saved = client
+        .request(|s| {
+            s.invalidate();
+            s.insert("flash", "bye")
+        })
+        .await
+        .expect("save");
+    saved.output.expect("insert");
+    assert!(saved.set_cookie.is_some(), "the new session's cookie");
+    assert_ne!(key_of(&client), old_key, "the written data lives under a new id");
+    assert_eq!(suite.entry(&old_key).await, None, "the logged-out entry is gone");
+    let session = client.session().await.expect("load");
+    assert_eq!(session.get::<String>("flash").expect("str").as_deref(), Some("bye"));
+    assert_eq!(user(&session), None, "nothing of the logged-out session");
+    let mut replay = TestClient::new(client.storage().clone());
+    replay.set_cookie(old_cookie);
+    super::assert_fresh(&replay.session().await.expect("load"), "the logged-out id");
 }

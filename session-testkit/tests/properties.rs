@@ -1,4 +1,6 @@
-//! Properties of the wire formats, over generated input (proptest).
+//! Properties of session-core's wire formats, over generated input (proptest): the cookie quoting, the
+//! cookie reader, the JSON payload. Here rather than in session-core so that session-core needs no crate
+//! that depends on it.
 
 use proptest::prelude::*;
 use session_core::codec::{Codec, JsonCodec};
@@ -38,7 +40,7 @@ proptest! {
     #[test]
     fn our_json_parses_back_to_the_same_value(data in session_data()) {
         let config = StorageConfig::default().with_clock(ManualClock::new(1_700_000_000).clock());
-        let mut session = config.new_session();
+        let mut session = config.new_state();
         for (key, value) in &data {
             session.insert_value(key.clone(), value.clone()).expect("not the reserved key");
         }

@@ -1,0 +1,49 @@
+//! Login, whoami and logout on Redis, in one axum app. With a Redis on 127.0.0.1:6379 (or `REDIS_URL`):
+//!
+//! ```text
+//! cargo run -p session-tower --example axum_login
+//! curl -c jar -b jar -X POST http://localhost:3000/login/alice     # Welcome, alice
+//! curl -b jar http://localhost:3000/whoami                         # alice
+//! curl -c jar -b jar -X POST http://localhost:3000/logout          # Bye
+//! ```
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::Path;
+use axum::routing::{get, post};
+use session_redis::{RedisBackend, RedisStorage};
+use session_tower::{Session, SessionError, SessionLayer, StorageConfig};
+
+async fn login(session: Session, Path(user): Path<String>) -> Result<String, SessionError> {
+    // Check the password first. Then a fresh session under a new id: an id planted before is worthless.
+    session.reset()?;
+    session.insert("user", &user)?;
+    // So that `session.log_out_everywhere(&user)` (after a password change, say) ends this one too.
+    session.set_user(&user)?;
+    Ok(format!("Welcome, {user}"))
+}
+
+async fn whoami(session: Session) -> Result<String, SessionError> {
+    Ok(session.get::<String>("user")?.unwrap_or_else(|| "nobody".to_owned()))
+}
+
+async fn logout(session: Session) -> Result<&'static str, SessionError> {
+    session.invalidate()?;
+    Ok("Bye")
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt::init(); // session errors are logged here, never sent to the client
+    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    let storage = RedisStorage::new(RedisBackend::from_url(&url)?)
+        .with_config(StorageConfig::new().with_idle_timeout(Duration::from_secs(30 * 60)));
+    let app = Router::new()
+        .route("/login/{user}", post(login))
+        .route("/whoami", get(whoami))
+        .route("/logout", post(logout))
+        .layer(SessionLayer::new(storage));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+    axum::serve(listener, app).await?;
+    Ok(())
+}
