@@ -11,6 +11,7 @@ use actix_web::web::ServiceConfig;
 use axum::Router;
 use clap::{Args, CommandFactory, FromArgMatches, Parser};
 use session_core::AbstractStorage;
+use session_core::accounts::Devices;
 use tokio::net::TcpListener;
 
 #[cfg(feature = "axum")]
@@ -58,6 +59,8 @@ impl Listen {
 pub struct Prepared {
     /// The storage the flags chose, checked to answer (or reported as unreachable).
     pub storage: Arc<dyn AbstractStorage>,
+    /// The same storage when it lists a user's devices (Redis).
+    pub devices: Option<Arc<dyn Devices>>,
     /// Listening on the first address `--host` and `--port` name that could be bound.
     pub listener: TcpListener,
     /// `false` on a loopback address only: then the cookie goes without `Secure`.
@@ -81,13 +84,13 @@ pub async fn prepare(about: &'static str) -> Result<Prepared, ExitCode> {
     if let Some(store) = &configured.store {
         check_store(&*configured.storage, store).await;
     }
-    Ok(Prepared { storage: configured.storage, listener, secure })
+    Ok(Prepared { storage: configured.storage, devices: configured.devices, listener, secure })
 }
 
 /// Starts up ([`prepare`]) and serves the axum `app` on the storage until Ctrl-C.
 #[cfg(feature = "axum")]
 pub async fn run(about: &'static str, app: fn(Arc<dyn AbstractStorage>) -> Router) -> ExitCode {
-    let Prepared { storage, listener, secure } = match prepare(about).await {
+    let Prepared { storage, listener, secure, .. } = match prepare(about).await {
         Ok(prepared) => prepared,
         Err(code) => return code,
     };
@@ -102,7 +105,7 @@ pub async fn run(about: &'static str, app: fn(Arc<dyn AbstractStorage>) -> Route
 /// `actix_web::rt::System::new().block_on(run_actix(about, app))`.
 #[cfg(feature = "actix")]
 pub async fn run_actix(about: &'static str, app: fn(Arc<dyn AbstractStorage>, &mut ServiceConfig)) -> ExitCode {
-    let Prepared { storage, listener, secure } = match prepare(about).await {
+    let Prepared { storage, listener, secure, .. } = match prepare(about).await {
         Ok(prepared) => prepared,
         Err(code) => return code,
     };

@@ -4,6 +4,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(feature = "axum")]
+pub mod accounts;
 mod app_main;
 #[cfg(feature = "axum")]
 pub mod cart;

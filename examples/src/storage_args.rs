@@ -9,7 +9,10 @@ use clap::{Args, ValueEnum};
 use session_cookie::{EncryptedCookieStorage, SimpleCookieStorage};
 #[cfg(any(feature = "redis", feature = "memcached"))]
 use session_core::Concurrency;
+use session_core::accounts::Devices;
 use session_core::cookie::CookieError;
+#[cfg(any(feature = "cookie", feature = "nacl"))]
+use session_core::sealed::{CookieCipher, SealedCookieStorage};
 use session_core::sealed::{KeyError, SecretKey};
 use session_core::{AbstractStorage, CookieConfig, StorageConfig};
 #[cfg(feature = "memcached")]
@@ -85,6 +88,11 @@ pub struct StorageArgs {
     /// memcached servers for `--storage memcached` (host:port, comma-separated).
     #[arg(long, env = "MEMCACHED", value_delimiter = ',', default_value = "127.0.0.1:11211")]
     pub memcached: Vec<String>,
+
+    /// Cookie storages (`encrypted`, `nacl`): keep the per-user epochs of log-out-everywhere in the
+    /// Redis at `--redis-url`, so a user's cookies can be ended (built with `--features redis`).
+    #[arg(long, env = "SESSION_REVOCATION")]
+    pub revocation: bool,
 }
 
 /// Why the storage could not be set up. Each message names what is wrong and never the key.
@@ -111,12 +119,10 @@ pub enum SetupError {
     #[cfg(feature = "memcached")]
     #[error("invalid --memcached: {0}")]
     Memcached(#[from] MemcachedStorageError),
-    /// `--storage` names a storage this build of the demo does not have.
-    #[error(
-        "this demo was built without --storage {storage}: run it with `cargo run -p examples --features {feature}`"
-    )]
+    /// `--storage` (or `--revocation`) asks for what this build of the demo does not have.
+    #[error("this demo was built without {storage}: run it with `cargo run -p examples --features {feature}`")]
     NotBuilt {
-        /// The storage asked for.
+        /// The flag asked for (`--storage redis`).
         storage: &'static str,
         /// The cargo feature that adds it.
         feature: &'static str,
@@ -129,6 +135,8 @@ pub struct Configured {
     pub storage: Arc<dyn AbstractStorage>,
     /// For a server-side storage: what to call it in messages (`Redis at redis://…`).
     pub store: Option<String>,
+    /// The same storage when it lists a user's devices (Redis).
+    pub devices: Option<Arc<dyn Devices>>,
 }
 
 impl StorageArgs {
@@ -164,17 +172,23 @@ impl StorageArgs {
             StorageKind::Simple => cookie(SimpleCookieStorage::new().with_config(config)),
             #[cfg(feature = "cookie")]
             StorageKind::Encrypted => {
-                cookie(EncryptedCookieStorage::new(secret_key(self.secret_key.as_deref()))?.with_config(config))
+                let storage = EncryptedCookieStorage::new(secret_key(self.secret_key.as_deref()))?.with_config(config);
+                self.sealed(storage)?
             }
             #[cfg(feature = "nacl")]
             StorageKind::Nacl => {
-                cookie(NaClCookieStorage::new(secret_key(self.secret_key.as_deref()))?.with_config(config))
+                let storage = NaClCookieStorage::new(secret_key(self.secret_key.as_deref()))?.with_config(config);
+                self.sealed(storage)?
             }
             #[cfg(feature = "redis")]
-            StorageKind::Redis => Configured {
-                storage: Arc::new(redis(&self.redis_url, config)?.with_concurrency(self.concurrency())),
-                store: Some(format!("Redis at {}", self.redis_url)),
-            },
+            StorageKind::Redis => {
+                let storage = Arc::new(redis(&self.redis_url, config)?.with_concurrency(self.concurrency()));
+                Configured {
+                    storage: Arc::clone(&storage) as Arc<dyn AbstractStorage>,
+                    store: Some(format!("Redis at {}", self.redis_url)),
+                    devices: Some(storage),
+                }
+            }
             #[cfg(feature = "memcached")]
             StorageKind::Memcached => {
                 let backend = MemcachedBackend::connect(self.memcached.iter().cloned()).await?;
@@ -183,29 +197,50 @@ impl StorageArgs {
                         MemcachedStorage::new(backend).with_config(config).with_concurrency(self.concurrency()),
                     ),
                     store: Some(format!("memcached at {}", self.memcached.join(","))),
+                    devices: None,
                 }
             }
             #[allow(unreachable_patterns, reason = "every storage is built with --all-features")]
             other => return Err(not_built(other)),
         })
     }
+
+    /// A cookie storage, lent the Redis at `--redis-url` for log-out-everywhere with `--revocation`.
+    #[cfg(any(feature = "cookie", feature = "nacl"))]
+    fn sealed<C: CookieCipher>(&self, storage: SealedCookieStorage<C>) -> Result<Configured, SetupError> {
+        if !self.revocation {
+            return Ok(cookie(storage));
+        }
+        #[cfg(feature = "redis")]
+        {
+            let backend = RedisBackend::from_url(&self.redis_url)
+                .map_err(|error| SetupError::RedisUrl { url: self.redis_url.clone(), reason: error.to_string() })?;
+            Ok(Configured {
+                storage: Arc::new(storage.with_revocation(backend)),
+                store: Some(format!("Redis at {} (revocation)", self.redis_url)),
+                devices: None,
+            })
+        }
+        #[cfg(not(feature = "redis"))]
+        Err(SetupError::NotBuilt { storage: "--revocation", feature: "redis" })
+    }
 }
 
 /// The error for a storage this build leaves out, naming the feature that adds it.
 fn not_built(kind: StorageKind) -> SetupError {
     let (storage, feature) = match kind {
-        StorageKind::Simple => ("simple", "cookie"),
-        StorageKind::Encrypted => ("encrypted", "cookie"),
-        StorageKind::Nacl => ("nacl", "nacl"),
-        StorageKind::Redis => ("redis", "redis"),
-        StorageKind::Memcached => ("memcached", "memcached"),
+        StorageKind::Simple => ("--storage simple", "cookie"),
+        StorageKind::Encrypted => ("--storage encrypted", "cookie"),
+        StorageKind::Nacl => ("--storage nacl", "nacl"),
+        StorageKind::Redis => ("--storage redis", "redis"),
+        StorageKind::Memcached => ("--storage memcached", "memcached"),
     };
     SetupError::NotBuilt { storage, feature }
 }
 
 #[cfg(any(feature = "cookie", feature = "nacl"))]
 fn cookie(storage: impl AbstractStorage + 'static) -> Configured {
-    Configured { storage: Arc::new(storage), store: None }
+    Configured { storage: Arc::new(storage), store: None, devices: None }
 }
 
 /// The Redis storage at `url` with `config`; a URL that does not parse says why.

@@ -31,10 +31,14 @@ use crate::shared::internal_server_error;
 /// use session_actix::{Session, SessionError};
 ///
 /// async fn login(session: Session) -> Result<&'static str, SessionError> {
-///     // Check the credentials, then start from a fresh session id (session-fixation guard).
-///     session.reset()?;
-///     session.insert("user", "alice")?;
+///     // Check the credentials, then log in: a fresh session under a new id (an id planted before
+///     // is worth nothing) with the user attached, which log_out_everywhere("alice") ends.
+///     session.login("alice")?;
 ///     Ok("Welcome")
+/// }
+///
+/// async fn whoami(session: Session) -> Result<String, SessionError> {
+///     Ok(session.user()?.unwrap_or_else(|| "nobody".to_owned()))
 /// }
 ///
 /// async fn visits(session: Session) -> Result<String, SessionError> {

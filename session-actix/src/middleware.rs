@@ -74,7 +74,7 @@ impl SessionMiddleware {
     /// Sessions from `storage` (any storage, or an `Arc<dyn AbstractStorage>` chosen at run time),
     /// reached through the `Session` extractor.
     pub fn new(storage: impl IntoStorage) -> Self {
-        let shared = Shared::new(storage.into_storage(), |_: &Error| internal_server_error());
+        let shared = Shared::new(storage, |_: &Error| internal_server_error());
         SessionMiddleware { shared: Arc::new(shared), tag: PhantomData }
     }
 }

@@ -307,9 +307,11 @@ async fn a_python_quoted_cookie_is_read() {
     })
     .await;
     let mut browser = Browser::new(address);
+    // Written now: a cookie older than the default lifetime (two weeks) loads empty.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_secs();
     browser.jar.insert(
         "AIOHTTP_SESSION".into(),
-        r#""{\"created\": 1700000000\054 \"session\": {\"user\": \"alice\"\054 \"n\": 41}}""#.into(),
+        format!(r#""{{\"created\": {now}\054 \"session\": {{\"user\": \"alice\"\054 \"n\": 41}}}}""#),
     );
     let reply = browser.get("/").await;
     assert_eq!(reply.body, "42");
@@ -376,4 +378,39 @@ fn the_test_server_stops_when_its_runtime_ends() {
         assert!(std::time::Instant::now() < deadline, "the server still listens");
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// A handler reaches the middleware's storage as its own type for what only it can do (a user's
+/// devices); asking for another type, or a middleware given a `dyn` storage, is the middleware's 500.
+#[tokio::test]
+async fn a_handler_reaches_the_storage_as_its_own_type() {
+    async fn devices(session: Session) -> Result<String, SessionError> {
+        let user = session.user()?.unwrap_or_default();
+        let storage = session.storage::<ServerSideStorage<MemoryStore>>()?;
+        Ok(storage.devices(&user).await?.len().to_string())
+    }
+    async fn other(session: Session) -> Result<String, SessionError> {
+        Ok(format!("{:?}", session.storage::<SimpleCookieStorage>()?.config().cookie().name()))
+    }
+    async fn app(sessions: SessionMiddleware) -> Browser {
+        let address = serve(move |config| {
+            config.service(
+                web::scope("")
+                    .wrap(sessions.clone())
+                    .route("/login", web::get().to(|s: Session| async move { s.login("alice") }))
+                    .route("/devices", web::get().to(devices))
+                    .route("/other", web::get().to(other)),
+            );
+        })
+        .await;
+        Browser::new(address)
+    }
+    let mut browser = app(SessionMiddleware::new(memory().1)).await;
+    browser.get("/login").await;
+    assert_eq!(browser.get("/devices").await.body, "1", "alice's one device, through the typed storage");
+    assert_eq!(browser.get("/other").await.status.as_u16(), 500, "not the middleware's type");
+    let erased: Arc<dyn AbstractStorage> = Arc::new(memory().1);
+    let mut browser = app(SessionMiddleware::new(erased)).await;
+    browser.get("/login").await;
+    assert_eq!(browser.get("/devices").await.status.as_u16(), 500, "a dyn storage has no type");
 }

@@ -33,6 +33,7 @@ impl SimpleCookieStorage {
 
     /// Replaces the configuration (cookie, expiry, codec, clock).
     pub fn with_config(mut self, config: StorageConfig) -> Self {
+        config.warn_if_unbounded("simple");
         self.config = config;
         self
     }

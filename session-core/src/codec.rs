@@ -28,9 +28,14 @@ impl<'a> SessionRecord<'a> {
         SessionRecord { created, data, meta }
     }
 
+    /// Whether it is written as `{}`: no items, and no login (or remembered lifetime) to keep.
+    fn is_empty(&self) -> bool {
+        self.data.is_empty() && !self.meta.keeps_session()
+    }
+
     /// `created` as written, or `None` for an empty session (which is written as `{}`).
     pub fn created(&self) -> Option<i64> {
-        (!self.data.is_empty()).then_some(self.created)
+        (!self.is_empty()).then_some(self.created)
     }
 
     /// The session's items in insertion order.
@@ -41,7 +46,7 @@ impl<'a> SessionRecord<'a> {
 
 impl Serialize for SessionRecord<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        if self.data.is_empty() {
+        if self.is_empty() {
             return serializer.serialize_map(Some(0))?.end();
         }
         let mut map = serializer.serialize_map(Some(2))?;

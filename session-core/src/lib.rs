@@ -105,11 +105,13 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod accounts;
 mod clock;
 pub mod codec;
 pub mod cookie;
+mod deadline;
 mod error;
-mod expiry;
+pub mod expiry;
 mod items;
 mod meta;
 pub mod middleware;

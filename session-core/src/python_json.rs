@@ -17,9 +17,9 @@ use crate::items::Items;
 use crate::meta::{META_KEY, Meta};
 
 /// The payload of a session: `{"created": <created>, "session": {<data>, "__session_meta__": <meta>}}`,
-/// or `{}` when there is no data, as `json.dumps` writes it.
+/// or `{}` when there is no data (and no login to keep), as `json.dumps` writes it.
 pub(crate) fn record(created: i64, data: &Items, meta: &Meta) -> String {
-    if data.is_empty() {
+    if data.is_empty() && !meta.keeps_session() {
         return "{}".to_owned();
     }
     // Room for the typical session at once: a string that grows mid-write copies itself.
@@ -56,22 +56,14 @@ fn entry(out: &mut String, first: &mut bool, key: &str) {
     out.push_str(": ");
 }
 
+/// The meta as its `Serialize` writes it (one description of its fields), in Python's form. Only
+/// sessions with a login, a start or a remembered lifetime carry it.
 fn write_meta(out: &mut String, meta: &Meta) {
-    out.push('{');
-    let mut first = true;
-    if let Some(started) = meta.started {
-        entry(out, &mut first, "started");
-        out.push_str(itoa::Buffer::new().format(started));
+    match serde_json::to_value(meta) {
+        Ok(value) => write_value(out, &value),
+        // A map of strings and numbers always serializes; an empty object keeps the payload valid.
+        Err(_) => out.push_str("{}"),
     }
-    if let Some(user) = &meta.user {
-        entry(out, &mut first, "user");
-        write_str(out, user);
-        if let Some(since) = meta.user_since {
-            entry(out, &mut first, "user_since");
-            out.push_str(itoa::Buffer::new().format(since));
-        }
-    }
-    out.push('}');
 }
 
 fn write_value(out: &mut String, value: &Value) {
@@ -307,11 +299,14 @@ mod tests {
     #[test]
     fn the_record_carries_the_meta_last_and_an_empty_session_is_an_empty_object() {
         let Value::Object(data) = json!({"a": 1}) else { unreachable!() };
-        let meta = Meta { started: Some(3), user: Some("é".into()), user_since: Some(4) };
+        let meta = Meta { started: Some(3), user: Some("é".into()), epoch: Some("e".into()), ..Meta::default() };
         assert_eq!(
             record(7, &Items::from(data), &meta),
-            r#"{"created": 7, "session": {"a": 1, "__session_meta__": {"started": 3, "user": "\u00e9", "user_since": 4}}}"#
+            r#"{"created": 7, "session": {"a": 1, "__session_meta__": {"started": 3, "user": "\u00e9", "epoch": "e"}}}"#
         );
-        assert_eq!(record(7, &Items::default(), &meta), "{}");
+        let logged_in =
+            r#"{"created": 7, "session": {"__session_meta__": {"started": 3, "user": "\u00e9", "epoch": "e"}}}"#;
+        assert_eq!(record(7, &Items::default(), &meta), logged_in, "a login alone is kept");
+        assert_eq!(record(7, &Items::default(), &Meta { started: Some(3), ..Meta::default() }), "{}");
     }
 }

@@ -51,9 +51,13 @@ pub struct SessionState {
     changed: bool,
     /// `invalidate()` was called: a concurrent save merges nothing into it.
     invalidated: bool,
-    /// `set_user()` was called: a merge puts this request's user over a concurrent save's, and
-    /// otherwise keeps theirs.
-    user_set: bool,
+    /// `set_user()` was called (a login): the storage records the user's epoch when it saves.
+    logged_in: bool,
+    /// The login, its remembered lifetime or its device label changed in this request: a merge puts
+    /// them over a concurrent save's, and otherwise keeps theirs.
+    meta_set: bool,
+    /// The longest the storage lets a session be remembered.
+    remember_limit: Option<u64>,
     /// Loaded past a limit of the expiry policy: its data was dropped.
     ended: bool,
     /// The identity of the stored session this one replaced in this request (`new_session`,
@@ -95,7 +99,9 @@ impl SessionState {
             new: true,
             changed: false,
             invalidated: false,
-            user_set: false,
+            logged_in: false,
+            meta_set: false,
+            remember_limit: expiry.remember_limit().map(seconds),
             ended: false,
             replaced: None,
             data: Items::default(),
@@ -141,14 +147,16 @@ impl SessionState {
             new: false,
             changed: false,
             invalidated: false,
-            user_set: false,
+            logged_in: false,
+            meta_set: false,
+            remember_limit: expiry.remember_limit().map(seconds),
             ended: false,
             replaced: None,
             data: Items::default(),
             meta: Meta::default(),
             clock,
         };
-        if expiry.has_ended(now, created, meta.started) {
+        if expiry.has_ended(now, created, meta.started, meta.lifetime) {
             // What is written next is a new session, and starts now.
             session.meta.started = expiry.tracks_start().then_some(now);
             session.ended = true;
@@ -159,7 +167,7 @@ impl SessionState {
             // know of is the earliest start we can prove.
             meta.started = Some(session.created);
         }
-        if !data.is_empty() && expiry.refresh_due(now, session.created) {
+        if (!data.is_empty() || meta.keeps_session()) && expiry.refresh_due(now, session.created, meta.lifetime) {
             session.created = now;
             session.changed = true;
         }
@@ -220,13 +228,19 @@ impl SessionState {
         self.changed = true;
     }
 
-    /// Empties the session and marks it changed. Cookie storages then delete the cookie, server-side
+    /// Ends the session: empties it, logs its user out here (the login, its remembered lifetime and
+    /// device label go) and marks it changed. Cookie storages then delete the cookie, server-side
     /// storages delete the entry. `created`, `identity` and `new` stay; what is written after it in
     /// the same request starts a new session (a new start, no user; server-side, a new id).
+    ///
+    /// One rule for the login: [`clear`](Self::clear) empties the data and keeps the login;
+    /// `invalidate`, and a handle's `reset`, end it; a handle's `login` starts one.
     pub fn invalidate(&mut self) {
         self.data = Items::default();
         self.changed = true;
         self.invalidated = true;
+        self.logged_in = false;
+        self.meta_set = false;
         let tracks_start = self.meta.started.is_some();
         self.meta = Meta { started: tracks_start.then(|| self.clock.now()), ..Meta::default() };
     }
@@ -244,20 +258,66 @@ impl SessionState {
         self.max_age = max_age.map(seconds);
     }
 
-    /// The user the application attached with [`set_user`](Self::set_user).
+    /// The user logged in to this session (a handle's `login`).
     pub fn user(&self) -> Option<&str> {
         self.meta.user.as_deref()
     }
 
-    /// Attaches the session to a user, so that server-side storages can end every session of that
-    /// user at once ([`AbstractStorage::log_out_everywhere`](crate::AbstractStorage::log_out_everywhere)).
-    /// Call it at login; it marks the session changed.
+    /// Logs `user` in to this session as it is: records who and when, and has the storage record the
+    /// user's epoch when it saves, so that log-out-everywhere of `user` ends this session
+    /// ([`AbstractStorage::log_out_everywhere`](crate::AbstractStorage::log_out_everywhere)). Marks the
+    /// session changed.
+    ///
+    /// **Applications log in with their handle's `login`**, which also gives the session a new id
+    /// (so an id planted before the login is worth nothing). This is the step it ends with.
     pub fn set_user(&mut self, user: impl Into<String>) {
-        let since = self.clock.now_millis();
         self.meta.user = Some(user.into());
-        self.meta.user_since = Some(since);
-        self.user_set = true;
+        self.meta.epoch = None;
+        self.meta.started = Some(self.clock.now());
+        self.logged_in = true;
+        self.meta_set = true;
         self.changed = true;
+    }
+
+    /// Keeps this session for `lifetime` since its last use, however short the storage's idle limits
+    /// ("remember me"), up to the storage's remember limit (30 days unless configured): the cookie's
+    /// `Max-Age`, the payload's age check and the entry's TTL follow it. Reads refresh it, at most
+    /// once per half of it. The absolute timeout, if any, still ends it. Marks the session changed.
+    #[doc(alias = "remember_me", alias = "persist")]
+    pub fn remember_for(&mut self, lifetime: Duration) {
+        self.meta.lifetime = Some(seconds(lifetime));
+        self.meta.browser = false;
+        self.meta_set = true;
+        self.changed = true;
+    }
+
+    /// Sends the cookie without `Max-Age`, so the browser drops it when it closes; the session still
+    /// ends at the storage's limits (and a server-side entry still expires). Undoes
+    /// [`remember_for`](Self::remember_for). Marks the session changed.
+    pub fn end_with_browser(&mut self) {
+        self.meta.lifetime = None;
+        self.meta.browser = true;
+        self.meta_set = true;
+        self.changed = true;
+    }
+
+    /// The lifetime this session is remembered for ([`remember_for`](Self::remember_for)), capped at
+    /// the storage's remember limit; `None` when it is not remembered.
+    pub fn remembered_for(&self) -> Option<Duration> {
+        Some(Duration::from_secs(self.meta.lifetime?.min(self.remember_limit?)))
+    }
+
+    /// Labels the device this session is on (the user agent, "Alice's phone"): what a list of the
+    /// user's devices shows. Marks the session changed.
+    pub fn set_device_label(&mut self, label: impl Into<String>) {
+        self.meta.device = Some(label.into());
+        self.meta_set = true;
+        self.changed = true;
+    }
+
+    /// The device label ([`set_device_label`](Self::set_device_label)).
+    pub fn device_label(&self) -> Option<&str> {
+        self.meta.device.as_deref()
     }
 
     /// The value under `key`, deserialized as `T`; `Ok(None)` when absent, an error when the stored
@@ -316,7 +376,8 @@ impl SessionState {
     }
 
     /// Removes every item, as Python's `session.clear()`: changed and `created` reset, unless it was
-    /// already empty. Prefer [`invalidate`](Self::invalidate) to log a user out.
+    /// already empty. The login stays (its user, start, remembered lifetime and device label): use
+    /// [`invalidate`](Self::invalidate) to log a user out.
     pub fn clear(&mut self) {
         if !self.data.is_empty() {
             self.data = Items::default();
@@ -329,9 +390,16 @@ impl SessionState {
         self.data.len()
     }
 
-    /// Whether there are no items. An empty session is written as `{}` or deletes its cookie.
+    /// Whether there are no items. An empty session with no login is written as `{}`, or deletes its
+    /// cookie or entry.
     pub fn is_empty(&self) -> bool {
         self.data.is_empty()
+    }
+
+    /// Whether nothing of this session is worth keeping: no items and no login (nor remembered
+    /// lifetime, nor device label). A storage deletes its cookie or entry.
+    pub(crate) fn holds_nothing(&self) -> bool {
+        self.data.is_empty() && !self.meta.keeps_session()
     }
 
     /// The keys in insertion order.
@@ -378,17 +446,45 @@ impl SessionState {
         self.replaced.as_deref()
     }
 
-    pub(crate) fn user_since(&self) -> Option<i64> {
-        self.meta.user_since
+    /// Whether a user logged in during this request (the storage records their epoch at the save).
+    pub(crate) fn logged_in(&self) -> bool {
+        self.logged_in
     }
 
-    /// This session, moved out: what is left keeps the identity and the bookkeeping, not the items.
+    /// The user's epoch recorded at login.
+    pub(crate) fn epoch(&self) -> Option<&str> {
+        self.meta.epoch.as_deref()
+    }
+
+    pub(crate) fn set_epoch(&mut self, epoch: String) {
+        self.meta.epoch = Some(epoch);
+    }
+
+    /// The remembered lifetime in whole seconds, as stored (uncapped).
+    pub(crate) fn lifetime_seconds(&self) -> Option<u64> {
+        self.meta.lifetime
+    }
+
+    /// The `Max-Age` of the cookie: none for a cookie that ends with the browser, the remembered
+    /// lifetime for a remembered session, else the session's `max_age`.
+    pub(crate) fn cookie_max_age(&self) -> Option<u64> {
+        if self.meta.browser {
+            return None;
+        }
+        match self.remembered_for() {
+            Some(lifetime) => Some(lifetime.as_secs()),
+            None => self.max_age,
+        }
+    }
+
+    /// This session, moved out: what is left keeps the identity and the bookkeeping (the cookie's
+    /// attributes come from it), not the items.
     pub(crate) fn take(&mut self) -> SessionState {
         SessionState {
             identity: self.identity.clone(),
             replaced: self.replaced.clone(),
             data: std::mem::take(&mut self.data),
-            meta: std::mem::take(&mut self.meta),
+            meta: self.meta.clone(),
             clock: self.clock.clone(),
             ..*self
         }
@@ -423,14 +519,15 @@ impl SessionState {
         let created = self.created.max(theirs.created);
         let mut data = theirs.data;
         data.apply(diff);
-        // A user this request only loaded may be one that the concurrent save replaced or logged out.
-        let meta = Meta {
-            user: if self.user_set { self.meta.user.clone() } else { theirs.meta.user },
-            user_since: if self.user_set { self.meta.user_since } else { theirs.meta.user_since },
-            started: match (self.meta.started, theirs.meta.started) {
+        // A login this request only loaded may be one that the concurrent save replaced or logged out.
+        let meta = if self.meta_set {
+            self.meta.clone()
+        } else {
+            let started = match (self.meta.started, theirs.meta.started) {
                 (Some(ours), Some(theirs)) => Some(ours.min(theirs)),
                 (ours, theirs) => ours.or(theirs),
-            },
+            };
+            Meta { started, ..theirs.meta }
         };
         SessionState {
             identity: self.identity.clone(),
@@ -641,9 +738,16 @@ mod tests {
         let clock = ManualClock::new(T);
         assert!(load(json!({"session": {"a": 1}}), Some(10), &clock).is_empty());
         assert!(load(json!({"created": 0, "session": {"a": 1}}), Some(10), &clock).is_empty());
-        let no_created = load(json!({"session": {"a": 1}}), None, &clock);
+        assert!(load(json!({"session": {"a": 1}}), None, &clock).is_empty(), "the default lifetime is a limit too");
+        let mut unbounded = Expiry::default();
+        unbounded.set_default_lifetime(None);
+        let load = |payload| {
+            SessionState::from_payload(Some("id".into()), Payload::from_value(payload), &unbounded, clock.clock())
+                .unwrap()
+        };
+        let no_created = load(json!({"session": {"a": 1}}));
         assert_eq!((no_created.len(), no_created.created()), (1, T));
-        let zero = load(json!({"created": 0, "session": {"a": 1}}), None, &clock);
+        let zero = load(json!({"created": 0, "session": {"a": 1}}));
         assert_eq!((zero.len(), zero.created()), (1, 0));
     }
 

@@ -4,14 +4,14 @@
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::sync::mpsc;
+use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use actix_web::http::StatusCode;
-use actix_web::http::header::LOCATION;
+use actix_web::http::header::{LOCATION, USER_AGENT};
 use actix_web::rt::System;
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use session_actix::{Session, SessionError, SessionMiddleware};
-use session_core::AbstractStorage;
 use session_testkit::BoxFuture;
 use session_testkit::http_suite::{HttpAdapter, ReferenceApp};
 
@@ -24,8 +24,8 @@ pub struct Actix;
 
 impl HttpAdapter for Actix {
     fn serve(&self, app: ReferenceApp) -> BoxFuture<'_, SocketAddr> {
-        let ReferenceApp { storage, second } = app;
-        Box::pin(serve(move |config| routes(Arc::clone(&storage), Arc::clone(&second), config)))
+        let app = Arc::new(app);
+        Box::pin(serve(move |config| routes(Arc::clone(&app), config)))
     }
 }
 
@@ -75,12 +75,12 @@ impl Drop for StopOnDrop {
 
 /// The reference app's routes behind two session middlewares (the second tagged), both answering
 /// 503 `session error` for a session error.
-pub fn routes(storage: Arc<dyn AbstractStorage>, second: Arc<dyn AbstractStorage>, config: &mut web::ServiceConfig) {
+pub fn routes(app: Arc<ReferenceApp>, config: &mut web::ServiceConfig) {
     let error = |_: &session_core::Error| HttpResponse::ServiceUnavailable().body("session error");
-    config.service(
+    config.app_data(web::Data::from(Arc::clone(&app))).service(
         web::scope("")
-            .wrap(SessionMiddleware::new(storage).on_error(error))
-            .wrap(SessionMiddleware::new(second).tagged::<Second>().on_error(error))
+            .wrap(SessionMiddleware::new(Arc::clone(&app.storage)).on_error(error))
+            .wrap(SessionMiddleware::new(Arc::clone(&app.second)).tagged::<Second>().on_error(error))
             .route("/count", web::get().to(count))
             .route("/peek", web::get().to(peek))
             .route("/static", web::get().to(|| async { "static" }))
@@ -88,6 +88,11 @@ pub fn routes(storage: Arc<dyn AbstractStorage>, second: Arc<dyn AbstractStorage
             .route("/items/{item}", web::post().to(add_item))
             .route("/items", web::get().to(items))
             .route("/login/{user}", web::get().to(login))
+            .route("/whoami", web::get().to(whoami))
+            .route("/devices", web::get().to(devices))
+            .route("/devices/{device}/end", web::post().to(end_device))
+            .route("/logout-everywhere", web::get().to(log_out_everywhere))
+            .route("/remember/{seconds}", web::get().to(remember))
             .route("/cycle", web::get().to(cycle))
             .route("/user", web::get().to(user))
             .route("/logout", web::get().to(logout))
@@ -136,11 +141,41 @@ async fn items(session: Session) -> Result<String, SessionError> {
     Ok(session.keys()?.iter().filter(|key| key.starts_with("item:")).count().to_string())
 }
 
-async fn login(session: Session, user: web::Path<String>) -> Result<HttpResponse, SessionError> {
+async fn login(session: Session, user: web::Path<String>, request: HttpRequest) -> Result<HttpResponse, SessionError> {
     let user = user.into_inner();
-    session.reset()?;
+    session.login(&user)?;
+    let agent = request.headers().get(USER_AGENT).and_then(|agent| agent.to_str().ok());
+    session.set_device_label(agent.unwrap_or("unknown"))?;
     session.insert("user", &user)?;
-    session.set_user(user)?;
+    Ok(HttpResponse::Ok().finish())
+}
+
+async fn whoami(session: Session) -> Result<String, SessionError> {
+    Ok(format!("user={};id={}", shown(session.user()?), shown(session.id()?)))
+}
+
+async fn devices(app: web::Data<ReferenceApp>, session: Session) -> Result<String, SessionError> {
+    let Some(user) = session.user()? else { return Ok("nobody".to_owned()) };
+    Ok(app.devices(&user).await?)
+}
+
+async fn end_device(
+    app: web::Data<ReferenceApp>,
+    session: Session,
+    device: web::Path<String>,
+) -> Result<&'static str, SessionError> {
+    let Some(user) = session.user()? else { return Ok("nobody") };
+    Ok(app.end_device(&user, &device).await?)
+}
+
+async fn log_out_everywhere(session: Session) -> Result<&'static str, SessionError> {
+    let Some(user) = session.user()? else { return Ok("nobody") };
+    session.log_out_everywhere(&user).await?;
+    Ok("done")
+}
+
+async fn remember(session: Session, seconds: web::Path<u64>) -> Result<HttpResponse, SessionError> {
+    session.remember_for(Duration::from_secs(seconds.into_inner()))?;
     Ok(HttpResponse::Ok().finish())
 }
 

@@ -2,10 +2,12 @@
 //! against it, and so do the storages' outage and concurrency scenarios.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::Path;
-use axum::http::{StatusCode, header};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use session_testkit::BoxFuture;
@@ -41,6 +43,8 @@ pub fn router(app: ReferenceApp) -> Router {
         *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
         response
     };
+    let app = Arc::new(app);
+    let (storage, second) = (Arc::clone(&app.storage), Arc::clone(&app.second));
     Router::new()
         .route("/count", get(count))
         .route("/peek", get(peek))
@@ -49,6 +53,11 @@ pub fn router(app: ReferenceApp) -> Router {
         .route("/items/{item}", post(add_item))
         .route("/items", get(items))
         .route("/login/{user}", get(login))
+        .route("/whoami", get(whoami))
+        .route("/devices", get(devices))
+        .route("/devices/{device}/end", post(end_device))
+        .route("/logout-everywhere", get(log_out_everywhere))
+        .route("/remember/{seconds}", get(remember))
         .route("/cycle", get(cycle))
         .route("/user", get(user))
         .route("/logout", get(logout))
@@ -57,8 +66,9 @@ pub fn router(app: ReferenceApp) -> Router {
         .route("/nested", get(nested))
         .route("/debug", get(debug))
         .route("/library-error", get(library_error))
-        .layer(SessionLayer::new(app.storage).on_error(error))
-        .layer(SessionLayer::new(app.second).tagged::<Second>().on_error(error))
+        .with_state(app)
+        .layer(SessionLayer::new(storage).on_error(error))
+        .layer(SessionLayer::new(second).tagged::<Second>().on_error(error))
 }
 
 fn shown<T: ToString>(value: Option<T>) -> String {
@@ -96,10 +106,39 @@ async fn items(session: Session) -> Result<String, SessionError> {
     Ok(session.keys()?.iter().filter(|key| key.starts_with("item:")).count().to_string())
 }
 
-async fn login(session: Session, Path(user): Path<String>) -> Result<(), SessionError> {
-    session.reset()?;
-    session.insert("user", &user)?;
-    session.set_user(user)
+async fn login(session: Session, Path(user): Path<String>, headers: HeaderMap) -> Result<(), SessionError> {
+    session.login(&user)?;
+    let agent = headers.get(header::USER_AGENT).and_then(|agent| agent.to_str().ok());
+    session.set_device_label(agent.unwrap_or("unknown"))?;
+    session.insert("user", &user)
+}
+
+async fn whoami(session: Session) -> Result<String, SessionError> {
+    Ok(format!("user={};id={}", shown(session.user()?), shown(session.id()?)))
+}
+
+async fn devices(State(app): State<Arc<ReferenceApp>>, session: Session) -> Result<String, SessionError> {
+    let Some(user) = session.user()? else { return Ok("nobody".to_owned()) };
+    Ok(app.devices(&user).await?)
+}
+
+async fn end_device(
+    State(app): State<Arc<ReferenceApp>>,
+    session: Session,
+    Path(device): Path<String>,
+) -> Result<&'static str, SessionError> {
+    let Some(user) = session.user()? else { return Ok("nobody") };
+    Ok(app.end_device(&user, &device).await?)
+}
+
+async fn log_out_everywhere(session: Session) -> Result<&'static str, SessionError> {
+    let Some(user) = session.user()? else { return Ok("nobody") };
+    session.log_out_everywhere(&user).await?;
+    Ok("done")
+}
+
+async fn remember(session: Session, Path(seconds): Path<u64>) -> Result<(), SessionError> {
+    session.remember_for(Duration::from_secs(seconds))
 }
 
 async fn cycle(session: Session) -> Result<(), SessionError> {

@@ -17,8 +17,9 @@
 //!   memcached is back succeeds.
 //! - Writes say what they expect: a new id is an `add` (never over another session), a loaded
 //!   session's last-writer-wins update a `replace` (never bringing back one that was removed meanwhile).
-//! - Every entry expires: after the shortest limit of the expiry policy, or two weeks
-//!   ([`DEFAULT_ENTRY_TTL`](session_core::server_side::DEFAULT_ENTRY_TTL)) without one.
+//! - Every entry expires: when its session ends by the expiry policy, two weeks after its last write
+//!   without a limit ([`DEFAULT_LIFETIME`](session_core::expiry::DEFAULT_LIFETIME)), as long as a
+//!   remembered session is kept ([`remember_for`](session_core::SessionState::remember_for)).
 //! - Concurrent requests on one session keep each other's writes: loads carry memcached's CAS token
 //!   (`mg … c`), saves are `ms … C<cas>` (an `add` for a new id), and on a conflict the save reloads
 //!   and re-applies only its own changes ([`Concurrency::Merge`],

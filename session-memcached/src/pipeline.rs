@@ -56,16 +56,24 @@ impl Pipeline {
     pub(crate) async fn run(&self, op: impl Into<Op>, deadline: Instant) -> Result<OpResult, Unanswered> {
         let (reply, answer) = oneshot::channel();
         let mut job = Job { op: op.into(), deadline, reply };
-        loop {
+        let mut sent = false;
+        // A send fails when the task's runtime is gone: start another on this one, once. If that one
+        // is gone at once too, this runtime is shutting down and runs no new task: retrying would spin.
+        for _ in 0..2 {
             let queue = self.queue();
             match queue.send(job) {
-                Ok(()) => break,
-                // The task's runtime is gone: start another on this one.
+                Ok(()) => {
+                    sent = true;
+                    break;
+                }
                 Err(mpsc::error::SendError(back)) => {
                     job = back;
                     self.forget(&queue);
                 }
             }
+        }
+        if !sent {
+            return Err(Unanswered::Failed(Error::Protocol("the async runtime is shutting down".to_owned())));
         }
         match tokio::time::timeout_at(deadline, answer).await {
             Ok(Ok(result)) => result.map_err(Unanswered::Failed),
@@ -175,5 +183,25 @@ mod tests {
         let (short, long, ()) = tokio::join!(short, long, thaw);
         assert!(matches!(short, Err(Unanswered::TimedOut)), "the short caller gives up at its deadline");
         assert!(long.is_ok(), "the batch outlives its earliest caller and answers the latest");
+    }
+
+    /// A caller polled while its runtime shuts down (a request in flight at the end of a test or a
+    /// graceful stop) gets an error at once: no task can start, so waiting or retrying would spin.
+    #[test]
+    fn a_runtime_that_is_shutting_down_is_an_error_not_a_spin() {
+        let server_runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let server = server_runtime.block_on(MemcachedServer::start()).expect("memcached");
+        let client = server_runtime.block_on(MetaClientBuilder::new().connect_async(server.address())).expect("client");
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let handle = runtime.handle().clone();
+        runtime.shutdown_background();
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let pipeline = Pipeline::new(client);
+            let result = handle.block_on(pipeline.run(Get::new("k"), Instant::now() + Duration::from_secs(1)));
+            let _ = done.send(matches!(result, Err(Unanswered::Failed(_))));
+        });
+        let failed = finished.recv_timeout(Duration::from_secs(10)).expect("an answer, not a spin");
+        assert!(failed, "a client error");
     }
 }

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use session_core::server_side::{Condition, DEFAULT_ENTRY_TTL};
+use session_core::expiry::DEFAULT_LIFETIME;
+use session_core::server_side::Condition;
 use session_core::{AbstractStorage, Concurrency, CookieConfig, ManualClock, StorageConfig};
 use session_devkit::axum_app::Axum;
 use session_devkit::vectors::{PAYLOAD, TIME, login_alice};
@@ -31,7 +32,7 @@ async fn we_write_the_python_layout() {
     assert_eq!(stored, format!("VALUE AIOHTTP_SESSION_{id} 0 62\r\n{PAYLOAD}\r\nEND\r\n"), "flags 0, as aiomcache");
     let entry = server.entry(&format!("AIOHTTP_SESSION_{id}")).await.unwrap().expect("stored");
     let ttl = entry.ttl.expect("no entry without an expiry").as_secs();
-    assert!((DEFAULT_ENTRY_TTL.as_secs() - 5..=DEFAULT_ENTRY_TTL.as_secs()).contains(&ttl), "{ttl}");
+    assert!((DEFAULT_LIFETIME.as_secs() - 5..=DEFAULT_LIFETIME.as_secs()).contains(&ttl), "{ttl}");
 }
 
 #[tokio::test]
@@ -39,7 +40,9 @@ async fn entries_without_expiry_only_when_asked_for() {
     let server = MemcachedServer::start().await.expect("memcached");
     for concurrency in [Concurrency::Merge, Concurrency::LastWriterWins] {
         let backend = MemcachedBackend::connect([server.address()]).await.expect("client");
-        let storage = MemcachedStorage::new(backend).with_concurrency(concurrency).with_default_entry_ttl(None);
+        let storage = MemcachedStorage::new(backend)
+            .with_concurrency(concurrency)
+            .with_config(StorageConfig::new().with_default_lifetime(None));
         let mut client = TestClient::new(Arc::new(storage));
         client.request(login_alice).await.expect("save");
         let key = format!("AIOHTTP_SESSION_{}", client.cookie().expect("cookie"));
@@ -52,7 +55,9 @@ async fn a_session_written_by_python_loads() {
     let server = MemcachedServer::start().await.expect("memcached");
     let id = "0123456789abcdef0123456789abcdef";
     assert_eq!(server.set(&format!("AIOHTTP_SESSION_{id}"), PAYLOAD, 0).await.unwrap(), "STORED\r\n");
-    let mut client = TestClient::new(storage(&[&server], StorageConfig::new()).await);
+    // At the vector's time: three years on, a session no limit bounds has ended (two weeks).
+    let config = StorageConfig::new().with_clock(ManualClock::new(TIME).clock());
+    let mut client = TestClient::new(storage(&[&server], config).await);
     client.set_cookie(Some(id.to_owned()));
     let session = client.session().await.expect("load");
     assert_eq!((session.is_new(), session.identity()), (false, Some(id)));

@@ -14,6 +14,7 @@ use deadpool_redis::redis::{
 };
 use deadpool_redis::{PoolConfig, Runtime, Timeouts};
 use session_core::Error;
+use session_core::accounts::UserIndex;
 use session_core::server_side::{CasOutcome, CompareAndSet, Condition, KeyValueBackend, Versioned};
 
 use crate::error::RedisStorageError;
@@ -124,6 +125,16 @@ return 1
 ";
 
 static COMPARE_AND_SET_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(COMPARE_AND_SET));
+
+/// Adds `ARGV[1]` to the set `KEYS[1]` (a user's sessions) and, unless `ARGV[2]` is empty, has the set
+/// expire in `ARGV[2]` seconds: one round trip, and a set that outlives every session it lists.
+const INDEX_ADD: &str = r"
+redis.call('SADD', KEYS[1], ARGV[1])
+if ARGV[2] ~= '' then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+return 1
+";
+
+static INDEX_ADD_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(INDEX_ADD));
 
 /// Whether `INFO server` describes a server with `SET … IFEQ`: Valkey from 8.1, Redis from 8.4.
 fn has_ifeq(info: &str) -> bool {
@@ -341,6 +352,10 @@ impl KeyValueBackend for RedisBackend {
         Some(self)
     }
 
+    fn user_index(&self) -> Option<&dyn UserIndex> {
+        Some(self)
+    }
+
     async fn load(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
         Ok(self.run("GET", cmd("GET").arg(key)).await?)
     }
@@ -412,6 +427,27 @@ impl CompareAndSet for RedisBackend {
             self.send::<i64>("EVALSHA", Request::Script(&invocation)).await? == 1
         };
         Ok(if stored { CasOutcome::Stored(()) } else { CasOutcome::Conflict })
+    }
+}
+
+/// A user's sessions as a Redis set beside their epoch: `SADD` (with the set's expiry, in one script),
+/// `SMEMBERS`, `SREM`. One key per command, so a Redis Cluster routes each.
+#[async_trait]
+impl UserIndex for RedisBackend {
+    async fn index_add(&self, key: &str, id: &str, ttl: Option<Duration>) -> Result<(), Error> {
+        let mut invocation = INDEX_ADD_SCRIPT.prepare_invoke();
+        invocation.key(key).arg(id).arg(ttl.map(|ttl| expiry_seconds(ttl).to_string()).unwrap_or_default());
+        self.send::<i64>("EVALSHA", Request::Script(&invocation)).await?;
+        Ok(())
+    }
+
+    async fn index_members(&self, key: &str) -> Result<Vec<String>, Error> {
+        Ok(self.run("SMEMBERS", cmd("SMEMBERS").arg(key)).await?)
+    }
+
+    async fn index_remove(&self, key: &str, id: &str) -> Result<(), Error> {
+        self.run::<i64>("SREM", cmd("SREM").arg(key).arg(id)).await?;
+        Ok(())
     }
 }
 

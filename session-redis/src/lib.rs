@@ -18,8 +18,9 @@
 //!   Redis does for a request ([`RedisBackend::with_timeout`]): past it, [`session_core::Error::Timeout`].
 //! - Writes say what they expect: a new id is `SET … NX` (never over another session), a loaded
 //!   session's update `SET … XX` (never bringing back one a logout or `cycle_id` removed meanwhile).
-//! - Every entry expires: after the shortest limit of the expiry policy, or two weeks
-//!   ([`DEFAULT_ENTRY_TTL`](session_core::server_side::DEFAULT_ENTRY_TTL)) without one.
+//! - Every entry expires: when its session ends by the expiry policy, two weeks after its last write
+//!   without a limit ([`DEFAULT_LIFETIME`](session_core::expiry::DEFAULT_LIFETIME)), as long as a
+//!   remembered session is kept ([`remember_for`](session_core::SessionState::remember_for)).
 //! - Concurrent requests on one session keep each other's writes: a save is a compare-and-set that
 //!   writes only if the entry still holds the bytes the request loaded (a short Lua script; the value
 //!   stays the bare Python-format payload); on a conflict the save reloads and re-applies only its own

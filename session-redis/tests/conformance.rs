@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use session_core::Concurrency;
+use session_core::accounts::Devices;
 use session_redis::{RedisBackend, RedisStorage};
 use session_testkit::{RedisServer, Suite};
 
@@ -22,3 +23,15 @@ async fn suite(concurrency: Concurrency) -> Suite {
 
 session_testkit::conformance_suite!(merging, merging_server_side, suite(Concurrency::Merge));
 session_testkit::conformance_suite!(last_writer_wins, server_side, suite(Concurrency::LastWriterWins));
+
+session_testkit::conformance_suite!(devices, devices, async {
+    let server = Arc::new(RedisServer::start().await.expect("redis-server"));
+    let url = server.url();
+    Suite::with_devices(move |config| {
+        let (server, backend) = (Arc::clone(&server), RedisBackend::from_url(&url).expect("pool"));
+        async move {
+            let _alive = server;
+            Arc::new(RedisStorage::new(backend).with_config(config)) as Arc<dyn Devices>
+        }
+    })
+});

@@ -3,6 +3,7 @@
 #![cfg(feature = "cluster")]
 
 use session_core::Concurrency;
+use session_core::accounts::Devices;
 use session_redis::{RedisBackend, RedisStorage};
 use session_testkit::{RedisCluster, Suite};
 
@@ -21,3 +22,11 @@ async fn suite(concurrency: Concurrency) -> Suite {
 
 session_testkit::conformance_suite!(cluster_merging, merging_server_side, suite(Concurrency::Merge));
 session_testkit::conformance_suite!(cluster_last_writer_wins, server_side, suite(Concurrency::LastWriterWins));
+
+session_testkit::conformance_suite!(cluster_devices, devices, async {
+    let cluster = RedisCluster::shared().await.expect("redis cluster");
+    Suite::with_devices(move |config| {
+        let backend = RedisBackend::from_cluster_urls(cluster.urls()).expect("cluster pool");
+        async move { std::sync::Arc::new(RedisStorage::new(backend).with_config(config)) as std::sync::Arc<dyn Devices> }
+    })
+});

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use session_core::server_side::DEFAULT_ENTRY_TTL;
+use session_core::expiry::DEFAULT_LIFETIME;
 use session_core::{AbstractStorage, Concurrency, CookieConfig, Error, ManualClock, StorageConfig};
 use session_devkit::axum_app::Axum;
 use session_devkit::vectors::{PAYLOAD, TIME, login_alice};
@@ -40,7 +40,7 @@ async fn we_write_the_python_layout_with_a_default_expiry() {
     assert!(saved.set_cookie.unwrap().starts_with(&format!("AIOHTTP_SESSION={id}; ")), "the id is sent bare");
     assert_eq!(raw_get(&server, &format!("AIOHTTP_SESSION_{id}")).await.as_deref(), Some(PAYLOAD));
     let left = ttl(&server, &format!("AIOHTTP_SESSION_{id}")).await;
-    let default = DEFAULT_ENTRY_TTL.as_secs() as i64;
+    let default = DEFAULT_LIFETIME.as_secs() as i64;
     assert!((default - 5..=default).contains(&left), "no entry without an expiry: TTL {left}");
 }
 
@@ -49,7 +49,9 @@ async fn entries_without_expiry_only_when_asked_for() {
     let server = RedisServer::start().await.expect("redis-server");
     for concurrency in [Concurrency::Merge, Concurrency::LastWriterWins] {
         let backend = RedisBackend::from_url(&server.url()).expect("pool");
-        let storage = RedisStorage::new(backend).with_concurrency(concurrency).with_default_entry_ttl(None);
+        let storage = RedisStorage::new(backend)
+            .with_concurrency(concurrency)
+            .with_config(StorageConfig::new().with_default_lifetime(None));
         let mut client = TestClient::new(Arc::new(storage));
         client.request(login_alice).await.expect("save");
         let key = format!("AIOHTTP_SESSION_{}", client.cookie().expect("cookie"));
@@ -64,7 +66,8 @@ async fn a_session_written_by_python_loads() {
     // What aiohttp-session's RedisStorage sends for the reference vector (`session_devkit::vectors`).
     let set = format!("SET AIOHTTP_SESSION_{id} \"{}\"", PAYLOAD.replace('"', "\\\""));
     assert_eq!(server.command(&set).await.expect("SET").trim(), "+OK");
-    let mut client = TestClient::new(storage(&server, StorageConfig::new()));
+    // At the vector's time: three years on, a session no limit bounds has ended (two weeks).
+    let mut client = TestClient::new(storage(&server, StorageConfig::new().with_clock(ManualClock::new(TIME).clock())));
     client.set_cookie(Some(id.to_owned()));
     let session = client.session().await.expect("load");
     assert!(!session.is_new());

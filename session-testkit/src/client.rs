@@ -64,6 +64,11 @@ impl OpenRequest {
         self.request.reset()
     }
 
+    /// The request's `login(user)`: a fresh session under a new id, attached to `user`.
+    pub fn login(&self, user: &str) -> Result<(), Error> {
+        self.request.login(user)
+    }
+
     /// The request's `cycle_id()`.
     pub fn cycle_id(&self) -> Result<(), Error> {
         self.request.cycle_id()
@@ -109,6 +114,17 @@ impl TestClient {
             self.accept(header);
         }
         Ok(Exchange { output, set_cookie })
+    }
+
+    /// Logs `user` in as an app's login handler does (`login`, then `user` stored as data too), and keeps
+    /// the new cookie; the request's `Set-Cookie`.
+    pub async fn login(&mut self, user: &str) -> Result<String, Error> {
+        let request = self.begin().await?;
+        request.login(user)?;
+        request.with(|session| session.insert("user", user))??;
+        let set_cookie = request.finish().await?.ok_or(Error::NotLoaded)?;
+        self.accept(&set_cookie);
+        Ok(set_cookie)
     }
 
     /// A request that has loaded the session and waits for [`OpenRequest::finish`].

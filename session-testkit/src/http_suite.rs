@@ -16,7 +16,12 @@
 //! | `GET /write/{status}` | stores `n` = status, answers with that status (`Location: /peek` for 3xx) |
 //! | `POST /items/{item}` | stores `item:<item>` = `true` |
 //! | `GET /items` | answers how many `item:` keys the session holds |
-//! | `GET /login/{user}` | `reset()`, stores `user`, attaches the session to the user (`set_user`) |
+//! | `GET /login/{user}` | `login(user)`, stores `user`, labels the device with the `User-Agent` (or `unknown`) |
+//! | `GET /whoami` | answers `user=<user()>;id=<id()>` (`None` when absent) |
+//! | `GET /devices` | answers the handles of the logged-in user's devices ([`ReferenceApp::devices`]), one per line, sorted (`nobody` when no one is logged in) |
+//! | `POST /devices/{device}/end` | ends that device of the logged-in user ([`ReferenceApp::end_device`]): answers `ended`, `unknown` or `nobody` |
+//! | `GET /logout-everywhere` | `log_out_everywhere(user)` for the logged-in user, answers `done` (`nobody` when no one is logged in) |
+//! | `GET /remember/{seconds}` | `remember_for(seconds)` |
 //! | `GET /cycle` | `cycle_id()` |
 //! | `GET /user` | answers `user`, or `None` |
 //! | `GET /logout` | `invalidate()` |
@@ -33,6 +38,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::{Method, StatusCode};
+use session_core::accounts::{DeviceId, Devices};
 use session_core::server_side::ServerSideStorage;
 use session_core::{AbstractStorage, CookieConfig, StorageConfig};
 
@@ -46,13 +52,39 @@ pub struct ReferenceApp {
     pub storage: Arc<dyn AbstractStorage>,
     /// The second session's storage (a tagged session), for `/both`.
     pub second: Arc<dyn AbstractStorage>,
+    /// The main storage's devices, when it lists them (`/devices`); what an app reaches with its
+    /// handle's `storage::<S>()`.
+    pub accounts: Option<Arc<dyn Devices>>,
 }
 
 impl ReferenceApp {
     /// The app with `storage` as the main session and an in-memory second one (cookie `PREFS`).
     pub fn new(storage: Arc<dyn AbstractStorage>) -> Self {
-        ReferenceApp { storage, second: self::storage(&MemoryStore::new(), "PREFS") }
+        ReferenceApp { storage, second: self::storage(&MemoryStore::new(), "PREFS"), accounts: None }
     }
+
+    /// `GET /devices`: the handles of `user`'s devices, one per line, sorted (`unsupported` when the
+    /// storage lists none).
+    pub async fn devices(&self, user: &str) -> Result<String, session_core::Error> {
+        let Some(accounts) = &self.accounts else { return Ok("unsupported".to_owned()) };
+        let mut handles: Vec<String> =
+            accounts.devices(user).await?.into_iter().map(|device| device.id.to_string()).collect();
+        handles.sort();
+        Ok(handles.join("\n"))
+    }
+
+    /// `POST /devices/{device}/end`: `ended` or `unknown`.
+    pub async fn end_device(&self, user: &str, device: &str) -> Result<&'static str, session_core::Error> {
+        let (Some(accounts), Ok(device)) = (&self.accounts, device.parse()) else { return Ok("unknown") };
+        Ok(if accounts.end_device(user, &device).await? { "ended" } else { "unknown" })
+    }
+}
+
+/// The main storage of a rule, and its devices.
+fn accounts(store: &MemoryStore, cookie: &str) -> (Arc<dyn AbstractStorage>, Arc<dyn Devices>) {
+    let cookie = CookieConfig::builder().name(cookie).build().expect("a valid cookie name");
+    let storage = Arc::new(ServerSideStorage::new(store.clone()).with_config(StorageConfig::new().with_cookie(cookie)));
+    (Arc::clone(&storage) as Arc<dyn AbstractStorage>, storage as Arc<dyn Devices>)
 }
 
 /// A middleware adapter under test: serves the [reference app](self) with its own middleware.
@@ -74,8 +106,9 @@ fn storage(store: &MemoryStore, cookie: &str) -> Arc<dyn AbstractStorage> {
 
 async fn fixture(adapter: &dyn HttpAdapter) -> Fixture {
     let (store, second) = (MemoryStore::new(), MemoryStore::new());
-    let address =
-        adapter.serve(ReferenceApp { storage: storage(&store, "SID"), second: storage(&second, "PREFS") }).await;
+    let (storage, devices) = accounts(&store, "SID");
+    let app = ReferenceApp { storage, second: self::storage(&second, "PREFS"), accounts: Some(devices) };
+    let address = adapter.serve(app).await;
     Fixture { store, address }
 }
 
@@ -212,7 +245,9 @@ pub async fn two_storages_keep_their_cookies_apart(adapter: &dyn HttpAdapter) {
 /// request that reaches them is a 500, never a silent overwrite.
 pub async fn one_cookie_name_on_two_layers_is_an_error(adapter: &dyn HttpAdapter) {
     let store = MemoryStore::new();
-    let address = adapter.serve(ReferenceApp { storage: storage(&store, "SID"), second: storage(&store, "SID") }).await;
+    let address = adapter
+        .serve(ReferenceApp { storage: storage(&store, "SID"), second: storage(&store, "SID"), accounts: None })
+        .await;
     let mut browser = Browser::new(address);
     let reply = browser.get("/count").await;
     assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", reply.body);
@@ -234,6 +269,70 @@ pub async fn handler_errors_are_the_apps_error_response(adapter: &dyn HttpAdapte
     let debug = tokio::time::timeout(Duration::from_secs(5), browser.get("/debug")).await;
     assert_eq!(debug.expect("Debug inside update must not wait").body, "ok");
     assert_eq!(browser.get("/user").await.body, "alice", "the session is intact");
+}
+
+/// A login gives a new id (the old entry deleted) and the handle answers who is logged in and under
+/// which id.
+pub async fn login_answers_who_and_under_which_id(adapter: &dyn HttpAdapter) {
+    let app = fixture(adapter).await;
+    let mut browser = Browser::new(app.address);
+    assert_eq!(browser.get("/whoami").await.body, "user=None;id=None");
+    browser.get("/count").await;
+    let before = browser.jar.get("SID").cloned().expect("a session");
+    let login = browser.get("/login/alice").await;
+    let id = session_cookie(&login).and_then(|c| c.split("; ").next()).and_then(|p| p.strip_prefix("SID="));
+    let id = id.expect("a new cookie").to_owned();
+    assert_ne!(id, before, "a login gives a new id");
+    assert_eq!(app.store.entry(&format!("SID_{before}")), None, "and deletes the entry it replaced");
+    assert_eq!(browser.get("/whoami").await.body, format!("user=alice;id={id}"));
+    browser.get("/logout").await;
+    assert_eq!(browser.get("/whoami").await.body, "user=None;id=None");
+}
+
+/// A user's devices: each login is listed; ending one logs that browser out and leaves the others.
+pub async fn devices_are_listed_and_ended_one_by_one(adapter: &dyn HttpAdapter) {
+    let app = fixture(adapter).await;
+    let (mut laptop, mut phone, mut bob) =
+        (Browser::new(app.address), Browser::new(app.address), Browser::new(app.address));
+    for (browser, user) in [(&mut laptop, "alice"), (&mut phone, "alice"), (&mut bob, "bob")] {
+        assert_eq!(browser.get(&format!("/login/{user}")).await.status, StatusCode::OK);
+    }
+    let handle = |browser: &Browser| DeviceId::of(browser.jar.get("SID").expect("a session")).to_string();
+    let mut expected = [handle(&laptop), handle(&phone)];
+    expected.sort();
+    assert_eq!(laptop.get("/devices").await.body, expected.join("\n"), "alice's two devices, not bob's");
+    let ended = laptop.send(Method::POST, &format!("/devices/{}/end", handle(&phone))).await;
+    assert_eq!(ended.body, "ended");
+    assert_eq!(phone.get("/whoami").await.body, "user=None;id=None", "the phone is logged out");
+    assert!(laptop.get("/whoami").await.body.starts_with("user=alice;"), "the laptop is not");
+    assert_eq!(laptop.get("/devices").await.body, handle(&laptop));
+    let bobs = laptop.send(Method::POST, &format!("/devices/{}/end", handle(&bob))).await;
+    assert_eq!(bobs.body, "unknown", "another user's device");
+    assert!(bob.get("/whoami").await.body.starts_with("user=bob;"));
+}
+
+/// Log-out-everywhere from one browser ends every session of the user, and a later login lives.
+pub async fn log_out_everywhere_ends_every_session_and_a_later_login_lives(adapter: &dyn HttpAdapter) {
+    let app = fixture(adapter).await;
+    let (mut laptop, mut phone) = (Browser::new(app.address), Browser::new(app.address));
+    laptop.get("/login/alice").await;
+    phone.get("/login/alice").await;
+    assert_eq!(laptop.get("/logout-everywhere").await.body, "done");
+    for browser in [&mut laptop, &mut phone] {
+        assert_eq!(browser.get("/whoami").await.body, "user=None;id=None");
+    }
+    phone.get("/login/alice").await;
+    assert!(phone.get("/whoami").await.body.starts_with("user=alice;"), "a later login lives");
+}
+
+/// Remember-me: the cookie lasts as long as the session is remembered.
+pub async fn a_remembered_session_sends_its_lifetime(adapter: &dyn HttpAdapter) {
+    let app = fixture(adapter).await;
+    let mut browser = Browser::new(app.address);
+    browser.get("/login/alice").await;
+    let remembered = browser.get("/remember/604800").await;
+    let cookie = session_cookie(&remembered).expect("a cookie");
+    assert!(cookie.split("; ").any(|a| a == "Max-Age=604800"), "{cookie}");
 }
 
 /// Fifty requests of one browser at once, each adding an item: all fifty are kept (the main store
@@ -281,6 +380,10 @@ macro_rules! http_suite {
                 two_storages_keep_their_cookies_apart,
                 one_cookie_name_on_two_layers_is_an_error,
                 handler_errors_are_the_apps_error_response,
+                login_answers_who_and_under_which_id,
+                devices_are_listed_and_ended_one_by_one,
+                log_out_everywhere_ends_every_session_and_a_later_login_lives,
+                a_remembered_session_sends_its_lifetime,
                 concurrent_requests_keep_their_writes,
             );
         }

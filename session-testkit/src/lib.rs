@@ -109,7 +109,7 @@ pub use client::{Exchange, OpenRequest, TestClient};
 pub use codecs::{ForgedPayloadCodec, ReversedJsonCodec};
 pub use memcached_server::MemcachedServer;
 pub use redis_server::{RedisCluster, RedisServer};
-pub use suite::{BoxFuture, Entry, Kind, MakeStorage, Rule, StoreProbe, Suite, block_on};
+pub use suite::{BoxFuture, Entry, Kind, MakeDevices, MakeStorage, Rule, StoreProbe, Suite, block_on};
 
 #[doc(hidden)]
 pub mod __private {

@@ -6,7 +6,9 @@
 /// a failure names the rule. Call it as often as you like in one file, with different names (a storage
 /// with both concurrency modes runs both kinds).
 ///
-/// The kind is one of `plain_cookie`, `sealed_cookie`, `server_side` and `merging_server_side`; the last
+/// The kind is one of `plain_cookie`, `sealed_cookie`, `revocable_cookie` (a sealed cookie given a store
+/// for log-out-everywhere), `server_side`, `merging_server_side` and `devices` (the rules of a storage
+/// that lists a user's devices, alone: its suite is made with `Suite::with_devices`); the last
 /// expression is evaluated inside each test (it may `.await`, to start a server) and gives the
 /// [`Suite`](crate::Suite).
 ///
@@ -71,7 +73,25 @@ macro_rules! __rules_of {
             reads_keep_an_idle_session_alive,
             a_read_refreshes_at_most_once_per_interval,
             absolute_timeout_ends_an_active_session,
+            login_starts_a_fresh_session_with_the_user,
+            remember_me_outlives_the_idle_limit_up_to_the_remember_limit,
+            a_session_that_ends_with_the_browser_sends_no_max_age,
+            without_a_limit_a_session_ends_two_weeks_after_its_last_write,
         ] }
+    };
+    (@revocable_cookie => $then:ident { $($args:tt)* } [$($common:ident),* $(,)?]) => {
+        $crate::$then! { $($args)*; $($common),*,
+            tampered_cookie_gives_fresh_session,
+            log_out_everywhere_reads_no_clock,
+            a_user_id_of_a_thousand_bytes_logs_out_everywhere,
+        }
+    };
+    (@devices => $then:ident { $($args:tt)* } [$($common:ident),* $(,)?]) => {
+        $crate::$then! { $($args)*;
+            devices_list_every_login_of_the_user,
+            ending_a_device_leaves_the_others,
+            log_out_everywhere_empties_the_device_list,
+        }
     };
     (@plain_cookie => $then:ident { $($args:tt)* } [$($common:ident),* $(,)?]) => {
         $crate::$then! { $($args)*; $($common),* }
@@ -95,6 +115,10 @@ macro_rules! __rules_of {
             rotations_in_one_request_delete_the_stored_entry,
             a_new_id_never_takes_over_a_stored_session,
             a_write_after_logout_is_a_new_session_under_a_new_id,
+            login_deletes_the_entry_it_replaced,
+            entries_live_as_long_as_their_session_is_kept,
+            log_out_everywhere_reads_no_clock,
+            a_user_id_of_a_thousand_bytes_logs_out_everywhere,
             a_logout_racing_writers_never_comes_back,
             a_cycled_id_racing_writers_never_comes_back,
             a_replaced_session_racing_writers_never_comes_back,

@@ -6,6 +6,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use session_core::accounts::Devices;
 use session_core::storage::IntoStorage;
 use session_core::{AbstractStorage, StorageConfig};
 
@@ -23,12 +24,16 @@ pub enum Kind {
     ServerSide,
     /// As `ServerSide`, and concurrent saves of one session merge (compare-and-set).
     MergingServerSide,
+    /// A sealed cookie with a store lent for log-out-everywhere (`with_revocation`).
+    RevocableCookie,
+    /// A storage that lists a user's devices ([`Devices`]): the rules of that capability alone.
+    Devices,
 }
 
 impl Kind {
     /// Whether the payload lives in a store the suite can probe.
     pub fn is_server_side(self) -> bool {
-        matches!(self, Kind::ServerSide | Kind::MergingServerSide)
+        matches!(self, Kind::ServerSide | Kind::MergingServerSide | Kind::Devices)
     }
 }
 
@@ -60,6 +65,23 @@ where
     fn make(&self, config: StorageConfig) -> BoxFuture<'_, Arc<dyn AbstractStorage>> {
         let storage = self(config);
         Box::pin(async move { storage.await.into_storage() })
+    }
+}
+
+/// Builds a storage that lists a user's devices, configured with `config`, for the `devices` rules.
+/// Any `Fn(StorageConfig) -> impl Future<Output = Arc<dyn Devices>>` is a `MakeDevices`.
+pub trait MakeDevices: Send + Sync {
+    /// A storage configured with `config`.
+    fn make(&self, config: StorageConfig) -> BoxFuture<'_, Arc<dyn Devices>>;
+}
+
+impl<F, Fut> MakeDevices for F
+where
+    F: Fn(StorageConfig) -> Fut + Send + Sync,
+    Fut: Future<Output = Arc<dyn Devices>> + Send + 'static,
+{
+    fn make(&self, config: StorageConfig) -> BoxFuture<'_, Arc<dyn Devices>> {
+        Box::pin(self(config))
     }
 }
 
@@ -101,12 +123,24 @@ where
 pub struct Suite {
     make: Box<dyn MakeStorage>,
     probe: Option<Box<dyn StoreProbe>>,
+    devices: Option<Arc<dyn MakeDevices>>,
 }
 
 impl Suite {
     /// A suite whose storages `make` builds.
     pub fn new(make: impl MakeStorage + 'static) -> Self {
-        Suite { make: Box::new(make), probe: None }
+        Suite { make: Box::new(make), probe: None, devices: None }
+    }
+
+    /// A suite of the `devices` rules, whose storages `make` builds (with their `Devices` face).
+    pub fn with_devices(make: impl MakeDevices + 'static) -> Self {
+        let devices: Arc<dyn MakeDevices> = Arc::new(make);
+        let storages = Arc::clone(&devices);
+        let make_storage = move |config: StorageConfig| {
+            let storages = Arc::clone(&storages);
+            async move { storages.make(config).await as Arc<dyn AbstractStorage> }
+        };
+        Suite { make: Box::new(make_storage), probe: None, devices: Some(devices) }
     }
 
     /// How to look into the store (server-side kinds need it).
@@ -118,6 +152,12 @@ impl Suite {
     /// A storage built with `config`.
     pub async fn storage(&self, config: StorageConfig) -> Arc<dyn AbstractStorage> {
         self.make.make(config).await
+    }
+
+    /// A storage built with `config`, as the devices rules use it.
+    pub async fn devices(&self, config: StorageConfig) -> Arc<dyn Devices> {
+        let make = self.devices.as_ref().expect("the devices rules need a suite made with `Suite::with_devices`");
+        make.make(config).await
     }
 
     /// What the store holds under `key`.

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use session_core::Error;
+use session_core::accounts::UserIndex;
 use session_core::server_side::{CasOutcome, CompareAndSet, Condition, DEFAULT_TIMEOUT, KeyValueBackend, Versioned};
 
 use crate::suite::Entry;
@@ -31,6 +32,8 @@ impl Default for MemoryStore {
 #[derive(Debug, Default)]
 struct State {
     entries: HashMap<String, Stored>,
+    /// Users' session indexes: ids by key, with when each index expires.
+    indexes: HashMap<String, (Vec<String>, Option<Instant>)>,
     versions: u64,
     down: bool,
     hung: bool,
@@ -81,6 +84,15 @@ impl MemoryStore {
     /// The bytes the store holds under `key`, read without the code under test.
     pub fn bytes(&self, key: &str) -> Option<Vec<u8>> {
         self.lock().get(key).map(|stored| stored.bytes.clone())
+    }
+
+    /// The keys of its live entries, sorted.
+    pub fn keys(&self) -> Vec<String> {
+        let state = self.lock();
+        let mut keys: Vec<String> =
+            state.entries.iter().filter(|(_, stored)| stored.live()).map(|(key, _)| key.clone()).collect();
+        keys.sort();
+        keys
     }
 
     /// How many live entries it holds.
@@ -139,6 +151,10 @@ impl KeyValueBackend for MemoryStore {
         Some(self)
     }
 
+    fn user_index(&self) -> Option<&dyn UserIndex> {
+        Some(self)
+    }
+
     async fn load(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
         Ok(self.open().await?.get(key).map(|stored| stored.bytes.clone()))
     }
@@ -165,6 +181,33 @@ impl KeyValueBackend for MemoryStore {
 
     async fn delete(&self, key: &str) -> Result<(), Error> {
         self.open().await?.entries.remove(key);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl UserIndex for MemoryStore {
+    async fn index_add(&self, key: &str, id: &str, ttl: Option<Duration>) -> Result<(), Error> {
+        let mut state = self.open().await?;
+        let expires = ttl.map(|ttl| Instant::now() + ttl);
+        let (ids, at) = state.indexes.entry(key.to_owned()).or_default();
+        if !ids.iter().any(|known| known == id) {
+            ids.push(id.to_owned());
+        }
+        *at = expires;
+        Ok(())
+    }
+
+    async fn index_members(&self, key: &str) -> Result<Vec<String>, Error> {
+        let state = self.open().await?;
+        let live = state.indexes.get(key).filter(|(_, at)| at.is_none_or(|at| at > Instant::now()));
+        Ok(live.map(|(ids, _)| ids.clone()).unwrap_or_default())
+    }
+
+    async fn index_remove(&self, key: &str, id: &str) -> Result<(), Error> {
+        if let Some((ids, _)) = self.open().await?.indexes.get_mut(key) {
+            ids.retain(|known| known != id);
+        }
         Ok(())
     }
 }
@@ -221,11 +264,15 @@ pub enum Bug {
     /// A create ([`Condition::IfAbsent`]) over a live entry overwrites it: a new id takes over another
     /// session.
     CreateOverwrites,
+    /// The index of a user's sessions forgets what it is given: a device never shows in the list.
+    IndexForgets,
+    /// A user's epoch never changes: log-out-everywhere ends nothing.
+    EpochStuck,
 }
 
 impl Bug {
     /// Every bug of the zoo.
-    pub const ALL: [Bug; 12] = [
+    pub const ALL: [Bug; 14] = [
         Bug::NeverDeletes,
         Bug::NeverExpires,
         Bug::PlainStoreDropsTtl,
@@ -238,6 +285,8 @@ impl Bug {
         Bug::CaseFoldsKeys,
         Bug::UpdateRecreates,
         Bug::CreateOverwrites,
+        Bug::IndexForgets,
+        Bug::EpochStuck,
     ];
 }
 
@@ -317,6 +366,10 @@ impl KeyValueBackend for Broken {
         Some(self)
     }
 
+    fn user_index(&self) -> Option<&dyn UserIndex> {
+        Some(self)
+    }
+
     async fn load(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
         let slot = self.slot(key);
         let current = self.store.load(&slot).await?;
@@ -330,6 +383,10 @@ impl KeyValueBackend for Broken {
         ttl: Option<Duration>,
         condition: Condition,
     ) -> Result<bool, Error> {
+        // A user's epoch lives under `…_user_<hash>`: a stuck one keeps its first value.
+        if self.bug == Bug::EpochStuck && key.contains("_user_") && self.store.load(key).await?.is_some() {
+            return Ok(true);
+        }
         let slot = self.slot(key);
         self.remember(&slot).await?;
         let condition = match (self.bug, condition) {
@@ -349,6 +406,24 @@ impl KeyValueBackend for Broken {
             return Ok(());
         }
         self.store.delete(&self.slot(key)).await
+    }
+}
+
+#[async_trait]
+impl UserIndex for Broken {
+    async fn index_add(&self, key: &str, id: &str, ttl: Option<Duration>) -> Result<(), Error> {
+        if self.bug == Bug::IndexForgets {
+            return Ok(());
+        }
+        self.store.index_add(key, id, ttl).await
+    }
+
+    async fn index_members(&self, key: &str) -> Result<Vec<String>, Error> {
+        self.store.index_members(key).await
+    }
+
+    async fn index_remove(&self, key: &str, id: &str) -> Result<(), Error> {
+        self.store.index_remove(key, id).await
     }
 }
 

@@ -8,10 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use session_core::expiry::DEFAULT_LIFETIME;
 use session_core::middleware::{PendingSave, RequestSession};
-use session_core::server_side::{
-    CasOutcome, CompareAndSet, Condition, DEFAULT_ENTRY_TTL, KeyValueBackend, ServerSideStorage, Versioned,
-};
+use session_core::server_side::{CasOutcome, CompareAndSet, Condition, KeyValueBackend, ServerSideStorage, Versioned};
 use session_core::{AbstractStorage, Error};
 use session_testkit::zoo::MemoryStore;
 use tokio::sync::watch;
@@ -453,40 +452,49 @@ async fn the_load_and_the_save_of_a_request_share_one_deadline() {
     assert!(started.elapsed() <= Duration::from_millis(400) + MARGIN, "{:?}", started.elapsed());
 }
 
-/// `alice`'s marker under the default cookie name.
-const MARKER: &str = "AIOHTTP_SESSION_user_616c696365";
+/// The key of the one user epoch `store` holds, and its TTL.
+fn epoch_of(store: &MemoryStore) -> Option<Duration> {
+    let keys: Vec<String> = store.keys().into_iter().filter(|key| key.starts_with("AIOHTTP_SESSION_user_")).collect();
+    assert_eq!(keys.len(), 1, "one epoch, under a hash of the user: {keys:?}");
+    assert_eq!(keys[0].len(), "AIOHTTP_SESSION_user_".len() + 32, "{keys:?}");
+    store.entry(&keys[0]).expect("the epoch").ttl
+}
 
+/// A user's epoch lives as long as any session of the storage may (so every session it ends is gone by
+/// then): the default lifetime and the remember limit, or any longer limit; forever when sessions may.
 #[tokio::test]
-async fn the_marker_lives_as_long_as_the_entries_it_ends() {
+async fn the_epoch_lives_as_long_as_the_sessions_it_ends() {
     let store = MemoryStore::new();
     ServerSideStorage::new(store.clone()).log_out_everywhere("alice").await.expect("log out");
-    let ttl = store.entry(MARKER).expect("a marker").ttl.expect("a TTL");
-    assert!(ttl > DEFAULT_ENTRY_TTL - Duration::from_secs(5), "as long as the default entry TTL: {ttl:?}");
+    let ttl = epoch_of(&store).expect("a TTL");
+    let remember = session_core::expiry::DEFAULT_REMEMBER_LIMIT;
+    assert!(
+        ttl > remember - Duration::from_secs(5) && ttl > DEFAULT_LIFETIME,
+        "as long as a remembered session: {ttl:?}"
+    );
 
-    // Each limit longer than the default makes the marker live that long.
-    let month = Duration::from_secs(30 * 24 * 3600);
+    let forty_days = Duration::from_secs(40 * 24 * 3600);
     let limits = [
-        session_core::StorageConfig::new().with_max_age(month),
-        session_core::StorageConfig::new().with_idle_timeout(month),
-        session_core::StorageConfig::new().with_absolute_timeout(month),
+        session_core::StorageConfig::new().with_max_age(forty_days),
+        session_core::StorageConfig::new().with_idle_timeout(forty_days),
+        session_core::StorageConfig::new().with_absolute_timeout(forty_days),
+        session_core::StorageConfig::new().with_default_lifetime(forty_days),
+        session_core::StorageConfig::new().with_remember_limit(forty_days),
     ];
     for config in limits {
         let store = MemoryStore::new();
         let shown = format!("{:?}", config.expiry());
         ServerSideStorage::new(store.clone()).with_config(config).log_out_everywhere("alice").await.expect("log out");
-        let ttl = store.entry(MARKER).expect("a marker").ttl.expect("a TTL");
-        assert!(ttl > month - Duration::from_secs(5), "{shown}: the marker outlives a month-long session: {ttl:?}");
+        let ttl = epoch_of(&store).expect("a TTL");
+        assert!(ttl > forty_days - Duration::from_secs(5), "{shown}: the epoch outlives a 40-day session: {ttl:?}");
     }
 
-    // Entries without a TTL (as the app asked) can come back at any time: so can the marker's check.
+    // Sessions that never end (as the app asked) can come back at any time: so can the epoch's check.
     let store = MemoryStore::new();
-    let immortal = ServerSideStorage::new(store.clone()).with_default_entry_ttl(None);
+    let immortal = ServerSideStorage::new(store.clone())
+        .with_config(session_core::StorageConfig::new().with_default_lifetime(None).with_remember_limit(None));
     immortal.log_out_everywhere("alice").await.expect("log out");
-    assert_eq!(
-        store.entry(MARKER).expect("a marker").ttl,
-        None,
-        "entries that never expire need a marker that never does"
-    );
+    assert_eq!(epoch_of(&store), None, "sessions that never expire need an epoch that never does");
 }
 
 /// A store that compares bytes rather than versions (Redis's `IFEQ` and its script): the token says
@@ -677,8 +685,8 @@ async fn a_backend_with_the_default_timeout_serves() {
 /// Entries with no limit live two weeks.
 #[test]
 fn the_default_entry_lifetime_is_two_weeks() {
-    assert_eq!(DEFAULT_ENTRY_TTL, Duration::from_secs(14 * 24 * 60 * 60));
-    assert_eq!(DEFAULT_ENTRY_TTL.as_secs(), 1_209_600);
+    assert_eq!(DEFAULT_LIFETIME, Duration::from_secs(14 * 24 * 60 * 60));
+    assert_eq!(DEFAULT_LIFETIME.as_secs(), 1_209_600);
 }
 
 /// A login in the same instant as a log-out-everywhere comes after it: it lives (the marker ends only

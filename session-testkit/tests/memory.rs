@@ -1,7 +1,10 @@
 //! The storage conformance suite on the zoo's correct in-memory store, in both concurrency modes: the
 //! engine of session-core under every rule, without a server (what `./scripts/mutants` runs most).
 
+use std::sync::Arc;
+
 use session_core::Concurrency;
+use session_core::accounts::Devices;
 use session_core::server_side::ServerSideStorage;
 use session_testkit::Suite;
 use session_testkit::zoo::MemoryStore;
@@ -21,3 +24,11 @@ fn suite(concurrency: Concurrency) -> Suite {
 
 session_testkit::conformance_suite!(merging, merging_server_side, async { suite(Concurrency::Merge) });
 session_testkit::conformance_suite!(last_writer_wins, server_side, async { suite(Concurrency::LastWriterWins) });
+
+session_testkit::conformance_suite!(devices, devices, async {
+    let store = MemoryStore::new();
+    Suite::with_devices(move |config| {
+        let store = store.clone();
+        async move { Arc::new(ServerSideStorage::new(store).with_config(config)) as Arc<dyn Devices> }
+    })
+});

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use session_core::accounts::Devices;
 use session_core::server_side::ServerSideStorage;
 use session_core::{AbstractStorage, Concurrency};
 use session_testkit::zoo::{Broken, Bug, MemoryStore};
@@ -13,11 +14,11 @@ use session_testkit::{Kind, Suite, block_on, rules};
 fn suite(bug: Option<Bug>, kind: Kind) -> Suite {
     let store = MemoryStore::new();
     let probe = store.clone();
-    let concurrency = if kind == Kind::MergingServerSide { Concurrency::Merge } else { Concurrency::LastWriterWins };
-    Suite::new(move |config| {
+    let concurrency = if kind == Kind::ServerSide { Concurrency::LastWriterWins } else { Concurrency::Merge };
+    let devices = move |config| {
         let store = store.clone();
         async move {
-            let storage: Arc<dyn AbstractStorage> = match bug {
+            let storage: Arc<dyn Devices> = match bug {
                 None => Arc::new(ServerSideStorage::new(store).with_concurrency(concurrency).with_config(config)),
                 Some(bug) => Arc::new(
                     ServerSideStorage::new(Broken::new(store, bug)).with_concurrency(concurrency).with_config(config),
@@ -25,8 +26,16 @@ fn suite(bug: Option<Bug>, kind: Kind) -> Suite {
             };
             storage
         }
-    })
-    .probe(move |key: String| {
+    };
+    let suite = if kind == Kind::Devices {
+        Suite::with_devices(devices)
+    } else {
+        Suite::new(move |config| {
+            let storage = devices(config);
+            async move { storage.await as Arc<dyn AbstractStorage> }
+        })
+    };
+    suite.probe(move |key: String| {
         let entry = probe.entry(&key);
         async move { entry }
     })
@@ -41,10 +50,16 @@ fn failing_rules(bug: Option<Bug>, kind: Kind) -> Vec<&'static str> {
     running.into_iter().filter_map(|(name, thread)| thread.join().is_err().then_some(name)).collect()
 }
 
-/// Whether `bug` can show in `kind` at all: a last-writer-wins store never compares.
+/// Whether `bug` can show in `kind` at all: a last-writer-wins store never compares, and the devices
+/// rules look at the index and the epochs only.
 fn observable(bug: Bug, kind: Kind) -> bool {
+    // The devices kind runs the rules of that capability alone.
+    if kind == Kind::Devices {
+        return matches!(bug, Bug::IndexForgets | Bug::EpochStuck);
+    }
     match bug {
         Bug::IgnoresCompareAndSet => kind == Kind::MergingServerSide,
+        Bug::IndexForgets => kind == Kind::Devices,
         // A merging store updates with compare-and-set, never with a plain conditional store.
         Bug::UpdateRecreates => kind == Kind::ServerSide,
         _ => true,
@@ -56,7 +71,7 @@ fn the_suite_passes_the_correct_store_and_fails_every_broken_one() {
     // The broken stores' failures are the expected outcome: keep their panic messages out of the log.
     std::panic::set_hook(Box::new(|_| {}));
     let mut escaped = Vec::new();
-    for kind in [Kind::ServerSide, Kind::MergingServerSide] {
+    for kind in [Kind::ServerSide, Kind::MergingServerSide, Kind::Devices] {
         let correct = failing_rules(None, kind);
         assert!(correct.is_empty(), "{kind:?}: the correct store fails {correct:?}");
         eprintln!("{kind:?}: the correct store passes all {} rules", rules::of(kind).len());

@@ -15,16 +15,14 @@ use session_redis::{RedisBackend, RedisStorage};
 use session_tower::{Session, SessionError, SessionLayer, StorageConfig};
 
 async fn login(session: Session, Path(user): Path<String>) -> Result<String, SessionError> {
-    // Check the password first. Then a fresh session under a new id: an id planted before is worthless.
-    session.reset()?;
-    session.insert("user", &user)?;
-    // So that `session.log_out_everywhere(&user)` (after a password change, say) ends this one too.
-    session.set_user(&user)?;
+    // Check the password first. Then a fresh session under a new id (an id planted before is worth
+    // nothing), attached to the user: `session.log_out_everywhere(&user)` ends it too.
+    session.login(&user)?;
     Ok(format!("Welcome, {user}"))
 }
 
 async fn whoami(session: Session) -> Result<String, SessionError> {
-    Ok(session.get::<String>("user")?.unwrap_or_else(|| "nobody".to_owned()))
+    Ok(session.user()?.unwrap_or_else(|| "nobody".to_owned()))
 }
 
 async fn logout(session: Session) -> Result<&'static str, SessionError> {

@@ -72,7 +72,7 @@ impl SessionLayer {
     /// Sessions from `storage` (any storage, or an `Arc<dyn AbstractStorage>` chosen at run time),
     /// reached through the `Session` extractor.
     pub fn new(storage: impl IntoStorage) -> Self {
-        let shared = Shared::new(storage.into_storage(), |_: &Error| internal_server_error());
+        let shared = Shared::new(storage, |_: &Error| internal_server_error());
         SessionLayer { shared: Arc::new(shared), tag: PhantomData }
     }
 }

@@ -191,9 +191,11 @@ async fn a_python_quoted_cookie_is_read() {
         )
         .layer(SessionLayer::new(SimpleCookieStorage::new()));
     let mut browser = Browser::new(serve(app).await);
+    // Written now: a cookie older than the default lifetime (two weeks) loads empty.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_secs();
     browser.jar.insert(
         "AIOHTTP_SESSION".into(),
-        r#""{\"created\": 1700000000\054 \"session\": {\"user\": \"alice\"\054 \"n\": 41}}""#.into(),
+        format!(r#""{{\"created\": {now}\054 \"session\": {{\"user\": \"alice\"\054 \"n\": 41}}}}""#),
     );
     let reply = browser.get("/").await;
     assert_eq!(reply.body, "42");
@@ -221,4 +223,34 @@ async fn get_session_and_reset_session_serve_plain_tower_services() {
     assert_eq!(browser.get("/").await.body, "1");
     assert_eq!(browser.get("/").await.body, "2");
     assert_eq!(browser.get("/login").await.body, "1", "a fresh session");
+}
+
+/// A handler reaches the layer's storage as its own type for what only it can do (a user's devices);
+/// asking for another type, or a layer given a `dyn` storage, is the layer's 500.
+#[tokio::test]
+async fn a_handler_reaches_the_storage_as_its_own_type() {
+    async fn devices(session: Session) -> Result<String, SessionError> {
+        let user = session.user()?.unwrap_or_default();
+        let storage = session.storage::<ServerSideStorage<MemoryStore>>()?;
+        Ok(storage.devices(&user).await?.len().to_string())
+    }
+    async fn other(session: Session) -> Result<String, SessionError> {
+        Ok(format!("{:?}", session.storage::<SimpleCookieStorage>()?.config().cookie().name()))
+    }
+    let routes = || {
+        Router::new()
+            .route("/login", get(|s: Session| async move { s.login("alice") }))
+            .route("/devices", get(devices))
+            .route("/other", get(other))
+    };
+    let (_, typed) = memory();
+    let mut browser = Browser::new(serve(routes().layer(SessionLayer::new(typed))).await);
+    browser.get("/login").await;
+    assert_eq!(browser.get("/devices").await.body, "1", "alice's one device, through the typed storage");
+    assert_eq!(browser.get("/other").await.status, StatusCode::INTERNAL_SERVER_ERROR, "not the layer's type");
+    let (_, erased) = memory();
+    let erased: Arc<dyn AbstractStorage> = Arc::new(erased);
+    let mut browser = Browser::new(serve(routes().layer(SessionLayer::new(erased))).await);
+    browser.get("/login").await;
+    assert_eq!(browser.get("/devices").await.status, StatusCode::INTERNAL_SERVER_ERROR, "a dyn storage has no type");
 }

@@ -197,13 +197,66 @@ macro_rules! __handle_methods {
             })
         }
 
-        /// Attaches the session to `user`, so that a server-side storage's `log_out_everywhere(user)`
-        /// ends it.
-        pub fn set_user(&self, user: impl Into<String>) -> ::std::result::Result<(), $error> {
+        /// Logs `user` in, **the one way to**: a fresh, empty session under a new id (an id planted
+        /// before the login is worth nothing), `user` attached, so that `log_out_everywhere(user)` ends
+        /// it and a user's devices list it. The stored entry of the session it replaced is deleted once
+        /// the new one is saved. Check the credentials first.
+        #[doc(alias = "set_user", alias = "authenticate")]
+        pub fn login(&self, user: impl Into<String>) -> ::std::result::Result<(), $error> {
+            self.request_session().login(user).map_err(|error| self.session_error(error))
+        }
+
+        /// Logs `user` in and keeps what the session holds (a visitor's cart): a new id all the same,
+        /// `user` attached, the old entry deleted once the session is saved under the new id.
+        pub fn login_keeping_data(&self, user: impl Into<String>) -> ::std::result::Result<(), $error> {
+            self.request_session().login_keeping_data(user).map_err(|error| self.session_error(error))
+        }
+
+        /// The user logged in to this session; `None` before a login and after a logout.
+        pub fn user(&self) -> ::std::result::Result<Option<String>, $error> {
+            self.update(|session| Ok(session.user().map(str::to_owned)))
+        }
+
+        /// The session's id (server-side storages; the cookie's value). `None` for cookie storages, and
+        /// for a new session until it is saved.
+        pub fn id(&self) -> ::std::result::Result<Option<String>, $error> {
+            self.update(|session| Ok(session.identity().map(str::to_owned)))
+        }
+
+        /// Keeps the session for `lifetime` since its last use, however short the storage's idle limits
+        /// ("remember me"), up to the storage's remember limit (30 days unless configured).
+        #[doc(alias = "remember_me")]
+        pub fn remember_for(&self, lifetime: ::std::time::Duration) -> ::std::result::Result<(), $error> {
             self.update(|session| {
-                session.set_user(user);
+                session.remember_for(lifetime);
                 Ok(())
             })
+        }
+
+        /// Sends the cookie without `Max-Age`, so the browser drops it when it closes (the session
+        /// still ends at the storage's limits).
+        pub fn end_with_browser(&self) -> ::std::result::Result<(), $error> {
+            self.update(|session| {
+                session.end_with_browser();
+                Ok(())
+            })
+        }
+
+        /// Labels the device of this session (the user agent, say), as a list of the user's devices
+        /// shows it.
+        pub fn set_device_label(&self, label: impl Into<String>) -> ::std::result::Result<(), $error> {
+            self.update(|session| {
+                session.set_device_label(label);
+                Ok(())
+            })
+        }
+
+        /// The layer's storage as its own type `S` (the type given to the layer), for what only some
+        /// storages can do, with no trait to import: a user's devices on Redis, say
+        /// (`session.storage::<RedisStorage>()?.devices(&user)`). An error when the layer's storage is
+        /// another type.
+        pub fn storage<S: Send + Sync + 'static>(&self) -> ::std::result::Result<::std::sync::Arc<S>, $error> {
+            self.request_session().storage_as::<S>().map_err(|error| self.session_error(error))
         }
 
         /// Starts over with a fresh, empty session under a new id (aiohttp-session's `new_session`,
@@ -223,10 +276,10 @@ macro_rules! __handle_methods {
             self.request_session().cycle_id().map_err(|error| self.session_error(error))
         }
 
-        /// Ends every session attached to `user` (with [`set_user`](Self::set_user)) in every process
-        /// that shares the storage, this one included; sessions attached to `user` afterwards (a new
-        /// login) live on. For a password change or an admin page. Only storages that keep sessions
-        /// server-side can: others answer `Error::Unsupported`.
+        /// Ends every session `user` logged in to (with [`login`](Self::login)) in every process that
+        /// shares the storage, this one included; later logins of `user` live on. For a password change
+        /// or an admin page. Server-side storages can, and cookie storages given a store for it
+        /// (`with_revocation`); another storage answers `Error::Unsupported`.
         #[doc(alias = "logout_all", alias = "revoke")]
         pub async fn log_out_everywhere(&self, user: &str) -> ::std::result::Result<(), $error> {
             let storage = ::std::sync::Arc::clone(self.request_session().storage());

@@ -1,5 +1,6 @@
 //! One request's session slot: loaded lazily, used by the handler, taken out for the save.
 
+use std::any::Any;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, ThreadId};
@@ -43,6 +44,8 @@ use crate::storage::{AbstractStorage, CookieAction, Loaded};
 /// ```
 pub struct RequestSession {
     storage: Arc<dyn AbstractStorage>,
+    /// The same storage as the type the layer was given, for [`storage_as`](Self::storage_as).
+    typed: Arc<dyn Any + Send + Sync>,
     state: Mutex<State>,
     /// The thread running a closure of [`with`](Self::with), so a nested use from that closure is an
     /// error instead of a deadlock.
@@ -76,12 +79,27 @@ impl fmt::Debug for RequestSession {
 impl RequestSession {
     /// The session slot of one request on `storage`; nothing is loaded.
     pub fn new(storage: Arc<dyn AbstractStorage>) -> Self {
-        RequestSession { storage, state: Mutex::new(State::Unloaded), user: Mutex::new(None) }
+        let typed = Arc::new(Arc::clone(&storage));
+        Self::typed(storage, typed)
+    }
+
+    /// The session slot of one request on `storage`, which is also `typed` as the type the layer was
+    /// given ([`IntoStorage::into_typed`](crate::storage::IntoStorage::into_typed)).
+    pub fn typed(storage: Arc<dyn AbstractStorage>, typed: Arc<dyn Any + Send + Sync>) -> Self {
+        RequestSession { storage, typed, state: Mutex::new(State::Unloaded), user: Mutex::new(None) }
     }
 
     /// The storage.
     pub fn storage(&self) -> &Arc<dyn AbstractStorage> {
         &self.storage
+    }
+
+    /// The storage as `S`, the type the layer was given (`RedisStorage`, say), for what only some
+    /// storages can do: a user's devices. [`Error::Unsupported`] when it is another type.
+    pub fn storage_as<S: Send + Sync + 'static>(&self) -> Result<Arc<S>, Error> {
+        Arc::clone(&self.typed).downcast::<S>().map_err(|_| Error::Unsupported {
+            what: "be reached as that type: the session layer was given a storage of another type",
+        })
     }
 
     /// Loads the session from the storage's cookie among the request's `Cookie` header values (pass
@@ -117,6 +135,28 @@ impl RequestSession {
         let fresh = self.storage.new_state();
         self.with_loaded(|loaded| {
             loaded.session = fresh.replacing(&mut loaded.session);
+            Ok(())
+        })
+    }
+
+    /// Logs `user` in, the one way to: a fresh, empty session under a new id ([`reset`](Self::reset))
+    /// with `user` attached ([`SessionState::set_user`]). The stored entry of the session it replaced
+    /// is deleted once the new one is saved.
+    pub fn login(&self, user: impl Into<String>) -> Result<(), Error> {
+        let fresh = self.storage.new_state();
+        self.with_loaded(|loaded| {
+            loaded.session = fresh.replacing(&mut loaded.session);
+            loaded.session.set_user(user);
+            Ok(())
+        })
+    }
+
+    /// Logs `user` in and keeps the session's data (a visitor's cart, say): a new id all the same
+    /// ([`cycle_id`](Self::cycle_id)), with `user` attached.
+    pub fn login_keeping_data(&self, user: impl Into<String>) -> Result<(), Error> {
+        self.with_loaded(|loaded| {
+            loaded.session.rotate();
+            loaded.session.set_user(user);
             Ok(())
         })
     }
@@ -200,7 +240,7 @@ impl PendingSave {
         let config = storage.config();
         let header = match storage.save_session(&mut session, origin).await? {
             CookieAction::Set(value) => {
-                Some(config.cookie().set_cookie(&value, session.max_age_seconds(), config.now())?)
+                Some(config.cookie().set_cookie(&value, session.cookie_max_age(), config.now())?)
             }
             CookieAction::Remove => Some(config.cookie().removal_cookie().to_owned()),
             CookieAction::Keep => None,

@@ -1,26 +1,33 @@
 //! What every request of one session layer shares, whatever the framework: the storage, the app's
 //! error response and the tag that tells its handle apart from another layer's.
 
-use std::any::TypeId;
+use std::any::{Any, TypeId};
 use std::fmt;
 use std::sync::Arc;
 
 use super::claims::{ClaimConflict, CookieClaims};
 use super::request::{PendingSave, RequestSession};
 use crate::error::{Error, describe};
-use crate::storage::AbstractStorage;
+use crate::storage::{AbstractStorage, IntoStorage};
 
 /// The settings of one session layer; `R` is the framework's response type. Cheap to clone: a layer
 /// keeps it in an `Arc` or clones it per worker.
 pub struct LayerSettings<R> {
     storage: Arc<dyn AbstractStorage>,
+    /// The storage as the type the layer was given.
+    typed: Arc<dyn Any + Send + Sync>,
     on_error: Arc<dyn Fn(&Error) -> R + Send + Sync>,
     tag: TypeId,
 }
 
 impl<R> Clone for LayerSettings<R> {
     fn clone(&self) -> Self {
-        LayerSettings { storage: Arc::clone(&self.storage), on_error: Arc::clone(&self.on_error), tag: self.tag }
+        LayerSettings {
+            storage: Arc::clone(&self.storage),
+            typed: Arc::clone(&self.typed),
+            on_error: Arc::clone(&self.on_error),
+            tag: self.tag,
+        }
     }
 }
 
@@ -33,11 +40,9 @@ impl<R> fmt::Debug for LayerSettings<R> {
 impl<R> LayerSettings<R> {
     /// A layer on `storage`, untagged (its handle is `Session<()>`), answering a session error with
     /// `default_response`.
-    pub fn new(
-        storage: Arc<dyn AbstractStorage>,
-        default_response: impl Fn(&Error) -> R + Send + Sync + 'static,
-    ) -> Self {
-        LayerSettings { storage, on_error: Arc::new(default_response), tag: TypeId::of::<()>() }
+    pub fn new(storage: impl IntoStorage, default_response: impl Fn(&Error) -> R + Send + Sync + 'static) -> Self {
+        let (storage, typed) = storage.into_typed();
+        LayerSettings { storage, typed, on_error: Arc::new(default_response), tag: TypeId::of::<()>() }
     }
 
     /// The same layer, reached through the handle tagged `U`.
@@ -79,7 +84,7 @@ impl<R> LayerSettings<R> {
             tracing::error!(cookie = %conflict.name, "{conflict}");
             return None;
         }
-        Some(Arc::new(RequestSession::new(Arc::clone(&self.storage))))
+        Some(Arc::new(RequestSession::typed(Arc::clone(&self.storage), Arc::clone(&self.typed))))
     }
 
     /// Step 5 (cookie out): saves a changed session and gives its `Set-Cookie` value as the

@@ -12,7 +12,10 @@ use async_trait::async_trait;
 
 pub use keys::{KeyError, SecretKey};
 
+use crate::accounts::{self, EpochStore};
+use crate::deadline::Deadline;
 use crate::error::Error;
+use crate::server_side::KeyValueBackend;
 use crate::session::SessionState;
 use crate::storage::{AbstractStorage, CookieAction, Loaded, Origin, StorageConfig};
 
@@ -89,12 +92,16 @@ pub trait CookieCipher: Send + Sync + Sized + 'static {
 /// - **Anything that does not open** (another key, tampering, truncation, garbage, expiry) is a fresh
 ///   session, never an error.
 /// - An empty session deletes the cookie.
-/// - **A cookie storage cannot revoke a cookie**: a copy taken before a logout stays valid until it
-///   expires, so set a `max_age`.
+/// - **A cookie storage cannot revoke one cookie**: a copy taken before a logout stays valid until it
+///   expires (two weeks after its last write by default: set a shorter limit). It can end every
+///   session of a user (log-out-everywhere) with a small key-value store lent to it for the users'
+///   epochs: [`with_revocation`](Self::with_revocation).
 pub struct SealedCookieStorage<C> {
     config: StorageConfig,
     /// The ciphers of the keys, in order: the first seals, any opens.
     keys: Vec<C>,
+    /// Where the users' epochs live, when the app lends a store for log-out-everywhere.
+    revocation: Option<EpochStore>,
 }
 
 impl<C> fmt::Debug for SealedCookieStorage<C> {
@@ -102,13 +109,18 @@ impl<C> fmt::Debug for SealedCookieStorage<C> {
         f.debug_struct("SealedCookieStorage")
             .field("config", &self.config)
             .field("keys", &format_args!("<{} redacted>", self.keys.len()))
+            .field("revocation", &self.revocation.as_ref().map(|store| store.name()))
             .finish()
     }
 }
 
 impl<C: Clone> Clone for SealedCookieStorage<C> {
     fn clone(&self) -> Self {
-        SealedCookieStorage { config: self.config.clone(), keys: self.keys.clone() }
+        SealedCookieStorage {
+            config: self.config.clone(),
+            keys: self.keys.clone(),
+            revocation: self.revocation.clone(),
+        }
     }
 }
 
@@ -133,12 +145,24 @@ impl<C: CookieCipher> SealedCookieStorage<C> {
         if keys.is_empty() {
             return Err(KeyError::Missing);
         }
-        Ok(SealedCookieStorage { config: StorageConfig::default(), keys })
+        Ok(SealedCookieStorage { config: StorageConfig::default(), keys, revocation: None })
     }
 
     /// Replaces the configuration (cookie, expiry, codec, clock).
     pub fn with_config(mut self, config: StorageConfig) -> Self {
+        config.warn_if_unbounded(C::NAME);
         self.config = config;
+        self
+    }
+
+    /// Lends the storage a key-value store (a `RedisBackend`, a `MemcachedBackend`, yours) for
+    /// log-out-everywhere: one small key per user logged out everywhere, `<cookie_name>_user_<hash>`,
+    /// the same as a server-side storage's. A login then reads the user's epoch (one fetch), and so
+    /// does the load of a session with a user; the cookie itself is unchanged. Without it,
+    /// `log_out_everywhere` answers [`Error::Unsupported`].
+    #[doc(alias = "revocation", alias = "logout_all")]
+    pub fn with_revocation(mut self, store: impl KeyValueBackend) -> Self {
+        self.revocation = Some(accounts::epoch_store(store));
         self
     }
 
@@ -152,10 +176,24 @@ impl<C: CookieCipher> SealedCookieStorage<C> {
         SecretKey::generate().map(|key| key.to_base64()).unwrap_or_default()
     }
 
-    /// The plaintext of `cookie`, opened by the first key that can.
+    /// The plaintext of `cookie`, opened by the first key that can. The cipher's own age check (the
+    /// Fernet TTL) is `max_age`, or the remember limit if longer: the payload's check then holds each
+    /// session to its own lifetime.
     fn open(&self, cookie: &str) -> Option<Vec<u8>> {
-        let (now, ttl) = (self.config.now(), self.config.max_age());
+        let expiry = self.config.expiry();
+        let ttl = expiry.max_age().map(|max_age| expiry.remember_limit().map_or(max_age, |limit| max_age.max(limit)));
+        let now = self.config.now();
         self.keys.iter().find_map(|cipher| cipher.open(cookie, now, ttl))
+    }
+
+    /// The store of the users' epochs, with the deadline of this request's use of it.
+    fn revocation(&self) -> Option<(&EpochStore, Deadline)> {
+        let store = self.revocation.as_ref()?;
+        Some((store, Deadline::after(store.timeout(), Duration::ZERO)))
+    }
+
+    fn user_key(&self, user: &str) -> String {
+        accounts::user_key("", self.config.cookie().name(), user)
     }
 }
 
@@ -174,12 +212,30 @@ impl<C: CookieCipher> AbstractStorage for SealedCookieStorage<C> {
             Some(Err(_)) => self.config.reject(C::NAME, &"opened payload is not UTF-8"),
             None => self.config.reject(C::NAME, &"cookie does not open (another key, tampered, expired or garbage)"),
         };
+        // Past its limits (the cipher's own age check is the longest a session may live): over, and a
+        // fresh session as for any cookie that does not open.
+        if session.has_ended() {
+            return Ok(self.new_state().into());
+        }
+        // A user logged out everywhere since this cookie's login: over.
+        if let (Some(user), Some((store, deadline))) = (session.user(), self.revocation())
+            && accounts::is_revoked(&**store, &self.user_key(user), &session, &deadline).await?
+        {
+            return Ok(self.new_state().into());
+        }
         Ok(session.into())
     }
 
     async fn save_session(&self, session: &mut SessionState, _: Origin) -> Result<CookieAction, Error> {
-        if session.is_empty() {
+        if session.holds_nothing() {
             return Ok(CookieAction::Remove);
+        }
+        // A login records the user's epoch, which log-out-everywhere replaces.
+        if session.logged_in()
+            && let (Some(user), Some((store, deadline))) = (session.user().map(str::to_owned), self.revocation())
+            && let Some(epoch) = accounts::current_epoch(&**store, &self.user_key(&user), &deadline).await?
+        {
+            session.set_epoch(epoch);
         }
         let payload = self.config.encode(session)?;
         // `with_keys` refuses an empty key list, so there is a first key.
@@ -187,6 +243,18 @@ impl<C: CookieCipher> AbstractStorage for SealedCookieStorage<C> {
             return Err(Error::Encode("no key to seal the cookie with".into()));
         };
         sealing.seal(payload.as_bytes(), self.config.now()).map(CookieAction::Set)
+    }
+
+    /// With a revocation store ([`with_revocation`](SealedCookieStorage::with_revocation)): a new
+    /// epoch for `user`, which ends every cookie of theirs logged in before it. Without one:
+    /// [`Error::Unsupported`].
+    async fn log_out_everywhere(&self, user: &str) -> Result<(), Error> {
+        let Some((store, deadline)) = self.revocation() else {
+            return Err(Error::Unsupported {
+                what: "log a user out everywhere without a store for it: give it one with `with_revocation`",
+            });
+        };
+        accounts::new_epoch(&**store, &self.user_key(user), self.config.expiry().longest_life(), &deadline).await
     }
 }
 

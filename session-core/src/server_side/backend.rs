@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::accounts::UserIndex;
 use crate::error::Error;
 
 /// The default bound on everything the store does for one request, when a backend does not say
@@ -152,6 +153,12 @@ pub trait KeyValueBackend: Send + Sync + 'static {
     /// [`CompareAndSet`]): then concurrent saves of one session merge
     /// ([`Concurrency::Merge`](super::Concurrency::Merge)).
     fn compare_and_set(&self) -> Option<&dyn CompareAndSet<Token = Self::Token>> {
+        None
+    }
+
+    /// This store's index of each user's sessions, if it keeps one (`Some(self)` in a backend that
+    /// implements [`UserIndex`]): then its storage lists a user's devices and ends them one by one.
+    fn user_index(&self) -> Option<&dyn UserIndex> {
         None
     }
 

@@ -5,14 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::ids::KeyFactory;
+use crate::accounts;
 use crate::error::Error;
 use crate::session::SessionState;
 use crate::storage::StorageConfig;
-
-/// How long an entry lives when no limit of the expiry policy applies (no `max_age`, idle or
-/// absolute timeout): two weeks, so that a visitor who never comes back does not leave an entry
-/// forever. Change it with [`ServerSideStorage::with_default_entry_ttl`](super::ServerSideStorage::with_default_entry_ttl).
-pub const DEFAULT_ENTRY_TTL: Duration = Duration::from_secs(14 * 24 * 3600);
 
 /// The layout of one storage's entries: `<prefix><cookie_name>_<id>` holding the session's payload.
 #[derive(Clone)]
@@ -20,8 +16,6 @@ pub(super) struct Entries {
     pub(super) config: StorageConfig,
     pub(super) ids: Arc<dyn KeyFactory>,
     pub(super) prefix: String,
-    /// How long an entry lives when no limit of the expiry policy applies.
-    pub(super) default_ttl: Option<Duration>,
     /// The store's name, for the warnings of payloads it could not read.
     pub(super) store: &'static str,
 }
@@ -57,14 +51,29 @@ impl Entries {
         }
     }
 
-    /// The payload to store for `session`, and how long its entry lives: the shortest limit of the
-    /// expiry policy (what is left of an absolute timeout included), else the default.
+    /// The payload to store for `session`, and how long its entry lives: the session's idle limit (its
+    /// remembered lifetime, the expiry policy's shortest idle limit, or the default lifetime), or what
+    /// is left of an absolute timeout if less.
     pub(super) fn payload(&self, session: &SessionState) -> Result<(String, Option<Duration>), Error> {
         let payload = self.config.encode(session)?;
         let expiry = self.config.expiry();
-        let seconds = expiry.entry_seconds(self.config.now(), session.max_age_seconds(), session.started());
+        let seconds = expiry.entry_seconds(
+            self.config.now(),
+            session.max_age_seconds(),
+            session.started(),
+            session.lifetime_seconds(),
+        );
         // A lifetime under a second would be no expiry at all for Redis (`EX 0` is refused).
-        let ttl = seconds.map(|seconds| Duration::from_secs(seconds.max(1))).or(self.default_ttl);
-        Ok((payload, ttl))
+        Ok((payload, seconds.map(|seconds| Duration::from_secs(seconds.max(1)))))
+    }
+
+    /// The store key of `user`'s epoch.
+    pub(super) fn user_key(&self, user: &str) -> String {
+        accounts::user_key(&self.prefix, self.config.cookie().name(), user)
+    }
+
+    /// How long a user's epoch and index live: as long as any session may.
+    pub(super) fn user_ttl(&self) -> Option<Duration> {
+        self.config.expiry().longest_life()
     }
 }

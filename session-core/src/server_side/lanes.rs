@@ -15,7 +15,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::oneshot;
 
-use super::deadline::Deadline;
+use crate::deadline::Deadline;
 use crate::error::Error;
 
 /// The lanes of one storage, by store key: a key is present while a batch of it is being written, with

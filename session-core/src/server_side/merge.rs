@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::backend::{CasOutcome, CompareAndSet, Versioned};
-use super::deadline::Deadline;
 use super::entries::Entries;
+use crate::deadline::Deadline;
 use crate::error::Error;
 use crate::items::{Diff, Items};
 use crate::session::SessionState;

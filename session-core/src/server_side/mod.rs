@@ -20,27 +20,20 @@
 //!   does for one request, load and save together (`deadline.rs`): a store that hangs costs an
 //!   [`Error::Timeout`], never a hung request.
 //!
-//! # Logging a user out everywhere
+//! # Accounts
 //!
-//! [`AbstractStorage::log_out_everywhere`] ends every session the application attached to a user
-//! ([`SessionState::set_user`]), in every process that shares the store. The store keeps one marker per
-//! user who was logged out everywhere: the time it happened, in milliseconds, under
-//! `<cookie_name>_user_<hex of the user>`. A session attached to the user before that time is over:
-//! its load finds the marker, deletes the entry and starts a fresh session. Only sessions with a user
-//! pay for the check (one more fetch on load); sessions attached after the marker (a new login) live
-//! on. Nothing needs to list a user's sessions, so it works the same on Redis, a Redis Cluster (one key
-//! per command) and memcached. The marker lives as long as the longest limit the storage writes
-//! entries with (forever if entries have none): a session not loaded within that time has expired by
-//! then, so it cannot outlive the marker. A session given its own `set_max_age` beyond every limit of
-//! the storage can; keep such lifetimes within the storage's limits.
+//! [`AbstractStorage::log_out_everywhere`] ends every session a user logged in to (a handle's
+//! `login`), in every process that shares the store, with the user's epoch (see
+//! [`accounts`]): a session attached to the user costs one more fetch on load. A
+//! backend that keeps an index of each user's sessions ([`UserIndex`])
+//! also lists them ([`devices`](ServerSideStorage::devices)) and ends them one by one
+//! ([`end_device`](ServerSideStorage::end_device)).
 
 mod backend;
-mod deadline;
 mod entries;
 mod ids;
 mod lanes;
 mod merge;
-mod users;
 
 use std::fmt;
 use std::sync::Arc;
@@ -49,10 +42,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 pub use backend::{CasOutcome, CompareAndSet, Condition, DEFAULT_TIMEOUT, KeyValueBackend, Versioned};
-pub use entries::DEFAULT_ENTRY_TTL;
+pub(crate) use ids::push_hex;
 pub use ids::{KeyFactory, RandomHexIds};
 
-use deadline::Deadline;
+use crate::accounts::{self, Device, DeviceId, Devices, UserIndex};
+use crate::deadline::Deadline;
 use entries::Entries;
 use lanes::{Joined, Lanes};
 use merge::{BatchFailure, Change, Merged, write_merged};
@@ -83,7 +77,8 @@ pub enum Concurrency {
 /// aiohttp-session's layout: the entry `<cookie_name>_<id>` holds the JSON payload, the cookie holds
 /// the id. See [the module docs](self) for one load and one save.
 ///
-/// - Every entry expires: after the shortest limit of the expiry policy, or [`DEFAULT_ENTRY_TTL`].
+/// - Every entry expires: after the session's idle limit (its remembered lifetime, the shortest limit
+///   of the expiry policy, or the default lifetime of two weeks), or at the absolute timeout.
 /// - An empty session (after `invalidate`) deletes the entry and the cookie, so a replayed id finds
 ///   nothing; what a request writes after `invalidate` is a new session under a new id.
 /// - A session replaced at login (`new_session`, `cycle_id`) has its entry deleted after the new one
@@ -127,7 +122,6 @@ impl<B: KeyValueBackend + fmt::Debug> fmt::Debug for ServerSideStorage<B> {
             .field("backend", &self.backend)
             .field("prefix", &self.entries.prefix)
             .field("merges", &self.merges())
-            .field("default_ttl", &self.entries.default_ttl)
             .finish_non_exhaustive()
     }
 }
@@ -140,7 +134,6 @@ impl<B: KeyValueBackend> ServerSideStorage<B> {
             config: StorageConfig::default(),
             ids: Arc::new(RandomHexIds),
             prefix: String::new(),
-            default_ttl: Some(DEFAULT_ENTRY_TTL),
             store: backend.name(),
         };
         ServerSideStorage { entries, backend, concurrency: Concurrency::Merge, lanes: Arc::default() }
@@ -155,6 +148,7 @@ impl<B: KeyValueBackend> ServerSideStorage<B> {
 
     /// Replaces the configuration (cookie, expiry, codec, clock).
     pub fn with_config(mut self, config: StorageConfig) -> Self {
+        config.warn_if_unbounded(self.backend.name());
         self.entries.config = config;
         self
     }
@@ -170,14 +164,6 @@ impl<B: KeyValueBackend> ServerSideStorage<B> {
     /// set it only when no Python service shares the store.
     pub fn with_key_prefix(mut self, prefix: impl Into<String>) -> Self {
         self.entries.prefix = prefix.into();
-        self
-    }
-
-    /// How long an entry lives when no limit of the expiry policy applies; [`DEFAULT_ENTRY_TTL`] by
-    /// default. `None` asks for entries that never expire: **every visitor who writes a session then
-    /// leaves an entry forever**, as in aiohttp-session without `max_age`.
-    pub fn with_default_entry_ttl(mut self, ttl: Option<Duration>) -> Self {
-        self.entries.default_ttl = ttl;
         self
     }
 
@@ -223,7 +209,7 @@ impl<B: KeyValueBackend> ServerSideStorage<B> {
         version: Option<Versioned<B::Token>>,
         deadline: &Deadline,
     ) -> Result<CookieAction, Error> {
-        if session.is_empty() || session.max_age_seconds() == Some(0) {
+        if session.holds_nothing() || session.max_age_seconds() == Some(0) {
             if let Some(key) = session.identity().and_then(|id| self.key_of_cookie(id)) {
                 deadline.run(self.backend.delete(&key)).await?;
             }
@@ -328,6 +314,101 @@ impl<B: KeyValueBackend> ServerSideStorage<B> {
     }
 }
 
+impl<B: KeyValueBackend> ServerSideStorage<B> {
+    /// Whether `session`'s user was logged out everywhere since it logged in.
+    async fn is_revoked(&self, session: &SessionState, deadline: &Deadline) -> Result<bool, Error> {
+        match session.user() {
+            Some(user) => accounts::is_revoked(&self.backend, &self.entries.user_key(user), session, deadline).await,
+            None => Ok(false),
+        }
+    }
+
+    /// The live sessions among `user`'s indexed ids, each with its id; the index loses the others.
+    async fn indexed(
+        &self,
+        index: &dyn UserIndex,
+        user: &str,
+        deadline: &Deadline,
+    ) -> Result<Vec<(String, SessionState)>, Error> {
+        let key = accounts::user_index_key(&self.entries.user_key(user));
+        let mut live = Vec::new();
+        for id in deadline.run(index.index_members(&key)).await? {
+            let bytes = match self.key_of_cookie(&id) {
+                Some(entry) => deadline.run(self.backend.load(&entry)).await?,
+                None => None,
+            };
+            let session = bytes.map(|bytes| self.entries.open(&id, &bytes));
+            let alive = match &session {
+                Some(session) if !session.is_new() && !session.has_ended() && session.user() == Some(user) => {
+                    !self.is_revoked(session, deadline).await?
+                }
+                _ => false,
+            };
+            match session {
+                Some(session) if alive => live.push((id, session)),
+                _ => deadline.run(index.index_remove(&key, &id)).await?,
+            }
+        }
+        Ok(live)
+    }
+}
+
+/// A user's devices, on a backend that indexes each user's sessions.
+impl<B: KeyValueBackend + UserIndex> ServerSideStorage<B> {
+    /// The sessions `user` is logged in to, one per device: when each logged in, when it was last
+    /// seen, the label the app gave it. Sessions that ended are left out (and out of the index).
+    ///
+    /// ```
+    /// use session_core::accounts::{DeviceId, UserIndex};
+    /// use session_core::server_side::{KeyValueBackend, ServerSideStorage};
+    ///
+    /// /// A "your devices" page: one line per device, the one asking marked.
+    /// async fn devices_page<B: KeyValueBackend + UserIndex>(
+    ///     storage: &ServerSideStorage<B>,
+    ///     user: &str,
+    ///     current: &DeviceId,
+    /// ) -> Result<String, session_core::Error> {
+    ///     let mut page = String::new();
+    ///     for device in storage.devices(user).await? {
+    ///         let here = if device.id == *current { " (this device)" } else { "" };
+    ///         let label = device.label.as_deref().unwrap_or("unknown");
+    ///         page.push_str(&format!("{} {label}, last seen {}{here}\n", device.id, device.last_seen));
+    ///     }
+    ///     Ok(page)
+    /// }
+    /// ```
+    pub async fn devices(&self, user: &str) -> Result<Vec<Device>, Error> {
+        let deadline = self.deadline(Duration::ZERO);
+        let live = self.indexed(&self.backend, user, &deadline).await?;
+        Ok(live.iter().map(|(id, session)| accounts::device_of(id, session)).collect())
+    }
+
+    /// Ends the session of `user` that `device` names (from [`devices`](Self::devices)): its entry
+    /// goes, its cookie finds nothing. `false` when `user` has no such session.
+    pub async fn end_device(&self, user: &str, device: &DeviceId) -> Result<bool, Error> {
+        let deadline = self.deadline(Duration::ZERO);
+        let live = self.indexed(&self.backend, user, &deadline).await?;
+        let Some((id, _)) = live.into_iter().find(|(id, _)| DeviceId::of(id) == *device) else {
+            return Ok(false);
+        };
+        let key = accounts::user_index_key(&self.entries.user_key(user));
+        deadline.run(self.backend.delete(&self.entries.key(&id))).await?;
+        deadline.run(UserIndex::index_remove(&self.backend, &key, &id)).await?;
+        Ok(true)
+    }
+}
+
+#[async_trait]
+impl<B: KeyValueBackend + UserIndex> Devices for ServerSideStorage<B> {
+    async fn devices(&self, user: &str) -> Result<Vec<Device>, Error> {
+        ServerSideStorage::devices(self, user).await
+    }
+
+    async fn end_device(&self, user: &str, device: &DeviceId) -> Result<bool, Error> {
+        ServerSideStorage::end_device(self, user, device).await
+    }
+}
+
 #[async_trait]
 impl<B: KeyValueBackend> AbstractStorage for ServerSideStorage<B> {
     fn config(&self) -> &StorageConfig {
@@ -354,7 +435,7 @@ impl<B: KeyValueBackend> AbstractStorage for ServerSideStorage<B> {
         let Some(session) = session.filter(|session| !session.is_new()) else {
             return Ok(self.new_state().into());
         };
-        if session.has_ended() || users::is_revoked(&self.backend, &self.entries, &session, &deadline).await? {
+        if session.has_ended() || self.is_revoked(&session, &deadline).await? {
             // Over: the entry goes now, and the visitor gets a new id.
             deadline.run(self.backend.delete(&key)).await?;
             return Ok(self.new_state().into());
@@ -365,7 +446,18 @@ impl<B: KeyValueBackend> AbstractStorage for ServerSideStorage<B> {
     async fn save_session(&self, session: &mut SessionState, origin: Origin) -> Result<CookieAction, Error> {
         let found = origin.take::<Found<B::Token>>();
         let deadline = self.deadline(found.as_ref().map_or(Duration::ZERO, |found| found.spent));
+        // A login records the user's epoch: a later log-out-everywhere replaces it.
+        let login = session.logged_in().then(|| session.user().map(str::to_owned)).flatten();
+        if let Some(user) = &login
+            && let Some(epoch) = accounts::current_epoch(&self.backend, &self.entries.user_key(user), &deadline).await?
+        {
+            session.set_epoch(epoch);
+        }
         let action = self.store(session, found.and_then(|found| found.version), &deadline).await?;
+        if let (Some(user), Some(index), CookieAction::Set(id)) = (&login, self.backend.user_index(), &action) {
+            let key = accounts::user_index_key(&self.entries.user_key(user));
+            deadline.run(index.index_add(&key, id, self.entries.user_ttl())).await?;
+        }
         // The entry this session replaced (`new_session`, `cycle_id`) goes once this one is stored. A
         // failure is logged, not returned: the new session is stored and its cookie must go out.
         let replaced = session.replaced().filter(|old| session.identity() != Some(*old));
@@ -388,6 +480,7 @@ impl<B: KeyValueBackend> AbstractStorage for ServerSideStorage<B> {
     /// # Ok(()) }
     /// ```
     async fn log_out_everywhere(&self, user: &str) -> Result<(), Error> {
-        users::mark_logged_out(&self.backend, &self.entries, user, &self.deadline(Duration::ZERO)).await
+        let deadline = self.deadline(Duration::ZERO);
+        accounts::new_epoch(&self.backend, &self.entries.user_key(user), self.entries.user_ttl(), &deadline).await
     }
 }

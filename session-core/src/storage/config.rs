@@ -128,6 +128,25 @@ impl StorageConfig {
         self
     }
 
+    /// How long a session that no other limit bounds (no `max_age`, no idle timeout) lives after its
+    /// last write: [`DEFAULT_LIFETIME`](crate::expiry::DEFAULT_LIFETIME), two weeks, unless changed. On
+    /// a cookie storage the sealed payload's age is checked against it (a copied cookie stops working);
+    /// on a server-side storage the entry expires then. `None`: **such sessions never end**, as in
+    /// aiohttp-session without `max_age`; a storage built so logs a warning.
+    pub fn with_default_lifetime(mut self, lifetime: impl Into<Option<Duration>>) -> Self {
+        self.expiry.set_default_lifetime(lifetime.into());
+        self
+    }
+
+    /// The longest a session may be remembered ([`SessionState::remember_for`]):
+    /// [`DEFAULT_REMEMBER_LIMIT`](crate::expiry::DEFAULT_REMEMBER_LIMIT), 30 days, unless changed.
+    /// `None`: sessions are never remembered beyond the storage's own limits.
+    #[doc(alias = "remember_me")]
+    pub fn with_remember_limit(mut self, limit: impl Into<Option<Duration>>) -> Self {
+        self.expiry.set_remember_limit(limit.into());
+        self
+    }
+
     /// Replaces the codec (aiohttp-session's `encoder` and `decoder`).
     #[doc(alias = "encoder", alias = "decoder")]
     pub fn with_codec<C: Codec>(mut self, codec: C) -> Self {
@@ -199,6 +218,19 @@ impl StorageConfig {
         match SessionState::from_payload(identity, payload, &self.expiry, self.clock.clone()) {
             Ok(session) => session,
             Err(malformed) => self.reject(storage, &malformed),
+        }
+    }
+
+    /// Warns when no limit at all ends a session of `storage`: every session would then live forever.
+    /// A storage calls it once, where it takes its configuration (every storage of these crates does).
+    pub fn warn_if_unbounded(&self, storage: &'static str) {
+        if self.expiry.is_unbounded() {
+            tracing::warn!(
+                storage,
+                cookie = %self.cookie.name(),
+                "no limit ends a session of this storage: every session lives forever (set a max_age, an idle \
+                 timeout or a default lifetime)"
+            );
         }
     }
 

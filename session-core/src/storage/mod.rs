@@ -134,10 +134,13 @@ pub trait AbstractStorage: Send + Sync {
     /// Stores a changed session (with what its load remembered) and says what to do with the cookie.
     async fn save_session(&self, session: &mut SessionState, origin: Origin) -> Result<CookieAction, Error>;
 
-    /// Ends every session attached to `user` ([`SessionState::set_user`]) in every process that shares the
-    /// store; other users' sessions are untouched, and sessions attached to `user` afterwards (a new
-    /// login) live on. Only storages that keep sessions server-side can: the default answers
+    /// Ends every session attached to `user` ([`SessionState::set_user`], which a login does) in every
+    /// process that shares the store; other users' sessions are untouched, and sessions attached to
+    /// `user` afterwards (a new login) live on. Server-side storages can, and cookie storages given a
+    /// store for it ([`SealedCookieStorage::with_revocation`]); the default answers
     /// [`Error::Unsupported`].
+    ///
+    /// [`SealedCookieStorage::with_revocation`]: crate::sealed::SealedCookieStorage::with_revocation
     #[doc(alias = "logout_all", alias = "revoke")]
     async fn log_out_everywhere(&self, user: &str) -> Result<(), Error> {
         let _ = user;
@@ -151,11 +154,25 @@ pub trait AbstractStorage: Send + Sync {
 pub trait IntoStorage {
     /// The storage, shared.
     fn into_storage(self) -> Arc<dyn AbstractStorage>;
+
+    /// The storage, shared, and as its own type for handlers that reach what only it can do (a user's
+    /// devices): [`RequestSession::storage_as`](crate::middleware::RequestSession::storage_as).
+    fn into_typed(self) -> (Arc<dyn AbstractStorage>, Arc<dyn Any + Send + Sync>)
+    where
+        Self: Sized,
+    {
+        let storage = self.into_storage();
+        (Arc::clone(&storage), Arc::new(storage))
+    }
 }
 
 impl<S: AbstractStorage + 'static> IntoStorage for S {
     fn into_storage(self) -> Arc<dyn AbstractStorage> {
         Arc::new(self)
+    }
+
+    fn into_typed(self) -> (Arc<dyn AbstractStorage>, Arc<dyn Any + Send + Sync>) {
+        Arc::new(self).into_typed()
     }
 }
 
@@ -168,5 +185,9 @@ impl IntoStorage for Arc<dyn AbstractStorage> {
 impl<S: AbstractStorage + 'static> IntoStorage for Arc<S> {
     fn into_storage(self) -> Arc<dyn AbstractStorage> {
         self
+    }
+
+    fn into_typed(self) -> (Arc<dyn AbstractStorage>, Arc<dyn Any + Send + Sync>) {
+        (Arc::clone(&self) as Arc<dyn AbstractStorage>, self)
     }
 }

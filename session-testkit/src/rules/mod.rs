@@ -12,8 +12,10 @@
 //! | expiry | `expiry.rs` | `max_age` from the last write, idle timeout refreshed by reads, absolute timeout |
 //! | the store | `store.rs` | logged-out and replaced entries gone, entries expire (with and without `max_age`, with what is left of the absolute timeout), an ended session gets a new id, rotations, a new id never takes over another session, large payloads, every id character |
 //! | races | `races.rs` | a logout, `cycle_id`, `reset` or log-out-everywhere racing 32 writers never comes back (both concurrency modes) |
+//! | accounts | `accounts.rs` | login, remember-me, a browser-session cookie, the two-week default lifetime; log-out-everywhere without clocks and for any user id; a user's devices listed and ended |
 //! | concurrency | `concurrency.rs` | concurrent writers on one session keep their writes, a Python peer's logout wins (merging stores) |
 
+mod accounts;
 mod concurrency;
 mod cookie;
 mod expiry;
@@ -26,6 +28,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
 
+pub use accounts::*;
 pub use concurrency::*;
 pub use cookie::*;
 pub use expiry::*;
@@ -48,6 +51,8 @@ pub fn of(kind: Kind) -> Vec<(&'static str, Rule)> {
         Kind::SealedCookie => crate::__rules_of!(sealed_cookie => __rule_list {}),
         Kind::ServerSide => crate::__rules_of!(server_side => __rule_list {}),
         Kind::MergingServerSide => crate::__rules_of!(merging_server_side => __rule_list {}),
+        Kind::RevocableCookie => crate::__rules_of!(revocable_cookie => __rule_list {}),
+        Kind::Devices => crate::__rules_of!(devices => __rule_list {}),
     }
 }
 

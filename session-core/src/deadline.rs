@@ -16,20 +16,20 @@ use crate::error::Error;
 
 /// When a request's store work must be over.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct Deadline {
+pub(crate) struct Deadline {
     at: Instant,
     timeout: Duration,
 }
 
 impl Deadline {
     /// A budget of `timeout` of which `spent` is gone, from now.
-    pub(super) fn after(timeout: Duration, spent: Duration) -> Self {
+    pub(crate) fn after(timeout: Duration, spent: Duration) -> Self {
         Deadline { at: Instant::now() + timeout.saturating_sub(spent), timeout }
     }
 
     /// Runs one call of the store, answering [`Error::Timeout`] if the deadline comes first (the call
     /// is then dropped); once the deadline has passed, no call starts.
-    pub(super) async fn run<T>(&self, call: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+    pub(crate) async fn run<T>(&self, call: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
         if self.passed() {
             return Err(self.missed());
         }
@@ -40,7 +40,7 @@ impl Deadline {
     }
 
     /// Waits for `pause`, or fails when the deadline comes first.
-    pub(super) async fn sleep(&self, pause: Duration) -> Result<(), Error> {
+    pub(crate) async fn sleep(&self, pause: Duration) -> Result<(), Error> {
         if Instant::now() + pause >= self.at {
             return Err(self.missed());
         }
@@ -49,22 +49,22 @@ impl Deadline {
     }
 
     /// Whether the deadline has come.
-    pub(super) fn passed(&self) -> bool {
+    pub(crate) fn passed(&self) -> bool {
         Instant::now() >= self.at
     }
 
     /// The error of a request whose store work outlived the deadline.
-    pub(super) fn missed(&self) -> Error {
+    pub(crate) fn missed(&self) -> Error {
         Error::Timeout { timeout: self.timeout }
     }
 
     /// The store time this request has used so far.
-    pub(super) fn spent(&self) -> Duration {
+    pub(crate) fn spent(&self) -> Duration {
         self.timeout.saturating_sub(self.at.saturating_duration_since(Instant::now()))
     }
 
     /// The instant itself, for waits that are not store calls (a lane).
-    pub(super) fn instant(&self) -> Instant {
+    pub(crate) fn instant(&self) -> Instant {
         self.at
     }
 }
