@@ -106,12 +106,14 @@
 #![deny(missing_docs)]
 
 pub mod accounts;
+mod backend;
 mod clock;
 pub mod codec;
 pub mod cookie;
 mod deadline;
 mod error;
 pub mod expiry;
+mod hex;
 mod items;
 mod meta;
 pub mod middleware;

@@ -2,7 +2,6 @@
 
 use std::fmt;
 use std::str::FromStr;
-use std::time::Duration;
 
 use async_trait::async_trait;
 
@@ -10,25 +9,6 @@ use super::hash_hex;
 use crate::error::Error;
 use crate::session::SessionState;
 use crate::storage::AbstractStorage;
-
-/// A store that keeps, per user, the ids of the sessions they logged in to: what lists a user's
-/// devices. A [`KeyValueBackend`](crate::server_side::KeyValueBackend) that implements it answers
-/// `Some(self)` from [`user_index`](crate::server_side::KeyValueBackend::user_index), and its storage
-/// gains [`devices`](crate::server_side::ServerSideStorage::devices) and
-/// [`end_device`](crate::server_side::ServerSideStorage::end_device); a store without it has neither,
-/// and the compiler says so.
-#[async_trait]
-pub trait UserIndex: Send + Sync {
-    /// Adds `id` to the index under `key`, which then lives `ttl` from now (`None`: forever).
-    async fn index_add(&self, key: &str, id: &str, ttl: Option<Duration>) -> Result<(), Error>;
-
-    /// The ids in the index under `key`; some may belong to sessions that have ended since (the
-    /// storage prunes them as it finds them).
-    async fn index_members(&self, key: &str) -> Result<Vec<String>, Error>;
-
-    /// Removes `id` from the index under `key`; a missing one is not an error.
-    async fn index_remove(&self, key: &str, id: &str) -> Result<(), Error>;
-}
 
 /// A storage that lists a user's devices and ends them one by one, as a trait object: what the
 /// conformance suite checks of anyone's storage. Applications call the storage's own methods

@@ -3,9 +3,10 @@
 use std::time::Duration;
 
 use super::hash_hex;
+use crate::backend::{Condition, KeyValueBackend};
 use crate::deadline::Deadline;
 use crate::error::Error;
-use crate::server_side::{Condition, KeyValueBackend, push_hex};
+use crate::hex::push_hex;
 use crate::session::SessionState;
 
 /// `<prefix><cookie_name>_user_<hash of the user>`.

@@ -21,13 +21,14 @@
 mod devices;
 mod epochs;
 
-pub use devices::{Device, DeviceId, Devices, NotADeviceId, UserIndex};
+pub use crate::backend::UserIndex;
+pub use devices::{Device, DeviceId, Devices, NotADeviceId};
 pub(crate) use devices::{device_of, user_index_key};
 pub(crate) use epochs::{EpochStore, current_epoch, epoch_store, is_revoked, new_epoch, user_key};
 
 use sha2::{Digest, Sha256};
 
-use crate::server_side::push_hex;
+use crate::hex::push_hex;
 
 /// 32 hex characters of the SHA-256 of `text`: 128 bits, a fixed length whatever `text` is.
 pub(crate) fn hash_hex(text: &str) -> String {

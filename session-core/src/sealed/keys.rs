@@ -51,9 +51,9 @@ pub enum KeyError {
 
 /// A bad key where a session [`Error`](crate::Error) is expected: `?` in a handler or a `main`
 /// that returns one.
-impl From<KeyError> for crate::Error {
+impl From<KeyError> for crate::error::Error {
     fn from(error: KeyError) -> Self {
-        crate::Error::Config(Box::new(error))
+        crate::error::Error::Config(Box::new(error))
     }
 }
 

@@ -13,9 +13,9 @@ use async_trait::async_trait;
 pub use keys::{KeyError, SecretKey};
 
 use crate::accounts::{self, EpochStore};
+use crate::backend::KeyValueBackend;
 use crate::deadline::Deadline;
 use crate::error::Error;
-use crate::server_side::KeyValueBackend;
 use crate::session::SessionState;
 use crate::storage::{AbstractStorage, CookieAction, Loaded, Origin, StorageConfig};
 

@@ -2,6 +2,7 @@
 
 use crate::cookie::is_legal;
 use crate::error::BoxError;
+use crate::hex::push_hex;
 
 /// Makes the ids of new sessions (the cookie value) and recognises ids in cookies, so that a value
 /// that could never be an id is a fresh session without a trip to the store. aiohttp-session's
@@ -59,15 +60,6 @@ where
 
     fn accepts(&self, id: &str) -> bool {
         (1..=128).contains(&id.len()) && id.bytes().all(is_legal)
-    }
-}
-
-/// Appends `bytes` as lowercase hex.
-pub(crate) fn push_hex(out: &mut String, bytes: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    for &byte in bytes {
-        out.push(char::from(HEX[usize::from(byte >> 4)]));
-        out.push(char::from(HEX[usize::from(byte & 15)]));
     }
 }
 

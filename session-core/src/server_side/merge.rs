@@ -10,8 +10,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::backend::{CasOutcome, CompareAndSet, Versioned};
 use super::entries::Entries;
+use crate::backend::{CasOutcome, CompareAndSet, Versioned};
 use crate::deadline::Deadline;
 use crate::error::Error;
 use crate::items::{Diff, Items};

@@ -29,7 +29,6 @@
 //! also lists them ([`devices`](ServerSideStorage::devices)) and ends them one by one
 //! ([`end_device`](ServerSideStorage::end_device)).
 
-mod backend;
 mod entries;
 mod ids;
 mod lanes;
@@ -41,11 +40,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-pub use backend::{CasOutcome, CompareAndSet, Condition, DEFAULT_TIMEOUT, KeyValueBackend, Versioned};
-pub(crate) use ids::push_hex;
+pub use crate::backend::{CasOutcome, CompareAndSet, Condition, DEFAULT_TIMEOUT, KeyValueBackend, Versioned};
 pub use ids::{KeyFactory, RandomHexIds};
 
-use crate::accounts::{self, Device, DeviceId, Devices, UserIndex};
+use crate::accounts::{self, Device, DeviceId, Devices};
+use crate::backend::UserIndex;
 use crate::deadline::Deadline;
 use entries::Entries;
 use lanes::{Joined, Lanes};

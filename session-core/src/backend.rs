@@ -1,12 +1,12 @@
-//! What a key-value store must do for [`ServerSideStorage`](super::ServerSideStorage): move bytes with
-//! writes that say what they expect ([`KeyValueBackend`]) and, optionally, store only if nobody wrote
-//! meanwhile ([`CompareAndSet`]).
+//! What a key-value store must do for [`ServerSideStorage`](crate::server_side::ServerSideStorage) and
+//! for the accounts that live beside its sessions: move bytes with writes that say what they expect
+//! ([`KeyValueBackend`]) and, optionally, store only if nobody wrote meanwhile ([`CompareAndSet`]) and
+//! index each user's sessions ([`UserIndex`]). The bottom layer of both: it knows neither.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::accounts::UserIndex;
 use crate::error::Error;
 
 /// The default bound on everything the store does for one request, when a backend does not say
@@ -30,7 +30,7 @@ pub enum Condition {
 }
 
 /// The byte-moving half of a server-side storage: fetch, store and delete one entry. Implement it to
-/// keep sessions in another store; [`ServerSideStorage`](super::ServerSideStorage) adds every session
+/// keep sessions in another store; [`ServerSideStorage`](crate::server_side::ServerSideStorage) adds every session
 /// rule, and bounds every call with the request's deadline ([`timeout`](Self::timeout)), so a call
 /// that hangs costs a request an error, never a hang. Implement [`CompareAndSet`] too (and say so in
 /// [`compare_and_set`](Self::compare_and_set)) and concurrent requests on one session keep each
@@ -151,7 +151,7 @@ pub trait KeyValueBackend: Send + Sync + 'static {
 
     /// This store's compare-and-set, if it has one (`Some(self)` in a backend that implements
     /// [`CompareAndSet`]): then concurrent saves of one session merge
-    /// ([`Concurrency::Merge`](super::Concurrency::Merge)).
+    /// ([`Concurrency::Merge`](crate::Concurrency::Merge)).
     fn compare_and_set(&self) -> Option<&dyn CompareAndSet<Token = Self::Token>> {
         None
     }
@@ -199,7 +199,7 @@ pub enum CasOutcome<T> {
 }
 
 /// A store that can write an entry only if it is still what a request loaded: the base of
-/// [`Concurrency::Merge`](super::Concurrency::Merge), where concurrent requests on one session keep
+/// [`Concurrency::Merge`](crate::Concurrency::Merge), where concurrent requests on one session keep
 /// each other's writes. A backend that implements it answers `Some(self)` from
 /// [`KeyValueBackend::compare_and_set`].
 #[async_trait]
@@ -216,4 +216,23 @@ pub trait CompareAndSet: KeyValueBackend {
         ttl: Option<Duration>,
         expected: &Versioned<Self::Token>,
     ) -> Result<CasOutcome<Self::Token>, Error>;
+}
+
+/// A store that keeps, per user, the ids of the sessions they logged in to: what lists a user's
+/// devices. A [`KeyValueBackend`] that implements it answers `Some(self)` from
+/// [`user_index`](KeyValueBackend::user_index), and its storage
+/// gains [`devices`](crate::server_side::ServerSideStorage::devices) and
+/// [`end_device`](crate::server_side::ServerSideStorage::end_device); a store without it has neither,
+/// and the compiler says so.
+#[async_trait]
+pub trait UserIndex: Send + Sync {
+    /// Adds `id` to the index under `key`, which then lives `ttl` from now (`None`: forever).
+    async fn index_add(&self, key: &str, id: &str, ttl: Option<Duration>) -> Result<(), Error>;
+
+    /// The ids in the index under `key`; some may belong to sessions that have ended since (the
+    /// storage prunes them as it finds them).
+    async fn index_members(&self, key: &str) -> Result<Vec<String>, Error>;
+
+    /// Removes `id` from the index under `key`; a missing one is not an error.
+    async fn index_remove(&self, key: &str, id: &str) -> Result<(), Error>;
 }
