@@ -56,7 +56,8 @@ pub struct StorageArgs {
     pub storage: StorageKind,
 
     /// Url-safe base64 of 32 bytes, e.g. from Python's `Fernet.generate_key()`; share it with a Python
-    /// service to share sessions. Without it a key is generated and sessions end at restart.
+    /// service to share sessions. Without it a key is generated and sessions end at restart. Prefer the
+    /// environment variable: a flag's value is visible to every user of the machine (`ps`).
     #[arg(long, env = "SESSION_SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<String>,
 
@@ -110,7 +111,7 @@ pub enum SetupError {
     /// `--redis-url` does not parse.
     #[error("invalid --redis-url {url:?}: {reason}")]
     RedisUrl {
-        /// The URL as given.
+        /// The URL as given, its password hidden ([`without_password`]).
         url: String,
         /// What is wrong with it.
         reason: String,
@@ -185,7 +186,7 @@ impl StorageArgs {
                 let storage = Arc::new(redis(&self.redis_url, config)?.with_concurrency(self.concurrency()));
                 Configured {
                     storage: Arc::clone(&storage) as Arc<dyn AbstractStorage>,
-                    store: Some(format!("Redis at {}", self.redis_url)),
+                    store: Some(format!("Redis at {}", without_password(&self.redis_url))),
                     devices: Some(storage),
                 }
             }
@@ -213,11 +214,13 @@ impl StorageArgs {
         }
         #[cfg(feature = "redis")]
         {
-            let backend = RedisBackend::from_url(&self.redis_url)
-                .map_err(|error| SetupError::RedisUrl { url: self.redis_url.clone(), reason: error.to_string() })?;
+            let backend = RedisBackend::from_url(&self.redis_url).map_err(|error| SetupError::RedisUrl {
+                url: without_password(&self.redis_url),
+                reason: error.to_string(),
+            })?;
             Ok(Configured {
                 storage: Arc::new(storage.with_revocation(backend)),
-                store: Some(format!("Redis at {} (revocation)", self.redis_url)),
+                store: Some(format!("Redis at {} (revocation)", without_password(&self.redis_url))),
                 devices: None,
             })
         }
@@ -247,7 +250,7 @@ fn cookie(storage: impl AbstractStorage + 'static) -> Configured {
 #[cfg(feature = "redis")]
 pub fn redis(url: &str, config: StorageConfig) -> Result<RedisStorage, SetupError> {
     use deadpool_redis::redis::IntoConnectionInfo;
-    let refuse = |reason: String| SetupError::RedisUrl { url: url.to_owned(), reason };
+    let refuse = |reason: String| SetupError::RedisUrl { url: without_password(url), reason };
     url.into_connection_info()
         .map_err(|error| refuse(format!("{error} (expected redis://[:password@]host:port[/db] or rediss://…)")))?;
     let backend = RedisBackend::from_url(url).map_err(|error| refuse(error.to_string()))?;
@@ -265,5 +268,34 @@ pub fn secret_key(text: Option<&str>) -> String {
             );
             SecretKey::generate().map(|key| key.to_base64()).unwrap_or_default()
         }
+    }
+}
+
+/// `url` with the password of its user part replaced by `***`, for messages and logs: a store's
+/// password never reaches either. Works on text that does not parse as a URL too (an error message
+/// quotes exactly that), so it reads the text rather than parsing it: everything between the first
+/// `:` after the scheme and the last `@` of the authority is the password.
+pub fn without_password(url: &str) -> String {
+    let start = url.find("://").map_or(0, |at| at + 3);
+    let authority_end = url[start..].find('/').map_or(url.len(), |at| start + at);
+    let Some(at) = url[start..authority_end].rfind('@').map(|at| start + at) else {
+        return url.to_owned();
+    };
+    let password = url[start..at].find(':').map_or(start, |colon| start + colon + 1);
+    format!("{}***{}", &url[..password], &url[at..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_password;
+
+    #[test]
+    fn passwords_are_hidden_and_the_rest_kept() {
+        assert_eq!(without_password("redis://:hunter2@127.0.0.1:6379/0"), "redis://:***@127.0.0.1:6379/0");
+        assert_eq!(without_password("rediss://app:p@ss:w@rd@cache:6380"), "rediss://app:***@cache:6380");
+        assert_eq!(without_password("redis://secret@host"), "redis://***@host", "a lone user part may be a password");
+        assert_eq!(without_password("redis://127.0.0.1:6379/a@b"), "redis://127.0.0.1:6379/a@b", "no user part");
+        assert_eq!(without_password("not a url :pw@x"), "not a url :***@x");
+        assert_eq!(without_password("redis://host"), "redis://host");
     }
 }

@@ -81,3 +81,27 @@ async fn an_unreachable_store_is_reported_once_then_served_through() {
     }
     assert!(served, "the demo recovered when Redis came up at {}", redis.url());
 }
+
+/// A store's password never shows: not in the warning that the store is down, not in the error a
+/// request logs, not in the error line of a URL that does not parse.
+#[tokio::test]
+async fn a_redis_password_is_never_printed() {
+    const PASSWORD: &str = "hunter2pass";
+    let line = error_line(&["--storage", "redis", "--redis-url", "http://:hunter2pass@foo"], &["--redis-url"]).await;
+    assert!(!line.contains(PASSWORD) && line.contains(":***@foo"), "{line}");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("address").port();
+    let url = format!("redis://:{PASSWORD}@127.0.0.1:{port}/");
+    let mut demo = Demo::start(LAST_VISIT, &["--storage", "redis", "--redis-url", &url]).await;
+    assert!(Browser::new(demo.address).get("/").await.status.is_server_error(), "Redis is down");
+    let mut lines = BufReader::new(&mut demo.stderr).lines();
+    let mut printed = vec![demo.first_line.clone()];
+    while let Ok(Ok(Some(line))) = tokio::time::timeout(Duration::from_secs(2), lines.next_line()).await {
+        printed.push(line);
+    }
+    assert!(
+        printed.iter().any(|line| line.contains("not reachable") && line.contains(":***@127.0.0.1")),
+        "{printed:#?}"
+    );
+    assert!(printed.iter().any(|line| line.contains("session error")), "the failed request is logged: {printed:#?}");
+    assert!(printed.iter().all(|line| !line.contains(PASSWORD)), "{printed:#?}");
+}

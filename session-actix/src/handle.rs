@@ -87,7 +87,7 @@ impl<T: 'static> Session<T> {
         let request = request.clone();
         async move {
             let session = session.ok_or(SessionError(HandleError::MissingLayer))?;
-            let cookies = request.headers().get_all(COOKIE).filter_map(|value| value.to_str().ok());
+            let cookies = request.headers().get_all(COOKIE).map(|value| value.as_bytes());
             session.request.load(cookies).await.map_err(|error| session.session_error(error))?;
             Ok(session)
         }

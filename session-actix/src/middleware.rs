@@ -9,11 +9,13 @@ use std::task::{Context, Poll, ready};
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
-use actix_web::http::header::{HeaderValue, SET_COOKIE};
+use actix_web::http::header::{CACHE_CONTROL, HeaderMap, HeaderValue, SET_COOKIE, VARY};
 use actix_web::{HttpMessage, HttpResponse};
 use pin_project_lite::pin_project;
 use session_core::Error;
-use session_core::middleware::{CookieClaims, HandlerFailure, PendingSave, RequestSession};
+use session_core::middleware::{
+    CookieClaims, HandlerFailure, PendingSave, RequestSession, private_cache_control, vary_cookie,
+};
 use session_core::storage::IntoStorage;
 
 use crate::handle::Session;
@@ -124,6 +126,13 @@ impl<T: 'static> SessionMiddleware<T> {
     {
         SessionMiddleware { shared: Arc::new(self.shared.on_error(handler)), tag: PhantomData }
     }
+
+    /// The same middleware, adding neither `Vary: Cookie` to the responses whose handler used the
+    /// session nor `Cache-Control: private` to those that set its cookie: for an app that sets its
+    /// own caching headers there (no shared cache in front, or one configured per route).
+    pub fn without_cache_headers(self) -> Self {
+        SessionMiddleware { shared: Arc::new(self.shared.without_cache_headers()), tag: PhantomData }
+    }
 }
 
 impl<S, B, T> Transform<S, ServiceRequest> for SessionMiddleware<T>
@@ -230,8 +239,13 @@ where
                         let replaced = ServiceResponse::new(request, shared.error_response(failure.error()));
                         return Poll::Ready(Ok(replaced.map_into_right_body()));
                     }
+                    let cache_headers = shared.cache_headers() && session.is_loaded();
                     // The common case (no session, or an unchanged one) answers without another step.
                     let Some(pending) = session.finish(response.status().as_u16()) else {
+                        let mut response = response;
+                        if cache_headers {
+                            mark_for_caches(response.headers_mut(), false);
+                        }
                         return Poll::Ready(Ok(response.map_into_left_body()));
                     };
                     this.state.set(State::Saving { future: Box::pin(save(pending, shared, response)) });
@@ -255,6 +269,9 @@ async fn save<B: MessageBody + 'static>(
 ) -> ServiceResponse<EitherBody<B>> {
     match shared.save::<HeaderValue>(pending).await {
         Ok(set_cookie) => {
+            if shared.cache_headers() {
+                mark_for_caches(response.headers_mut(), set_cookie.is_some());
+            }
             if let Some(set_cookie) = set_cookie {
                 response.headers_mut().append(SET_COOKIE, set_cookie);
             }
@@ -263,6 +280,20 @@ async fn save<B: MessageBody + 'static>(
         Err(error_response) => {
             let (request, _) = response.into_parts();
             ServiceResponse::new(request, error_response).map_into_right_body()
+        }
+    }
+}
+
+/// What caches must know of a response whose handler used the session: `Vary: Cookie`, and
+/// `Cache-Control: private` when it sets or removes the session cookie, merged with what the app set.
+fn mark_for_caches(headers: &mut HeaderMap, sets_cookie: bool) {
+    if let Some(vary) = vary_cookie(headers.get_all(VARY).filter_map(|value| value.to_str().ok())) {
+        headers.append(VARY, HeaderValue::from_static(vary));
+    }
+    if sets_cookie {
+        let directives = private_cache_control(headers.get_all(CACHE_CONTROL).filter_map(|v| v.to_str().ok()));
+        if let Some(value) = directives.and_then(|directives| HeaderValue::try_from(directives).ok()) {
+            headers.insert(CACHE_CONTROL, value);
         }
     }
 }

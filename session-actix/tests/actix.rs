@@ -414,3 +414,20 @@ async fn a_handler_reaches_the_storage_as_its_own_type() {
     browser.get("/login").await;
     assert_eq!(browser.get("/devices").await.status.as_u16(), 500, "a dyn storage has no type");
 }
+
+/// A middleware built without cache headers leaves the app's caching headers as they are.
+#[tokio::test]
+async fn a_middleware_without_cache_headers_adds_none() {
+    let sessions = SessionMiddleware::new(memory().1).without_cache_headers();
+    let address = serve(move |config| {
+        config.service(
+            web::scope("")
+                .wrap(sessions.clone())
+                .route("/", web::get().to(|s: Session| async move { s.insert("k", 1) })),
+        );
+    })
+    .await;
+    let reply = Browser::new(address).get("/").await;
+    assert_eq!(reply.set_cookies.len(), 1, "the session is saved");
+    assert!(reply.headers.get("vary").is_none() && reply.headers.get("cache-control").is_none(), "{:?}", reply.headers);
+}

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{LOCATION, USER_AGENT};
+use actix_web::http::header::{CACHE_CONTROL, LOCATION, USER_AGENT};
 use actix_web::rt::System;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use session_actix::{Session, SessionError, SessionMiddleware};
@@ -100,7 +100,8 @@ pub fn routes(app: Arc<ReferenceApp>, config: &mut web::ServiceConfig) {
             .route("/wrong-type", web::get().to(wrong_type))
             .route("/nested", web::get().to(nested))
             .route("/debug", web::get().to(debug))
-            .route("/library-error", web::get().to(library_error)),
+            .route("/library-error", web::get().to(library_error))
+            .route("/cache/{directives}", web::get().to(cache)),
     );
 }
 
@@ -215,6 +216,11 @@ async fn debug(session: Session) -> Result<&'static str, SessionError> {
         Ok(format!("{session:?}"))
     })?;
     Ok("ok")
+}
+
+async fn cache(session: Session, directives: web::Path<String>) -> Result<HttpResponse, SessionError> {
+    count(session).await?;
+    Ok(HttpResponse::Ok().insert_header((CACHE_CONTROL, directives.into_inner())).body("cached?"))
 }
 
 async fn library_error(session: Session) -> Result<String, SessionError> {

@@ -66,6 +66,7 @@ pub fn router(app: ReferenceApp) -> Router {
         .route("/nested", get(nested))
         .route("/debug", get(debug))
         .route("/library-error", get(library_error))
+        .route("/cache/{directives}", get(cache))
         .with_state(app)
         .layer(SessionLayer::new(storage).on_error(error))
         .layer(SessionLayer::new(second).tagged::<Second>().on_error(error))
@@ -175,6 +176,11 @@ async fn debug(session: Session) -> Result<&'static str, SessionError> {
         Ok(format!("{session:?}"))
     })?;
     Ok("ok")
+}
+
+async fn cache(session: Session, Path(directives): Path<String>) -> Result<Response, SessionError> {
+    count(session).await?;
+    Ok(([(header::CACHE_CONTROL, directives)], "cached?").into_response())
 }
 
 async fn library_error(session: Session) -> Result<String, SessionError> {

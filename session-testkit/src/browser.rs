@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
-use http::header::{COOKIE, SET_COOKIE};
+use http::header::{COOKIE, HeaderValue, SET_COOKIE};
 use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -21,6 +21,8 @@ pub struct Reply {
     pub status: StatusCode,
     /// Every `Set-Cookie` header, in order.
     pub set_cookies: Vec<String>,
+    /// Every header.
+    pub headers: http::HeaderMap,
     /// The body, as text.
     pub body: String,
 }
@@ -81,8 +83,24 @@ impl Browser {
             let cookies: Vec<String> = self.jar.iter().map(|(name, value)| format!("{name}={value}")).collect();
             request = request.header(COOKIE, cookies.join("; "));
         }
-        let response = self.client.request(request.body(Full::new(body))?).await?;
-        let status = response.status();
+        self.exchange(request.body(Full::new(body))?).await
+    }
+
+    /// `GET path` with exactly these `Cookie` headers, in order, as raw bytes (several, as HTTP/2
+    /// clients send; bytes that are not text, as other sites' scripts may set) instead of the jar's.
+    pub async fn get_with_cookie_headers(&mut self, path: &str, headers: &[&[u8]]) -> Reply {
+        let mut request = Request::builder().method(Method::GET).uri(format!("http://{}{path}", self.address));
+        for header in headers {
+            request = request.header(COOKIE, HeaderValue::from_bytes(header).expect("a header value"));
+        }
+        let request = request.body(Full::new(Bytes::new())).expect("a request");
+        self.exchange(request).await.expect("HTTP round trip")
+    }
+
+    /// Sends `request`, keeps what it sets in the jar.
+    async fn exchange(&mut self, request: Request<Full<Bytes>>) -> Result<Reply, BoxError> {
+        let response = self.client.request(request).await?;
+        let (status, headers) = (response.status(), response.headers().clone());
         let set_cookies: Vec<String> = response
             .headers()
             .get_all(SET_COOKIE)
@@ -96,6 +114,6 @@ impl Browser {
                 None => self.jar.remove(name),
             };
         }
-        Ok(Reply { status, set_cookies, body: String::from_utf8_lossy(&body).into_owned() })
+        Ok(Reply { status, set_cookies, headers, body: String::from_utf8_lossy(&body).into_owned() })
     }
 }

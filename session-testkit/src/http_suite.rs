@@ -27,6 +27,7 @@
 //! | `GET /logout` | `invalidate()` |
 //! | `GET /both` | answers `user=<user of the main session>;theme=<theme of the second>` (`None` when absent), then stores `user` = `alice` in the main session and `theme` = `dark` in the second |
 //! | `GET /wrong-type` | returns the error of reading `user` as a number (`?` in the handler) |
+//! | `GET /cache/{directives}` | increments `n` and answers with `Cache-Control: {directives}` (`public` or `no-store`) |
 //! | `GET /library-error` | stores `touched`, then returns a key error (`SecretKey::from_base64("not a key")?`) |
 //! | `GET /nested` | returns the error of using the session handle inside its own `update` |
 //! | `GET /debug` | inside `update`, formats the session handle with `{:?}` (it must not wait), answers `ok` |
@@ -138,6 +139,55 @@ pub async fn a_session_survives_between_requests(adapter: &dyn HttpAdapter) {
     }
     assert_eq!(browser.get("/count").await.body, "2");
     assert_eq!(browser.get("/count").await.body, "3");
+}
+
+/// Our cookie is found whatever the other cookies hold (UTF-8 text, a Latin-1 byte, invalid UTF-8:
+/// anyone who can set one cookie on the domain must not log users out) and in whichever of several
+/// `Cookie` headers it comes (HTTP/2 clients split them).
+pub async fn other_cookies_with_any_bytes_or_split_headers_keep_the_session(adapter: &dyn HttpAdapter) {
+    let app = fixture(adapter).await;
+    let mut browser = Browser::new(app.address);
+    assert_eq!(browser.get("/count").await.body, "1");
+    let ours = format!("SID={}", browser.jar["SID"]);
+    let ours = ours.as_bytes();
+    let beside: &[u8] = b"lang=fran\xe7ais; emoji=\xf0\x9f\x8d\xaa; broken=\xff\xfe\xc3";
+    let together = [beside, b"; ", ours].concat();
+    let tries: [(&str, Vec<&[u8]>); 4] = [
+        ("other cookies' bytes in the same header", vec![&together]),
+        ("ours in the last of three headers", vec![b"a=1", beside, ours]),
+        ("ours in the first of two headers", vec![ours, beside]),
+        ("ours between two others", vec![b"a=1; b=2", ours, b"c=3"]),
+    ];
+    for (n, (what, headers)) in tries.into_iter().enumerate() {
+        let reply = browser.get_with_cookie_headers("/count", &headers).await;
+        assert_eq!((reply.status, reply.body), (StatusCode::OK, (n + 2).to_string()), "{what}: the session is kept");
+    }
+}
+
+/// What caches are told: a response whose handler used the session varies with `Cookie`; one that
+/// sets the session cookie is `private`, merged with what the app said (`public` goes, `no-store`
+/// stays); a route that never asks for the session is left alone.
+pub async fn responses_that_use_the_session_are_kept_from_shared_caches(adapter: &dyn HttpAdapter) {
+    let app = fixture(adapter).await;
+    let mut browser = Browser::new(app.address);
+    let header = |reply: &Reply, name: http::header::HeaderName| -> Vec<String> {
+        reply.headers.get_all(name).iter().map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()).collect()
+    };
+    let vary = |reply: &Reply| header(reply, http::header::VARY).join(", ");
+    let cache_control = |reply: &Reply| header(reply, http::header::CACHE_CONTROL).join(", ");
+    let untouched = browser.get("/static").await;
+    assert_eq!((vary(&untouched), cache_control(&untouched)), (String::new(), String::new()), "no session asked");
+    let written = browser.get("/count").await;
+    assert!(session_cookie(&written).is_some());
+    assert_eq!((vary(&written), cache_control(&written)), ("Cookie".into(), "private".into()), "a cookie set");
+    let read = browser.get("/peek").await;
+    assert_eq!((vary(&read), cache_control(&read)), ("Cookie".into(), String::new()), "read: it varies, no cookie");
+    let public = browser.get("/cache/public").await;
+    assert_eq!(cache_control(&public), "private", "a public page that sets the cookie becomes private");
+    let no_store = browser.get("/cache/no-store").await;
+    assert_eq!((vary(&no_store), cache_control(&no_store)), ("Cookie".into(), "no-store".into()), "no-store stays");
+    let logout = browser.get("/logout").await;
+    assert_eq!(cache_control(&logout), "private", "removing the cookie is private too");
 }
 
 /// A route that never asks, and a request that only reads, send no cookie and write nothing.
@@ -370,7 +420,9 @@ macro_rules! http_suite {
             use super::*;
             $crate::__http_rule_tests!($adapter;
                 a_session_survives_between_requests,
+                other_cookies_with_any_bytes_or_split_headers_keep_the_session,
                 untouched_and_read_only_requests_send_no_cookie,
+                responses_that_use_the_session_are_kept_from_shared_caches,
                 saves_below_500_only,
                 logout_removes_the_cookie_and_the_entry,
                 a_garbage_cookie_is_a_fresh_session,

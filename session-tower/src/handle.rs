@@ -81,7 +81,7 @@ impl<T: 'static> Session<T> {
     /// the extractor, for plain tower and hyper services.
     pub async fn load(extensions: &Extensions, headers: &HeaderMap) -> Result<Self, SessionError> {
         let session = extensions.get::<Session<T>>().ok_or(SessionError(HandleError::MissingLayer))?.clone();
-        let cookies = headers.get_all(COOKIE).iter().filter_map(|value| value.to_str().ok());
+        let cookies = headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes);
         session.request.load(cookies).await.map_err(|error| session.session_error(error))?;
         Ok(session)
     }
@@ -112,7 +112,7 @@ pub fn get_session<B>(request: &Request<B>) -> impl Future<Output = Result<Sessi
     let cookies: Vec<HeaderValue> = request.headers().get_all(COOKIE).iter().cloned().collect();
     async move {
         let session = session.ok_or(SessionError(HandleError::MissingLayer))?;
-        let cookies = cookies.iter().filter_map(|value| value.to_str().ok());
+        let cookies = cookies.iter().map(HeaderValue::as_bytes);
         session.request.load(cookies).await.map_err(|error| session.session_error(error))?;
         Ok(session)
     }

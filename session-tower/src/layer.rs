@@ -7,11 +7,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
-use http::header::SET_COOKIE;
-use http::{HeaderValue, Request, Response};
+use http::header::{CACHE_CONTROL, SET_COOKIE, VARY};
+use http::{HeaderMap, HeaderValue, Request, Response};
 use pin_project_lite::pin_project;
 use session_core::Error;
-use session_core::middleware::{CookieClaims, HandlerFailure, PendingSave, RequestSession};
+use session_core::middleware::{
+    CookieClaims, HandlerFailure, PendingSave, RequestSession, private_cache_control, vary_cookie,
+};
 use session_core::storage::IntoStorage;
 use tower_layer::Layer;
 use tower_service::Service;
@@ -119,6 +121,13 @@ impl<T: 'static> SessionLayer<T> {
     {
         SessionLayer { shared: Arc::new(self.shared.on_error(handler)), tag: PhantomData }
     }
+
+    /// The same layer, adding neither `Vary: Cookie` to the responses whose handler used the session
+    /// nor `Cache-Control: private` to those that set its cookie: for an app that sets its own
+    /// caching headers there (no shared cache in front, or one configured per route).
+    pub fn without_cache_headers(self) -> Self {
+        SessionLayer { shared: Arc::new(self.shared.without_cache_headers()), tag: PhantomData }
+    }
 }
 
 impl<S, T> Layer<S> for SessionLayer<T> {
@@ -224,8 +233,13 @@ where
                     if let Some(failure) = failure {
                         return Poll::Ready(Ok(shared.error_response(failure.error()).map(B::from)));
                     }
+                    let cache_headers = shared.cache_headers() && session.is_loaded();
                     // The common case (no session, or an unchanged one) answers without another step.
                     let Some(pending) = session.finish(response.status().as_u16()) else {
+                        let mut response = response;
+                        if cache_headers {
+                            mark_for_caches(response.headers_mut(), false);
+                        }
                         return Poll::Ready(Ok(response));
                     };
                     this.state.set(State::Saving { future: Box::pin(save(pending, shared, response)) });
@@ -244,11 +258,28 @@ where
 async fn save<B: From<String>>(pending: PendingSave, shared: Arc<Shared>, mut response: Response<B>) -> Response<B> {
     match shared.save::<HeaderValue>(pending).await {
         Ok(set_cookie) => {
+            if shared.cache_headers() {
+                mark_for_caches(response.headers_mut(), set_cookie.is_some());
+            }
             if let Some(set_cookie) = set_cookie {
                 response.headers_mut().append(SET_COOKIE, set_cookie);
             }
             response
         }
         Err(error_response) => error_response.map(B::from),
+    }
+}
+
+/// What caches must know of a response whose handler used the session: `Vary: Cookie`, and
+/// `Cache-Control: private` when it sets or removes the session cookie, merged with what the app set.
+fn mark_for_caches(headers: &mut HeaderMap, sets_cookie: bool) {
+    if let Some(vary) = vary_cookie(headers.get_all(VARY).iter().filter_map(|value| value.to_str().ok())) {
+        headers.append(VARY, HeaderValue::from_static(vary));
+    }
+    if sets_cookie {
+        let directives = private_cache_control(headers.get_all(CACHE_CONTROL).iter().filter_map(|v| v.to_str().ok()));
+        if let Some(value) = directives.and_then(|directives| HeaderValue::try_from(directives).ok()) {
+            headers.insert(CACHE_CONTROL, value);
+        }
     }
 }

@@ -254,3 +254,15 @@ async fn a_handler_reaches_the_storage_as_its_own_type() {
     browser.get("/login").await;
     assert_eq!(browser.get("/devices").await.status, StatusCode::INTERNAL_SERVER_ERROR, "a dyn storage has no type");
 }
+
+/// A layer built without cache headers leaves the app's caching headers as they are.
+#[tokio::test]
+async fn a_layer_without_cache_headers_adds_none() {
+    let (_, storage) = memory();
+    let app = Router::new()
+        .route("/", get(|s: Session| async move { s.insert("k", 1) }))
+        .layer(SessionLayer::new(storage).without_cache_headers());
+    let reply = Browser::new(serve(app).await).get("/").await;
+    assert_eq!(reply.set_cookies.len(), 1, "the session is saved");
+    assert!(reply.headers.get("vary").is_none() && reply.headers.get("cache-control").is_none(), "{:?}", reply.headers);
+}

@@ -1,7 +1,7 @@
 //! The "last visited" demo of aiohttp-session, on any storage.
 //!
 //! ```text
-//! cargo run -p examples --bin last_visit -- --storage encrypted --secret-key <base64 key>
+//! SESSION_SECRET_KEY=<base64 key> cargo run -p examples --bin last_visit -- --storage encrypted
 //! curl -c jar -b jar http://127.0.0.1:8080/    # Last visited: None
 //! curl -c jar -b jar http://127.0.0.1:8080/    # Last visited: 1764107000.123456
 //! ```

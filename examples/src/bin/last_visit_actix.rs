@@ -2,7 +2,7 @@
 //! and output as `last_visit` (axum).
 //!
 //! ```text
-//! cargo run -p examples --bin last_visit_actix -- --storage encrypted --secret-key <base64 key>
+//! SESSION_SECRET_KEY=<base64 key> cargo run -p examples --features actix --bin last_visit_actix -- --storage encrypted
 //! curl -c jar -b jar http://127.0.0.1:8080/    # Last visited: None
 //! curl -c jar -b jar http://127.0.0.1:8080/    # Last visited: 1764107000.123456
 //! ```

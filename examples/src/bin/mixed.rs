@@ -1,7 +1,7 @@
 //! Preferences in an encrypted cookie, the login in Redis: two storages in one app.
 //!
 //! ```text
-//! cargo run -p examples --bin mixed -- --secret-key <base64 key> --redis-url redis://127.0.0.1:6379
+//! SESSION_SECRET_KEY=<base64 key> cargo run -p examples --features redis --bin mixed -- --redis-url redis://127.0.0.1:6379
 //! curl -c jar -b jar http://127.0.0.1:8080/theme/dark
 //! curl -c jar -b jar http://127.0.0.1:8080/login/alice
 //! curl -c jar -b jar http://127.0.0.1:8080/        # Hello alice; theme: dark

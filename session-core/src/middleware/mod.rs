@@ -10,13 +10,17 @@
 //! 4. **Saved if changed.** After the handler, [`RequestSession::finish`] takes the session out if it
 //!    must be saved with this response (changed, status below 500), and [`PendingSave::save`] saves it.
 //! 5. **Cookie out.** `save` answers the `Set-Cookie` header value to add (none when the session was
-//!    removed meanwhile by another request).
+//!    removed meanwhile by another request). A response whose handler used the session gets
+//!    `Vary: Cookie` ([`vary_cookie`]), one that sets or removes the cookie `Cache-Control: private`
+//!    ([`private_cache_control`]), unless the layer was built [without
+//!    them](LayerSettings::without_cache_headers).
 //!
 //! An adapter keeps its layer's [`LayerSettings`] (storage, error response, tag), claims the cookie
 //! per request with [`CookieClaims`], and writes its handler-facing handle's methods with
 //! [`handle_methods!`], so every framework's handle has the same methods with
 //! the same meaning; they fail with a [`HandleError`], which the adapter's error type wraps.
 
+mod cache;
 mod claims;
 mod handle;
 mod request;
@@ -25,6 +29,7 @@ mod settings;
 #[doc(inline)]
 pub use crate::__handle_methods as handle_methods;
 pub use crate::error::describe;
+pub use cache::{private_cache_control, vary_cookie};
 pub use claims::{ClaimConflict, CookieClaims};
 pub use handle::{HandleError, HandlerFailure};
 pub use request::{PendingSave, RequestSession};

@@ -103,9 +103,13 @@ impl RequestSession {
     }
 
     /// Loads the session from the storage's cookie among the request's `Cookie` header values (pass
-    /// them all: HTTP/2 clients split cookies over several headers), the first time it is asked for;
-    /// later calls do nothing (aiohttp's `get_session` caches per request).
-    pub async fn load<'h>(&self, cookie_headers: impl IntoIterator<Item = &'h str>) -> Result<(), Error> {
+    /// them all, as bytes: HTTP/2 clients split cookies over several headers, and other cookies may
+    /// hold bytes that are not text), the first time it is asked for; later calls do nothing
+    /// (aiohttp's `get_session` caches per request).
+    pub async fn load<'h, H>(&self, cookie_headers: impl IntoIterator<Item = &'h H>) -> Result<(), Error>
+    where
+        H: AsRef<[u8]> + ?Sized + 'h,
+    {
         if !matches!(*self.lock_state(), State::Unloaded) {
             return Ok(());
         }
@@ -169,6 +173,12 @@ impl RequestSession {
             loaded.session.rotate();
             Ok(())
         })
+    }
+
+    /// Whether the handler loaded the session (it varies with the cookie): ask before
+    /// [`finish`](Self::finish).
+    pub fn is_loaded(&self) -> bool {
+        matches!(*self.lock_state(), State::Loaded(_))
     }
 
     /// After the handler: the save this response needs, if any. Nothing for a session that was never

@@ -18,6 +18,7 @@ pub struct LayerSettings<R> {
     typed: Arc<dyn Any + Send + Sync>,
     on_error: Arc<dyn Fn(&Error) -> R + Send + Sync>,
     tag: TypeId,
+    cache_headers: bool,
 }
 
 impl<R> Clone for LayerSettings<R> {
@@ -27,6 +28,7 @@ impl<R> Clone for LayerSettings<R> {
             typed: Arc::clone(&self.typed),
             on_error: Arc::clone(&self.on_error),
             tag: self.tag,
+            cache_headers: self.cache_headers,
         }
     }
 }
@@ -42,7 +44,13 @@ impl<R> LayerSettings<R> {
     /// `default_response`.
     pub fn new(storage: impl IntoStorage, default_response: impl Fn(&Error) -> R + Send + Sync + 'static) -> Self {
         let (storage, typed) = storage.into_typed();
-        LayerSettings { storage, typed, on_error: Arc::new(default_response), tag: TypeId::of::<()>() }
+        LayerSettings {
+            storage,
+            typed,
+            on_error: Arc::new(default_response),
+            tag: TypeId::of::<()>(),
+            cache_headers: true,
+        }
     }
 
     /// The same layer, reached through the handle tagged `U`.
@@ -53,6 +61,19 @@ impl<R> LayerSettings<R> {
     /// The same layer, answering a session error with `response` instead.
     pub fn on_error(&self, response: impl Fn(&Error) -> R + Send + Sync + 'static) -> Self {
         LayerSettings { on_error: Arc::new(response), ..self.clone() }
+    }
+
+    /// The same layer, adding no `Vary: Cookie` nor `Cache-Control: private`: for an app that sets
+    /// its own caching headers on every response that uses the session (no shared cache in front, or
+    /// one configured per route).
+    pub fn without_cache_headers(&self) -> Self {
+        LayerSettings { cache_headers: false, ..self.clone() }
+    }
+
+    /// Whether responses get `Vary: Cookie` and `Cache-Control: private` (see
+    /// [`vary_cookie`](super::vary_cookie) and [`private_cache_control`](super::private_cache_control)).
+    pub fn cache_headers(&self) -> bool {
+        self.cache_headers
     }
 
     /// The storage.
