@@ -326,4 +326,19 @@ mod tests {
         e.set_idle_timeout(Some(60 * day));
         assert_eq!(e.longest_life(), Some(60 * day));
     }
+
+    #[test]
+    fn the_getters_answer_what_was_set() {
+        let (a, b, c, d, e) = (11, 22, 33, 44, 55);
+        let mut set = expiry(Some(a), Some(b), Some(c));
+        set.set_default_lifetime(Some(Duration::from_secs(d)));
+        set.set_remember_limit(Some(Duration::from_secs(e)));
+        let got = [set.max_age(), set.idle_timeout(), set.absolute_timeout(), set.default_lifetime()];
+        assert_eq!(got, [a, b, c, d].map(|s| Some(Duration::from_secs(s))));
+        assert_eq!(set.remember_limit(), Some(Duration::from_secs(e)));
+        let none = Expiry { default_lifetime: None, remember_limit: None, ..expiry(None, None, None) };
+        let got = [none.max_age(), none.idle_timeout(), none.absolute_timeout(), none.default_lifetime()];
+        assert_eq!(got, [None; 4]);
+        assert_eq!(none.remember_limit(), None);
+    }
 }

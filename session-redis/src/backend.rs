@@ -1,6 +1,7 @@
 //! Moving session bytes to and from Redis: `GET`, `SET … [EX] [NX|XX]`, `DEL`, one round trip each,
 //! and the compare-and-set of merging saves.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
@@ -150,6 +151,25 @@ fn has_ifeq(info: &str) -> bool {
     }
 }
 
+/// Warns, once per backend, when the server may evict keys under memory pressure
+/// (`maxmemory-policy` other than `noeviction`): an evicted session logs its visitor out, and an
+/// evicted log-out-everywhere epoch lets the sessions it ended come back. A server that will not say
+/// (managed services often refuse `CONFIG`) is left alone, with a debug line.
+async fn warn_if_evicting(mut connection: Connection) {
+    let reply: Result<HashMap<String, String>, RedisError> =
+        cmd("CONFIG").arg("GET").arg("maxmemory-policy").query_async(&mut connection).await;
+    match reply.as_ref().map(|config| config.get("maxmemory-policy").map(String::as_str)) {
+        Ok(Some("noeviction")) => {}
+        Ok(Some(policy)) => tracing::warn!(
+            policy,
+            "Redis may evict session keys under memory pressure: an evicted session logs its visitor out, an \
+             evicted log-out-everywhere epoch brings ended sessions back; set maxmemory-policy noeviction"
+        ),
+        Ok(None) => tracing::debug!("Redis did not name its maxmemory-policy"),
+        Err(error) => tracing::debug!(error = %error, "Redis did not answer CONFIG GET maxmemory-policy"),
+    }
+}
+
 /// Whether an `INFO server` reply describes servers with `SET … IFEQ`: one node's text, or a
 /// cluster's map of every primary's text (then every one of them must have it).
 fn reply_has_ifeq(reply: &Value) -> bool {
@@ -254,6 +274,7 @@ impl RedisBackend {
         *self.inner.shared.lock().unwrap_or_else(PoisonError::into_inner) = Some(connection.clone());
         if self.inner.ifeq.load(Ordering::Relaxed) == IFEQ_UNKNOWN {
             self.detect_ifeq(connection.clone()).await;
+            warn_if_evicting(connection.clone()).await;
         }
         Ok(connection)
     }
