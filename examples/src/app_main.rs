@@ -9,6 +9,7 @@ use std::sync::Arc;
 use actix_web::web::ServiceConfig;
 #[cfg(feature = "axum")]
 use axum::Router;
+use clap::parser::ValueSource;
 use clap::{Args, CommandFactory, FromArgMatches, Parser};
 use session_core::AbstractStorage;
 use session_core::accounts::Devices;
@@ -78,6 +79,12 @@ pub async fn prepare(about: &'static str) -> Result<Prepared, ExitCode> {
         Err(error) => error.exit(),
     };
     init_logging();
+    if matches.value_source("secret_key") == Some(ValueSource::CommandLine) {
+        eprintln!(
+            "warning: --secret-key is visible to every user of this machine (ps, /proc); pass the key in \
+             SESSION_SECRET_KEY instead"
+        );
+    }
     let (addresses, secure) = cli.listen.resolve().await.map_err(|error| fail(2, &error))?;
     let configured = cli.session.build(secure).await.map_err(|error| fail(2, &describe(&error)))?;
     let listener = bind(&addresses).await.map_err(|error| fail(1, &error))?;

@@ -103,6 +103,7 @@ async fn a_malformed_key_is_a_clear_error() {
     assert_eq!(status.code(), Some(2));
     assert!(stderr.contains("secret key"), "{stderr}");
     assert!(!stderr.contains("not-a-key"), "the key is never printed: {stderr}");
+    assert!(stderr.contains("visible to every user") && stderr.contains("SESSION_SECRET_KEY"), "{stderr}");
 }
 
 #[tokio::test]

@@ -204,7 +204,7 @@ impl StorageConfig {
 
     /// The session stored as `text` under `identity`, with every load rule applied: `{}` is new with no
     /// identity; a session past a limit of the expiry policy loses its data; text the codec cannot
-    /// read, or a value that is not a session, gives a fresh session and a warning naming `storage`.
+    /// read, or a value that is not a session, gives a fresh session and a debug line naming `storage`.
     pub fn open(&self, storage: &'static str, identity: Option<String>, text: &str) -> SessionState {
         let payload = if self.json {
             Payload::from_json(text).map_err(BoxError::from)
@@ -234,10 +234,11 @@ impl StorageConfig {
         }
     }
 
-    /// A fresh session in place of one that `storage` could not accept, with a warning that says why.
-    /// The reason must not carry the cookie, the key or the payload.
+    /// A fresh session in place of one that `storage` could not accept, with a debug line that says
+    /// why: a client's bad cookie is the client's problem, not an operator's (a warning each would
+    /// flood the log under a bot). The reason must not carry the cookie, the key or the payload.
     pub fn reject(&self, storage: &'static str, reason: &dyn fmt::Display) -> SessionState {
-        tracing::warn!(storage, cookie = %self.cookie.name(), %reason, "session rejected; starting a fresh one");
+        tracing::debug!(storage, cookie = %self.cookie.name(), %reason, "session rejected; starting a fresh one");
         self.new_state()
     }
 }
