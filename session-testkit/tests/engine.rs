@@ -708,3 +708,45 @@ async fn a_login_at_the_instant_of_a_log_out_everywhere_lives() {
     check.load([cookie.as_str()]).await.expect("load");
     assert_eq!(check.with(|s| s.user().map(str::to_owned)).expect("loaded").as_deref(), Some("alice"));
 }
+
+/// A cipher that seals nothing (the cookie is the JSON), for a cookie storage's account rules.
+struct Plain;
+
+impl session_core::sealed::CookieCipher for Plain {
+    const NAME: &'static str = "plain";
+    fn new(_: &session_core::SecretKey) -> Result<Self, session_core::sealed::KeyError> {
+        Ok(Plain)
+    }
+    fn seal(&self, plaintext: &[u8], _: i64) -> Result<String, Error> {
+        Ok(String::from_utf8_lossy(plaintext).into_owned())
+    }
+    fn open(&self, cookie: &str, _: i64, _: Option<Duration>) -> Option<Vec<u8>> {
+        Some(cookie.as_bytes().to_vec())
+    }
+}
+
+/// A cookie storage lent a store for the epochs: log-out-everywhere ends the user's cookies from
+/// before it, spares a later login and another user; the epoch lives where a server-side storage on
+/// the same store keeps it, under the same key.
+#[tokio::test]
+async fn a_cookie_storage_with_revocation_logs_out_everywhere() {
+    use session_core::sealed::SealedCookieStorage;
+    use session_testkit::TestClient;
+    let store = MemoryStore::new();
+    let storage: Arc<dyn AbstractStorage> =
+        Arc::new(SealedCookieStorage::<Plain>::new([7u8; 32]).expect("a key").with_revocation(store.clone()));
+    let (mut alice, mut bob) = (TestClient::new(Arc::clone(&storage)), TestClient::new(Arc::clone(&storage)));
+    alice.login("alice").await.expect("login");
+    bob.login("bob").await.expect("login");
+    storage.log_out_everywhere("alice").await.expect("log out everywhere");
+    assert_eq!(alice.session().await.expect("load").user(), None, "alice's cookie from before is over");
+    assert_eq!(bob.session().await.expect("load").user(), Some("bob"));
+    let mut later = TestClient::new(Arc::clone(&storage));
+    later.login("alice").await.expect("login");
+    assert_eq!(later.session().await.expect("load").user(), Some("alice"), "a later login lives");
+    let server_side = ServerSideStorage::new(store.clone());
+    let before = store.keys();
+    server_side.log_out_everywhere("alice").await.expect("log out everywhere, server-side");
+    assert_eq!(store.keys(), before, "the same epoch key, rewritten");
+    assert_eq!(later.session().await.expect("load").user(), None, "and the cookie storage reads it");
+}

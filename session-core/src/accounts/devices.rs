@@ -101,6 +101,7 @@ mod tests {
         assert_eq!(id.as_str().len(), 32);
         assert_ne!(id.as_str(), "0123456789abcdef0123456789abcdef", "not the session id");
         assert_eq!(id.as_str().parse::<DeviceId>(), Ok(id.clone()));
+        assert_eq!(id.to_string(), id.as_str(), "shown as the same text a form sends back");
         assert_eq!(DeviceId::of("another"), DeviceId::of("another"));
         assert_ne!(DeviceId::of("another"), id);
         for bad in ["", "ABCDEF0123456789abcdef0123456789", "0123"] {
