@@ -750,3 +750,26 @@ async fn a_cookie_storage_with_revocation_logs_out_everywhere() {
     assert_eq!(store.keys(), before, "the same epoch key, rewritten");
     assert_eq!(later.session().await.expect("load").user(), None, "and the cookie storage reads it");
 }
+
+/// A device is a live session of that user: not one whose limit has passed while its entry is still
+/// stored, not one a Python peer logged out by writing `{}` over it; both leave the index.
+#[tokio::test]
+async fn devices_are_live_sessions_of_the_user_only() {
+    use session_testkit::TestClient;
+    let clock = session_core::ManualClock::new(1_700_000_000);
+    let store = MemoryStore::new();
+    let hour = Duration::from_secs(3600);
+    let config = session_core::StorageConfig::new().with_clock(clock.clock()).with_max_age(hour);
+    let storage = Arc::new(ServerSideStorage::new(store.clone()).with_config(config));
+    let mut python = TestClient::new(Arc::clone(&storage) as Arc<dyn AbstractStorage>);
+    python.login("alice").await.expect("login");
+    let entry = format!("AIOHTTP_SESSION_{}", python.cookie().expect("a cookie"));
+    store.store(&entry, b"{}", None, Condition::Always).await.expect("a Python logout");
+    assert_eq!(storage.devices("alice").await.expect("devices"), [], "logged out by the peer");
+
+    let mut idle = TestClient::new(Arc::clone(&storage) as Arc<dyn AbstractStorage>);
+    idle.login("alice").await.expect("login");
+    assert_eq!(storage.devices("alice").await.expect("devices").len(), 1);
+    clock.advance(2 * 3600);
+    assert_eq!(storage.devices("alice").await.expect("devices"), [], "past its max_age, though still stored");
+}
