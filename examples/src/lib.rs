@@ -29,7 +29,9 @@ pub use server::serve_actix;
 pub use server::{bind, check_store, describe, init_logging, resolve};
 #[cfg(feature = "redis")]
 pub use storage_args::redis;
-pub use storage_args::{ConcurrencyFlag, Configured, SetupError, StorageArgs, StorageKind, secret_key};
+pub use storage_args::{
+    ConcurrencyFlag, Configured, SetupError, StorageArgs, StorageKind, secret_key, without_password,
+};
 
 /// The repository README's examples (axum and actix-web), compiled as doc tests so they cannot rot.
 #[cfg(all(doctest, feature = "axum", feature = "actix", feature = "cookie", feature = "redis", feature = "nacl"))]
