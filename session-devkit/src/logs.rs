@@ -27,13 +27,15 @@ impl io::Write for CapturedLogs {
     }
 }
 
-/// Captures every event (down to `TRACE`) logged on this thread while the guard lives: use it in a
-/// current-thread `#[tokio::test]`, where the server under test runs on the same thread.
+/// Captures every event (down to `TRACE`), and each span with its fields when it closes, logged on
+/// this thread while the guard lives: use it in a current-thread `#[tokio::test]`, where the server
+/// under test runs on the same thread.
 pub fn capture() -> (DefaultGuard, CapturedLogs) {
     let logs = CapturedLogs::default();
     let writer = logs.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();

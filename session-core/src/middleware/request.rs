@@ -4,6 +4,10 @@ use std::any::Any;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, ThreadId};
+use std::time::Instant;
+
+use tracing::field::Empty;
+use tracing::{Instrument, Span};
 
 use crate::cookie::find_cookie;
 use crate::error::Error;
@@ -115,8 +119,16 @@ impl RequestSession {
         }
         let name = self.storage.config().cookie().name();
         let cookie = find_cookie(cookie_headers, name);
-        let loaded = self.storage.load_session(cookie.as_deref()).await?;
-        tracing::debug!(cookie = name, new = loaded.session.is_new(), "session loaded");
+        let span = tracing::debug_span!("session.load", cookie = name, outcome = Empty, store_us = Empty);
+        let started = Instant::now();
+        let loaded = self.storage.load_session(cookie.as_deref()).instrument(span.clone()).await;
+        let outcome = match &loaded {
+            Ok(loaded) if loaded.session.is_new() => "new",
+            Ok(_) => "loaded",
+            Err(_) => "error",
+        };
+        close(&span, outcome, started);
+        let loaded = loaded?;
         let mut state = self.lock_state();
         // Two handlers of one request that raced to load: the first to finish wins, both read it.
         if matches!(*state, State::Unloaded) {
@@ -248,16 +260,33 @@ impl PendingSave {
     pub async fn save(self) -> Result<Option<String>, Error> {
         let PendingSave { storage, loaded: Loaded { mut session, origin } } = self;
         let config = storage.config();
-        let header = match storage.save_session(&mut session, origin).await? {
+        let span =
+            tracing::debug_span!("session.save", cookie = config.cookie().name(), outcome = Empty, store_us = Empty);
+        let started = Instant::now();
+        let action = storage.save_session(&mut session, origin).instrument(span.clone()).await;
+        let outcome = match &action {
+            Ok(CookieAction::Set(_)) => "set",
+            Ok(CookieAction::Remove) => "removed",
+            Ok(CookieAction::Keep) => "kept",
+            Err(_) => "error",
+        };
+        close(&span, outcome, started);
+        Ok(match action? {
             CookieAction::Set(value) => {
                 Some(config.cookie().set_cookie(&value, session.cookie_max_age(), config.now())?)
             }
             CookieAction::Remove => Some(config.cookie().removal_cookie().to_owned()),
             CookieAction::Keep => None,
-        };
-        tracing::debug!(cookie = config.cookie().name(), cookie_sent = header.is_some(), "session saved");
-        Ok(header)
+        })
     }
+}
+
+/// Closes the span around what the storage did for one load or save of a request (`session.load`,
+/// `session.save`): the outcome and the store's time in microseconds beside the cookie's name, never an
+/// id, a value or a user.
+fn close(span: &Span, outcome: &'static str, started: Instant) {
+    span.record("outcome", outcome);
+    span.record("store_us", u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));
 }
 
 #[cfg(test)]
