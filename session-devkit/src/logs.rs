@@ -14,6 +14,13 @@ impl CapturedLogs {
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
     }
+
+    /// Whether a span called `name` (`session.load`, `session.save`) closed with `outcome` and the
+    /// store's time among its fields.
+    pub fn span_closed(&self, name: &str, outcome: &str) -> bool {
+        let (opened, outcome) = (format!("{name}{{"), format!("outcome=\"{outcome}\""));
+        self.text().lines().any(|line| line.contains(&opened) && line.contains(&outcome) && line.contains("store_us="))
+    }
 }
 
 impl io::Write for CapturedLogs {
