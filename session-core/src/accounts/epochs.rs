@@ -8,49 +8,65 @@ use crate::deadline::Deadline;
 use crate::error::Error;
 use crate::hex::push_hex;
 use crate::session::SessionState;
+use crate::storage::StorageConfig;
 
-/// `<prefix><cookie_name>_user_<hash of the user>`.
-pub(crate) fn user_key(prefix: &str, cookie_name: &str, user: &str) -> String {
-    format!("{prefix}{cookie_name}_user_{}", hash_hex(user))
+/// The epochs of one storage's users in `store`: each under `<prefix><cookie name>_user_<hash of the
+/// user>`, living as long as any session of the storage may. The rules of log-out-everywhere, the same
+/// for a server-side storage (its own store) and a cookie storage (the store it was lent).
+pub(crate) struct Epochs<'a, B: ?Sized> {
+    pub(crate) store: &'a B,
+    pub(crate) prefix: &'a str,
+    pub(crate) config: &'a StorageConfig,
 }
 
-/// The epoch `user` has now (`None`: never logged out everywhere, or long enough ago that no session
-/// can remember it): what a login records.
-pub(crate) async fn current_epoch<B: KeyValueBackend + ?Sized>(
-    backend: &B,
-    key: &str,
-    deadline: &Deadline,
-) -> Result<Option<String>, Error> {
-    let stored = deadline.run(backend.load(key)).await?;
-    Ok(stored.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
-}
+impl<B: KeyValueBackend + ?Sized> Epochs<'_, B> {
+    /// Where `user`'s epoch lives; their index of sessions is beside it.
+    pub(crate) fn user_key(&self, user: &str) -> String {
+        format!("{}{}_user_{}", self.prefix, self.config.cookie().name(), hash_hex(user))
+    }
 
-/// Logs every session of the user out: a new epoch, living `ttl` (`None`: forever).
-pub(crate) async fn new_epoch<B: KeyValueBackend + ?Sized>(
-    backend: &B,
-    key: &str,
-    ttl: Option<Duration>,
-    deadline: &Deadline,
-) -> Result<(), Error> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| Error::backend(format!("the operating system's random source failed: {e}")))?;
-    let mut epoch = String::with_capacity(32);
-    push_hex(&mut epoch, &bytes);
-    deadline.run(backend.store(key, epoch.as_bytes(), ttl, Condition::Always)).await?;
-    Ok(())
-}
+    /// How long an epoch (and a user's index) lives: as long as any session may.
+    pub(crate) fn ttl(&self) -> Option<Duration> {
+        self.config.expiry().longest_life()
+    }
 
-/// Whether `session` was logged in before its user's last log-out-everywhere: the store holds an
-/// epoch, and not the one the login recorded.
-pub(crate) async fn is_revoked<B: KeyValueBackend + ?Sized>(
-    backend: &B,
-    key: &str,
-    session: &SessionState,
-    deadline: &Deadline,
-) -> Result<bool, Error> {
-    let current = current_epoch(backend, key, deadline).await?;
-    Ok(current.is_some_and(|current| session.epoch() != Some(current.as_str())))
+    /// At the save of a login: records the epoch its user has now (none: never logged out everywhere,
+    /// or long enough ago that no session can remember it), which a later log-out-everywhere replaces.
+    pub(crate) async fn record_login(&self, session: &mut SessionState, deadline: &Deadline) -> Result<(), Error> {
+        let key = match (session.logged_in(), session.user()) {
+            (true, Some(user)) => self.user_key(user),
+            _ => return Ok(()),
+        };
+        if let Some(epoch) = self.current(&key, deadline).await? {
+            session.set_epoch(epoch);
+        }
+        Ok(())
+    }
+
+    /// At a load: whether `session` was logged in before its user's last log-out-everywhere (the store
+    /// holds an epoch, and not the one the login recorded). A session without a user costs nothing.
+    pub(crate) async fn ended(&self, session: &SessionState, deadline: &Deadline) -> Result<bool, Error> {
+        let Some(user) = session.user() else { return Ok(false) };
+        let current = self.current(&self.user_key(user), deadline).await?;
+        Ok(current.is_some_and(|current| session.epoch() != Some(current.as_str())))
+    }
+
+    /// Logs every session of `user` out: a new random epoch.
+    pub(crate) async fn renew(&self, user: &str, deadline: &Deadline) -> Result<(), Error> {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes)
+            .map_err(|e| Error::backend(format!("the operating system's random source failed: {e}")))?;
+        let mut epoch = String::with_capacity(32);
+        push_hex(&mut epoch, &bytes);
+        let key = self.user_key(user);
+        deadline.run(self.store.store(&key, epoch.as_bytes(), self.ttl(), Condition::Always)).await?;
+        Ok(())
+    }
+
+    async fn current(&self, key: &str, deadline: &Deadline) -> Result<Option<String>, Error> {
+        let stored = deadline.run(self.store.load(key)).await?;
+        Ok(stored.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+    }
 }
 
 /// A store lent to a cookie storage for its users' epochs, whatever the backend: the token of
@@ -71,10 +87,6 @@ impl<B: KeyValueBackend> KeyValueBackend for Untokened<B> {
 
     fn name(&self) -> &'static str {
         self.0.name()
-    }
-
-    fn accepts_key(&self, key: &str) -> bool {
-        self.0.accepts_key(key)
     }
 
     fn timeout(&self) -> Duration {

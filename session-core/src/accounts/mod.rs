@@ -24,7 +24,7 @@ mod epochs;
 pub use crate::backend::UserIndex;
 pub use devices::{Device, DeviceId, Devices, NotADeviceId};
 pub(crate) use devices::{device_of, user_index_key};
-pub(crate) use epochs::{EpochStore, current_epoch, epoch_store, is_revoked, new_epoch, user_key};
+pub(crate) use epochs::{EpochStore, Epochs, epoch_store};
 
 use sha2::{Digest, Sha256};
 

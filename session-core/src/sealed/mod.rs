@@ -12,7 +12,7 @@ use async_trait::async_trait;
 
 pub use keys::{KeyError, SecretKey};
 
-use crate::accounts::{self, EpochStore};
+use crate::accounts::{self, EpochStore, Epochs};
 use crate::backend::KeyValueBackend;
 use crate::deadline::Deadline;
 use crate::error::Error;
@@ -186,14 +186,10 @@ impl<C: CookieCipher> SealedCookieStorage<C> {
         self.keys.iter().find_map(|cipher| cipher.open(cookie, now, ttl))
     }
 
-    /// The store of the users' epochs, with the deadline of this request's use of it.
-    fn revocation(&self) -> Option<(&EpochStore, Deadline)> {
-        let store = self.revocation.as_ref()?;
-        Some((store, Deadline::after(store.timeout(), Duration::ZERO)))
-    }
-
-    fn user_key(&self, user: &str) -> String {
-        accounts::user_key("", self.config.cookie().name(), user)
+    /// The users' epochs in the store lent for them, with the deadline of this request's use of it.
+    fn revocation(&self) -> Option<(Epochs<'_, dyn KeyValueBackend<Token = ()>>, Deadline)> {
+        let store = self.revocation.as_deref()?;
+        Some((Epochs { store, prefix: "", config: &self.config }, Deadline::after(store.timeout(), Duration::ZERO)))
     }
 }
 
@@ -218,8 +214,8 @@ impl<C: CookieCipher> AbstractStorage for SealedCookieStorage<C> {
             return Ok(self.new_state().into());
         }
         // A user logged out everywhere since this cookie's login: over.
-        if let (Some(user), Some((store, deadline))) = (session.user(), self.revocation())
-            && accounts::is_revoked(&**store, &self.user_key(user), &session, &deadline).await?
+        if let Some((epochs, deadline)) = self.revocation()
+            && epochs.ended(&session, &deadline).await?
         {
             return Ok(self.new_state().into());
         }
@@ -230,12 +226,8 @@ impl<C: CookieCipher> AbstractStorage for SealedCookieStorage<C> {
         if session.holds_nothing() {
             return Ok(CookieAction::Remove);
         }
-        // A login records the user's epoch, which log-out-everywhere replaces.
-        if session.logged_in()
-            && let (Some(user), Some((store, deadline))) = (session.user().map(str::to_owned), self.revocation())
-            && let Some(epoch) = accounts::current_epoch(&**store, &self.user_key(&user), &deadline).await?
-        {
-            session.set_epoch(epoch);
+        if let Some((epochs, deadline)) = self.revocation() {
+            epochs.record_login(session, &deadline).await?;
         }
         let payload = self.config.encode(session)?;
         // `with_keys` refuses an empty key list, so there is a first key.
@@ -249,12 +241,12 @@ impl<C: CookieCipher> AbstractStorage for SealedCookieStorage<C> {
     /// epoch for `user`, which ends every cookie of theirs logged in before it. Without one:
     /// [`Error::Unsupported`].
     async fn log_out_everywhere(&self, user: &str) -> Result<(), Error> {
-        let Some((store, deadline)) = self.revocation() else {
+        let Some((epochs, deadline)) = self.revocation() else {
             return Err(Error::Unsupported {
                 what: "log a user out everywhere without a store for it: give it one with `with_revocation`",
             });
         };
-        accounts::new_epoch(&**store, &self.user_key(user), self.config.expiry().longest_life(), &deadline).await
+        epochs.renew(user, &deadline).await
     }
 }
 

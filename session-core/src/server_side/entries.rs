@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::ids::KeyFactory;
-use crate::accounts;
+use crate::accounts::Epochs;
 use crate::error::Error;
 use crate::session::SessionState;
 use crate::storage::StorageConfig;
@@ -67,13 +67,8 @@ impl Entries {
         Ok((payload, seconds.map(|seconds| Duration::from_secs(seconds.max(1)))))
     }
 
-    /// The store key of `user`'s epoch.
-    pub(super) fn user_key(&self, user: &str) -> String {
-        accounts::user_key(&self.prefix, self.config.cookie().name(), user)
-    }
-
-    /// How long a user's epoch and index live: as long as any session may.
-    pub(super) fn user_ttl(&self) -> Option<Duration> {
-        self.config.expiry().longest_life()
+    /// The epochs of this storage's users, kept in `store` beside the entries.
+    pub(super) fn epochs<'a, B: ?Sized>(&'a self, store: &'a B) -> Epochs<'a, B> {
+        Epochs { store, prefix: &self.prefix, config: &self.config }
     }
 }

@@ -43,7 +43,7 @@ use async_trait::async_trait;
 pub use crate::backend::{CasOutcome, CompareAndSet, Condition, DEFAULT_TIMEOUT, KeyValueBackend, Versioned};
 pub use ids::{KeyFactory, RandomHexIds};
 
-use crate::accounts::{self, Device, DeviceId, Devices};
+use crate::accounts::{self, Device, DeviceId, Devices, Epochs};
 use crate::backend::UserIndex;
 use crate::deadline::Deadline;
 use entries::Entries;
@@ -314,12 +314,9 @@ impl<B: KeyValueBackend> ServerSideStorage<B> {
 }
 
 impl<B: KeyValueBackend> ServerSideStorage<B> {
-    /// Whether `session`'s user was logged out everywhere since it logged in.
-    async fn is_revoked(&self, session: &SessionState, deadline: &Deadline) -> Result<bool, Error> {
-        match session.user() {
-            Some(user) => accounts::is_revoked(&self.backend, &self.entries.user_key(user), session, deadline).await,
-            None => Ok(false),
-        }
+    /// The epochs of this storage's users, in its own store.
+    fn epochs(&self) -> Epochs<'_, B> {
+        self.entries.epochs(&self.backend)
     }
 
     /// The live sessions among `user`'s indexed ids, each with its id; the index loses the others.
@@ -329,7 +326,7 @@ impl<B: KeyValueBackend> ServerSideStorage<B> {
         user: &str,
         deadline: &Deadline,
     ) -> Result<Vec<(String, SessionState)>, Error> {
-        let key = accounts::user_index_key(&self.entries.user_key(user));
+        let key = accounts::user_index_key(&self.epochs().user_key(user));
         let mut live = Vec::new();
         for id in deadline.run(index.index_members(&key)).await? {
             let bytes = match self.key_of_cookie(&id) {
@@ -339,7 +336,7 @@ impl<B: KeyValueBackend> ServerSideStorage<B> {
             let session = bytes.map(|bytes| self.entries.open(&id, &bytes));
             let alive = match &session {
                 Some(session) if !session.is_new() && !session.has_ended() && session.user() == Some(user) => {
-                    !self.is_revoked(session, deadline).await?
+                    !self.epochs().ended(session, deadline).await?
                 }
                 _ => false,
             };
@@ -390,7 +387,7 @@ impl<B: KeyValueBackend + UserIndex> ServerSideStorage<B> {
         let Some((id, _)) = live.into_iter().find(|(id, _)| DeviceId::of(id) == *device) else {
             return Ok(false);
         };
-        let key = accounts::user_index_key(&self.entries.user_key(user));
+        let key = accounts::user_index_key(&self.epochs().user_key(user));
         deadline.run(self.backend.delete(&self.entries.key(&id))).await?;
         deadline.run(UserIndex::index_remove(&self.backend, &key, &id)).await?;
         Ok(true)
@@ -434,7 +431,7 @@ impl<B: KeyValueBackend> AbstractStorage for ServerSideStorage<B> {
         let Some(session) = session.filter(|session| !session.is_new()) else {
             return Ok(self.new_state().into());
         };
-        if session.has_ended() || self.is_revoked(&session, &deadline).await? {
+        if session.has_ended() || self.epochs().ended(&session, &deadline).await? {
             // Over: the entry goes now, and the visitor gets a new id.
             deadline.run(self.backend.delete(&key)).await?;
             return Ok(self.new_state().into());
@@ -445,17 +442,15 @@ impl<B: KeyValueBackend> AbstractStorage for ServerSideStorage<B> {
     async fn save_session(&self, session: &mut SessionState, origin: Origin) -> Result<CookieAction, Error> {
         let found = origin.take::<Found<B::Token>>();
         let deadline = self.deadline(found.as_ref().map_or(Duration::ZERO, |found| found.spent));
-        // A login records the user's epoch: a later log-out-everywhere replaces it.
-        let login = session.logged_in().then(|| session.user().map(str::to_owned)).flatten();
-        if let Some(user) = &login
-            && let Some(epoch) = accounts::current_epoch(&self.backend, &self.entries.user_key(user), &deadline).await?
-        {
-            session.set_epoch(epoch);
-        }
+        let epochs = self.epochs();
+        epochs.record_login(session, &deadline).await?;
         let action = self.store(session, found.and_then(|found| found.version), &deadline).await?;
-        if let (Some(user), Some(index), CookieAction::Set(id)) = (&login, self.backend.user_index(), &action) {
-            let key = accounts::user_index_key(&self.entries.user_key(user));
-            deadline.run(index.index_add(&key, id, self.entries.user_ttl())).await?;
+        // A login is a device of its user, on a store that lists them.
+        if let (true, Some(user), Some(index), CookieAction::Set(id)) =
+            (session.logged_in(), session.user(), self.backend.user_index(), &action)
+        {
+            let key = accounts::user_index_key(&epochs.user_key(user));
+            deadline.run(index.index_add(&key, id, epochs.ttl())).await?;
         }
         // The entry this session replaced (`new_session`, `cycle_id`) goes once this one is stored. A
         // failure is logged, not returned: the new session is stored and its cookie must go out.
@@ -480,6 +475,6 @@ impl<B: KeyValueBackend> AbstractStorage for ServerSideStorage<B> {
     /// ```
     async fn log_out_everywhere(&self, user: &str) -> Result<(), Error> {
         let deadline = self.deadline(Duration::ZERO);
-        accounts::new_epoch(&self.backend, &self.entries.user_key(user), self.entries.user_ttl(), &deadline).await
+        self.epochs().renew(user, &deadline).await
     }
 }
