@@ -234,12 +234,51 @@ impl RedisBackend {
         RedisBackend { inner: Arc::new(inner), timeout: DEFAULT_TIMEOUT }
     }
 
-    /// A backend on a new pool for the Redis at `url` (`redis://[:password@]host:port[/db]`), with
+    /// A backend on a new pool for the Redis at `url` (`redis://[[user]:password@]host:port[/db]`), with
     /// bounded connection waits.
+    ///
+    /// `rediss://` (Redis over TLS, as managed Redis services require) takes the `tls` feature; the
+    /// server's certificate is then checked against the system's trust store (`SSL_CERT_FILE` and
+    /// `SSL_CERT_DIR` are honoured). Without the feature such a URL is refused here, naming it.
     pub fn from_url(url: &str) -> Result<Self, RedisStorageError> {
+        refuse_tls_without_feature(url)?;
+        tls::install_crypto_provider();
         let mut config = deadpool_redis::Config::from_url(url);
         config.pool = Some(pool_config());
         let pool = config.create_pool(Some(Runtime::Tokio1)).map_err(|e| RedisStorageError::Config(e.into()))?;
+        Ok(pool.into())
+    }
+
+    /// A backend for the Redis at the `rediss://` `url` whose certificate is checked against
+    /// `certificates.root_cert` (a private CA, in PEM) instead of the system's trust store, and which
+    /// presents `certificates.client_tls` when the server asks for a client certificate (mutual TLS).
+    ///
+    /// ```no_run
+    /// use deadpool_redis::redis::TlsCertificates;
+    /// use session_redis::RedisBackend;
+    ///
+    /// let ca = std::fs::read("/etc/redis/ca.pem")?;
+    /// let certificates = TlsCertificates { client_tls: None, root_cert: Some(ca) };
+    /// let backend = RedisBackend::from_url_with_certificates("rediss://app:secret@redis:6380", certificates)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn from_url_with_certificates(
+        url: &str,
+        certificates: deadpool_redis::redis::TlsCertificates,
+    ) -> Result<Self, RedisStorageError> {
+        tls::install_crypto_provider();
+        let client = deadpool_redis::redis::Client::build_with_tls(url, certificates)
+            .map_err(|e| RedisStorageError::Config(e.into()))?;
+        // The connection info carries the certificates; deadpool's own `Config` would drop them.
+        let manager = deadpool_redis::Manager::new(client.get_connection_info().clone())
+            .map_err(|e| RedisStorageError::Config(e.into()))?;
+        let pool = deadpool_redis::Pool::builder(manager)
+            .config(pool_config())
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(|e| RedisStorageError::Config(e.into()))?;
         Ok(pool.into())
     }
 
@@ -247,6 +286,10 @@ impl RedisBackend {
     #[cfg(feature = "cluster")]
     #[cfg_attr(docsrs, doc(cfg(feature = "cluster")))]
     pub fn from_cluster_urls(urls: Vec<String>) -> Result<Self, RedisStorageError> {
+        for url in &urls {
+            refuse_tls_without_feature(url)?;
+        }
+        tls::install_crypto_provider();
         let mut config = deadpool_redis::cluster::Config::from_urls(urls);
         config.pool = Some(pool_config());
         let pool = config.create_pool(Some(Runtime::Tokio1)).map_err(|e| RedisStorageError::Config(e.into()))?;
@@ -347,6 +390,40 @@ fn cluster_pool_error(error: deadpool_redis::cluster::PoolError) -> RedisStorage
         Cluster::NoRuntimeSpecified => deadpool_redis::PoolError::NoRuntimeSpecified,
         Cluster::PostCreateHook(e) => deadpool_redis::PoolError::PostCreateHook(e),
     })
+}
+
+/// A `rediss://` URL without the `tls` feature would fail deep in the client with a message about a
+/// feature of a crate the app never named; say which of ours to turn on.
+fn refuse_tls_without_feature(url: &str) -> Result<(), RedisStorageError> {
+    refuse_tls_unless(url, cfg!(feature = "tls"))
+}
+
+fn refuse_tls_unless(url: &str, tls_compiled: bool) -> Result<(), RedisStorageError> {
+    let is_tls = url.get(..9).is_some_and(|scheme| scheme.eq_ignore_ascii_case("rediss://"));
+    if is_tls && !tls_compiled {
+        return Err(RedisStorageError::Config(
+            "a `rediss://` URL (Redis over TLS) needs the `tls` feature of session-redis".into(),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(feature = "tls")]
+mod tls {
+    /// rustls needs one process-wide crypto provider; with ours (ring) and another crate's (aws-lc-rs)
+    /// both compiled in, it cannot pick one and the first TLS connection would panic. Installing ring
+    /// when the app has installed none keeps that choice with the app if it made one.
+    pub(super) fn install_crypto_provider() {
+        if rustls::crypto::CryptoProvider::get_default().is_none() {
+            // Losing a race to another installer is fine: a provider is then installed.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
+    }
+}
+
+#[cfg(not(feature = "tls"))]
+mod tls {
+    pub(super) fn install_crypto_provider() {}
 }
 
 fn is_broken_connection(error: &RedisError) -> bool {
@@ -475,6 +552,19 @@ impl UserIndex for RedisBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tls_url_without_the_feature_names_the_feature() {
+        for url in ["rediss://127.0.0.1:6380", "REDISS://app:secret@cache:6380/0"] {
+            let error = refuse_tls_unless(url, false).expect_err(url).to_string();
+            let source = std::error::Error::source(&refuse_tls_unless(url, false).unwrap_err()).unwrap().to_string();
+            assert!(source.contains("`tls` feature of session-redis"), "{error}: {source}");
+            assert!(!source.contains("secret"), "{source}");
+            assert!(refuse_tls_unless(url, true).is_ok());
+        }
+        assert!(refuse_tls_unless("redis://127.0.0.1:6379", false).is_ok());
+        assert!(refuse_tls_unless("redis", false).is_ok());
+    }
 
     #[test]
     fn ifeq_is_found_from_valkey_8_1_and_redis_8_4() {

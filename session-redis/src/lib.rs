@@ -48,6 +48,13 @@
 //! With the `cluster` feature, a `deadpool_redis::cluster::Pool` (or
 //! [`RedisBackend::from_cluster_urls`]) takes the place of the pool and nothing else changes: every
 //! command touches one key, so the cluster routes it to the key's node.
+//!
+//! # TLS
+//!
+//! With the `tls` feature (rustls and ring, no OpenSSL), `rediss://` URLs connect over TLS, checked
+//! against the system's trust store; [`RedisBackend::from_url_with_certificates`] trusts a private CA
+//! or presents a client certificate. Without it, [`RedisBackend::from_url`] refuses `rediss://` with an
+//! error naming the feature.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

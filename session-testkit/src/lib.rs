@@ -85,6 +85,8 @@
 
 #[cfg(feature = "http")]
 mod browser;
+#[cfg(feature = "tls")]
+mod certificates;
 mod client;
 mod codecs;
 #[cfg(feature = "http")]

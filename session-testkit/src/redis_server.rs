@@ -24,6 +24,16 @@ pub struct RedisServer {
     process: ServerProcess,
     port: u16,
     dir: TempDir,
+    tls: Option<Tls>,
+}
+
+/// The TLS side of a server from [`RedisServer::start_tls`].
+#[derive(Debug)]
+struct Tls {
+    port: u16,
+    ca_pem: String,
+    /// The certificate and key the server reads, removed with it.
+    _files: TempDir,
 }
 
 impl RedisServer {
@@ -42,6 +52,40 @@ impl RedisServer {
     /// there, waiting for Redis to come up).
     pub async fn start_on(port: u16) -> io::Result<Self> {
         Self::start_node(port, &["--save", "", "--appendonly", "no"]).await
+    }
+
+    /// A server without persistence that also listens for TLS on its own free port, with a
+    /// certificate for `127.0.0.1` and `localhost` issued by a CA made for this server alone
+    /// ([`ca_certificate_pem`](Self::ca_certificate_pem)). The plain port stays open for checks
+    /// ([`command`](Self::command), [`entry`](Self::entry)) that must not go through the client under
+    /// test. Clients need not present a certificate.
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub async fn start_tls() -> io::Result<Self> {
+        let dir = TempDir::new("redis-tls")?;
+        let issued = crate::certificates::issue(&["127.0.0.1", "localhost"])?;
+        let (certificate, key) = (dir.path().join("server.pem"), dir.path().join("server.key"));
+        std::fs::write(&certificate, &issued.certificate_pem)?;
+        std::fs::write(&key, &issued.key_pem)?;
+        let tls_port = free_port(None)?;
+        let options = [
+            "--save".to_string(),
+            String::new(),
+            "--appendonly".into(),
+            "no".into(),
+            "--tls-port".into(),
+            tls_port.to_string(),
+            "--tls-cert-file".into(),
+            certificate.display().to_string(),
+            "--tls-key-file".into(),
+            key.display().to_string(),
+            "--tls-auth-clients".into(),
+            "no".into(),
+        ];
+        let options: Vec<&str> = options.iter().map(String::as_str).collect();
+        let mut server = Self::start_program("redis-server", free_port(None)?, &options).await?;
+        server.tls = Some(Tls { port: tls_port, ca_pem: issued.ca_pem, _files: dir });
+        Ok(server)
     }
 
     async fn start_with(options: &[&str]) -> io::Result<Self> {
@@ -74,7 +118,7 @@ impl RedisServer {
         args.extend(options.iter().map(|option| option.to_string()));
         let mut process = ServerProcess::start(program, PACKAGE, args)?;
         wait_until_answers(&mut process, port, b"PING\r\n", b"+PONG").await?;
-        Ok(RedisServer { process, port, dir })
+        Ok(RedisServer { process, port, dir, tls: None })
     }
 
     /// Freezes the server (SIGSTOP): connections stay open and nothing is answered, like a store that
@@ -96,6 +140,17 @@ impl RedisServer {
     /// `redis://127.0.0.1:<port>/`.
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// `rediss://127.0.0.1:<tls port>/` of a server from [`start_tls`](Self::start_tls); `None` for one
+    /// without TLS.
+    pub fn tls_url(&self) -> Option<String> {
+        self.tls.as_ref().map(|tls| format!("rediss://127.0.0.1:{}/", tls.port))
+    }
+
+    /// The PEM certificate of the CA that issued a TLS server's certificate: what a client trusts.
+    pub fn ca_certificate_pem(&self) -> Option<&str> {
+        self.tls.as_ref().map(|tls| tls.ca_pem.as_str())
     }
 
     /// Kills the server (SIGKILL). Its data stays in its directory for [`restart`](Self::restart).
