@@ -195,6 +195,50 @@ async fn a_read_refresh_keeps_the_session_alive_for_python(storage: &str, binary
     );
 }
 
+/// The `Cookie` headers of one request that carries the session cookie `ours` (`name=value`) beside
+/// other cookies of any bytes: UTF-8 text, a lone Latin-1 byte, invalid UTF-8, and the cookies split
+/// over two headers (as HTTP/2 clients send them), ours first, in the middle or last.
+fn cookie_headers_with_any_bytes(ours: &str) -> Vec<(&'static str, Vec<Vec<u8>>)> {
+    let ours = ours.as_bytes();
+    let joined = |parts: &[&[u8]]| parts.join(&b"; "[..]);
+    vec![
+        ("UTF-8 after ours", vec![joined(&[ours, "lang=français".as_bytes()])]),
+        ("Latin-1 byte after ours", vec![joined(&[ours, b"lang=fran\xe7ais"])]),
+        ("invalid UTF-8 after ours", vec![joined(&[ours, b"junk=\xff\xfe\xc3"])]),
+        ("UTF-8 before ours", vec![joined(&["theme=été".as_bytes(), ours])]),
+        ("ours in a second Cookie header", vec![b"lang=fran\xe7ais".to_vec(), ours.to_vec()]),
+    ]
+}
+
+/// A differential against Python aiohttp-session on the same store: a session written by one app is
+/// found by both from a request whose other cookies hold any bytes, whenever aiohttp finds it; and
+/// ours never finds a session aiohttp does not.
+async fn other_cookies_of_any_bytes_keep_the_session_as_in_python(storage: &str, binary: Binary) {
+    let Some(python) = python() else { return };
+    let backend = Backend::start(storage, None).await;
+    let (rust, py) = (backend.app(Side::Rust(binary), python).await, backend.app(Side::Python, python).await);
+    let mut browser = Browser::new(rust.address);
+    assert_eq!(browser.get("/").await.status, 200);
+    let (name, value) = browser.jar.iter().next().expect("a session cookie");
+    let ours = format!("{name}={value}");
+    for (case, headers) in cookie_headers_with_any_bytes(&ours) {
+        let headers: Vec<&[u8]> = headers.iter().map(Vec::as_slice).collect();
+        let mut found = Vec::new();
+        for app in [&py, &rust] {
+            browser.set_address(app.address);
+            let reply = browser.get_with_cookie_headers("/peek", &headers).await;
+            assert_eq!(reply.status, 200, "{storage}, {case}: {}", reply.body);
+            found.push(last_visit(&reply.body).is_some());
+        }
+        assert!(found[1], "{storage}, {case}: {binary:?} lost the session (aiohttp found it: {})", found[0]);
+        if case != "ours in a second Cookie header" {
+            // aiohttp reads only one `Cookie` header's worth of text; where its reading covers the case,
+            // both must agree.
+            assert_eq!(found[0], found[1], "{storage}, {case}: aiohttp and {binary:?} disagree");
+        }
+    }
+}
+
 /// Every scenario against one of our binaries, both directions: a module of tests per binary.
 macro_rules! interop_tests {
     ($module:ident, $binary:expr) => {
@@ -261,6 +305,16 @@ macro_rules! interop_tests {
             #[tokio::test]
             async fn redis_read_refresh_is_alive_for_python() {
                 a_read_refresh_keeps_the_session_alive_for_python("redis", $binary).await;
+            }
+
+            #[tokio::test]
+            async fn other_cookies_of_any_bytes_as_in_python_encrypted() {
+                other_cookies_of_any_bytes_keep_the_session_as_in_python("encrypted", $binary).await;
+            }
+
+            #[tokio::test]
+            async fn other_cookies_of_any_bytes_as_in_python_redis() {
+                other_cookies_of_any_bytes_keep_the_session_as_in_python("redis", $binary).await;
             }
 
             #[tokio::test]

@@ -116,6 +116,7 @@ pub mod expiry;
 mod hex;
 mod items;
 mod meta;
+pub mod metrics;
 pub mod middleware;
 mod python_json;
 pub mod sealed;

@@ -170,6 +170,7 @@ impl SessionState {
         if (!data.is_empty() || meta.keeps_session()) && expiry.refresh_due(now, session.created, meta.lifetime) {
             session.created = now;
             session.changed = true;
+            crate::metrics::refreshed();
         }
         session.data = data;
         session.meta = meta;

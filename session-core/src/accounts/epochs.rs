@@ -60,6 +60,7 @@ impl<B: KeyValueBackend + ?Sized> Epochs<'_, B> {
         push_hex(&mut epoch, &bytes);
         let key = self.user_key(user);
         deadline.run(self.store.store(&key, epoch.as_bytes(), self.ttl(), Condition::Always)).await?;
+        crate::metrics::logged_out_everywhere();
         Ok(())
     }
 

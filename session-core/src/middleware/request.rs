@@ -4,7 +4,7 @@ use std::any::Any;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, ThreadId};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tracing::field::Empty;
 use tracing::{Instrument, Span};
@@ -127,8 +127,8 @@ impl RequestSession {
             Ok(_) => "loaded",
             Err(_) => "error",
         };
-        close(&span, outcome, started);
-        let loaded = loaded?;
+        crate::metrics::loaded(outcome, close(&span, outcome, started));
+        let loaded = loaded.inspect_err(crate::metrics::failed)?;
         let mut state = self.lock_state();
         // Two handlers of one request that raced to load: the first to finish wins, both read it.
         if matches!(*state, State::Unloaded) {
@@ -270,8 +270,8 @@ impl PendingSave {
             Ok(CookieAction::Keep) => "kept",
             Err(_) => "error",
         };
-        close(&span, outcome, started);
-        Ok(match action? {
+        crate::metrics::saved(outcome, close(&span, outcome, started));
+        Ok(match action.inspect_err(crate::metrics::failed)? {
             CookieAction::Set(value) => {
                 Some(config.cookie().set_cookie(&value, session.cookie_max_age(), config.now())?)
             }
@@ -283,10 +283,12 @@ impl PendingSave {
 
 /// Closes the span around what the storage did for one load or save of a request (`session.load`,
 /// `session.save`): the outcome and the store's time in microseconds beside the cookie's name, never an
-/// id, a value or a user.
-fn close(span: &Span, outcome: &'static str, started: Instant) {
+/// id, a value or a user. Answers the store's time.
+fn close(span: &Span, outcome: &'static str, started: Instant) -> Duration {
+    let took = started.elapsed();
     span.record("outcome", outcome);
-    span.record("store_us", u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));
+    span.record("store_us", u64::try_from(took.as_micros()).unwrap_or(u64::MAX));
+    took
 }
 
 #[cfg(test)]

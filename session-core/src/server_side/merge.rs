@@ -91,6 +91,7 @@ pub(super) async fn write_merged<T: Clone + PartialEq + Send + Sync + 'static>(
         if let CasOutcome::Stored(token) = deadline.run(cas.store_if(key, payload.as_bytes(), ttl, &expected)).await? {
             return Ok(Some(Versioned { bytes: payload.into_bytes(), token }));
         }
+        crate::metrics::conflict();
         // The first retry goes at once (the reload is a round trip already); contention beyond that
         // backs off, so processes that keep colliding spread out.
         let contended = Error::Conflict { attempts, waited: deadline.spent() };
@@ -100,6 +101,7 @@ pub(super) async fn write_merged<T: Clone + PartialEq + Send + Sync + 'static>(
         if deadline.passed() {
             return Err(contended);
         }
+        crate::metrics::retry();
         match deadline.run(cas.load_versioned(key)).await? {
             Some(current) => expected = current,
             None => return Ok(None),
