@@ -1,5 +1,6 @@
 //! The actix-web middleware: puts the request's session in place, runs the handler, saves afterwards.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::future::{self, Future, Ready};
 use std::marker::PhantomData;
@@ -292,7 +293,11 @@ fn mark_for_caches(headers: &mut HeaderMap, sets_cookie: bool) {
     }
     if sets_cookie {
         let directives = private_cache_control(headers.get_all(CACHE_CONTROL).filter_map(|v| v.to_str().ok()));
-        if let Some(value) = directives.and_then(|directives| HeaderValue::try_from(directives).ok()) {
+        let value = directives.and_then(|directives| match directives {
+            Cow::Borrowed(directives) => Some(HeaderValue::from_static(directives)),
+            Cow::Owned(directives) => HeaderValue::try_from(directives).ok(),
+        });
+        if let Some(value) = value {
             headers.insert(CACHE_CONTROL, value);
         }
     }

@@ -22,13 +22,13 @@ use std::time::Duration;
 use crate::error::Error;
 
 /// One request's load: its outcome and the storage's time.
-pub(crate) fn loaded(outcome: &'static str, took: Duration) {
+pub(crate) fn loaded(outcome: &'static str, took: Option<Duration>) {
     emit::counter("session_loads_total", &[("outcome", outcome)]);
     emit::histogram("session_store_seconds", "load", took);
 }
 
 /// One request's save: its outcome and the storage's time.
-pub(crate) fn saved(outcome: &'static str, took: Duration) {
+pub(crate) fn saved(outcome: &'static str, took: Option<Duration>) {
     emit::counter("session_saves_total", &[("outcome", outcome)]);
     emit::histogram("session_store_seconds", "save", took);
     if outcome == "removed" {
@@ -76,8 +76,10 @@ mod emit {
         }
     }
 
-    pub(super) fn histogram(name: &'static str, op: &'static str, took: Duration) {
-        metrics::histogram!(name, "op" => op).record(took.as_secs_f64());
+    pub(super) fn histogram(name: &'static str, op: &'static str, took: Option<Duration>) {
+        if let Some(took) = took {
+            metrics::histogram!(name, "op" => op).record(took.as_secs_f64());
+        }
     }
 }
 
@@ -87,5 +89,5 @@ mod emit {
 
     pub(super) fn counter(_: &'static str, _: &[(&'static str, &'static str)]) {}
 
-    pub(super) fn histogram(_: &'static str, _: &'static str, _: Duration) {}
+    pub(super) fn histogram(_: &'static str, _: &'static str, _: Option<Duration>) {}
 }

@@ -1,5 +1,6 @@
 //! The tower layer: puts the request's session in place, runs the handler, saves afterwards.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -278,7 +279,11 @@ fn mark_for_caches(headers: &mut HeaderMap, sets_cookie: bool) {
     }
     if sets_cookie {
         let directives = private_cache_control(headers.get_all(CACHE_CONTROL).iter().filter_map(|v| v.to_str().ok()));
-        if let Some(value) = directives.and_then(|directives| HeaderValue::try_from(directives).ok()) {
+        let value = directives.and_then(|directives| match directives {
+            Cow::Borrowed(directives) => Some(HeaderValue::from_static(directives)),
+            Cow::Owned(directives) => HeaderValue::try_from(directives).ok(),
+        });
+        if let Some(value) = value {
             headers.insert(CACHE_CONTROL, value);
         }
     }

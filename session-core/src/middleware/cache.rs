@@ -4,6 +4,8 @@
 //! removes the session cookie. Django adds the first, Rails the second. Both merge with what the app
 //! set and never weaken it; an adapter applies them unless its layer was built without them.
 
+use std::borrow::Cow;
+
 /// The `Vary` header to add to a response whose handler used the session, given the `Vary` values it
 /// already has; `None` when they already name `Cookie` (or `*`, which varies on everything).
 ///
@@ -26,7 +28,7 @@ pub fn vary_cookie<'a>(existing: impl IntoIterator<Item = &'a str>) -> Option<&'
 /// The `Cache-Control` value for a response that sets or removes the session cookie, given the
 /// values it already has: `private` added to what the app said, `public` taken out (a shared cache
 /// must not keep a session cookie). `None` when it needs no change: `private` or `no-store` is
-/// already there.
+/// already there. Borrowed when the app set none (most responses): no allocation then.
 ///
 /// ```
 /// use session_core::middleware::private_cache_control;
@@ -36,19 +38,21 @@ pub fn vary_cookie<'a>(existing: impl IntoIterator<Item = &'a str>) -> Option<&'
 /// assert_eq!(private_cache_control(["no-store"]), None);
 /// assert_eq!(private_cache_control(["private, max-age=60"]), None);
 /// ```
-pub fn private_cache_control<'a>(existing: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    let directives: Vec<&str> = existing
-        .into_iter()
-        .flat_map(|value| value.split(','))
-        .map(str::trim)
-        .filter(|directive| !directive.is_empty())
-        .collect();
-    let name = |directive: &str| directive.split('=').next().unwrap_or_default().trim().to_ascii_lowercase();
-    if directives.iter().any(|directive| matches!(name(directive).as_str(), "private" | "no-store")) {
+pub fn private_cache_control<'a>(existing: impl IntoIterator<Item = &'a str>) -> Option<Cow<'static, str>> {
+    let mut existing = existing.into_iter().peekable();
+    if existing.peek().is_none() {
+        return Some(Cow::Borrowed("private"));
+    }
+    let directives: Vec<&str> =
+        existing.flat_map(|value| value.split(',')).map(str::trim).filter(|directive| !directive.is_empty()).collect();
+    let is = |directive: &str, wanted: &str| {
+        directive.split('=').next().unwrap_or_default().trim().eq_ignore_ascii_case(wanted)
+    };
+    if directives.iter().any(|directive| is(directive, "private") || is(directive, "no-store")) {
         return None;
     }
-    let kept = directives.into_iter().filter(|directive| name(directive) != "public");
-    Some(std::iter::once("private").chain(kept).collect::<Vec<_>>().join(", "))
+    let kept = directives.into_iter().filter(|directive| !is(directive, "public"));
+    Some(Cow::Owned(std::iter::once("private").chain(kept).collect::<Vec<_>>().join(", ")))
 }
 
 #[cfg(test)]
