@@ -100,6 +100,7 @@ pub mod rules;
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod scenarios;
+mod sql_servers;
 pub mod strategies;
 mod suite;
 pub mod zoo;
@@ -111,6 +112,7 @@ pub use client::{Exchange, OpenRequest, TestClient};
 pub use codecs::{ForgedPayloadCodec, ReversedJsonCodec};
 pub use memcached_server::MemcachedServer;
 pub use redis_server::{RedisCluster, RedisServer};
+pub use sql_servers::{MariaDbServer, PostgresServer};
 pub use suite::{BoxFuture, Entry, Kind, MakeDevices, MakeStorage, Rule, StoreProbe, Suite, block_on};
 
 #[doc(hidden)]

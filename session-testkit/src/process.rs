@@ -60,12 +60,14 @@ pub(crate) struct ServerProcess {
     package: &'static str,
     args: Vec<String>,
     child: Option<Child>,
+    /// The signal that asks the server to shut down cleanly when the handle goes (`None`: SIGKILL).
+    shutdown: Option<&'static str>,
 }
 
 impl ServerProcess {
     /// Starts `program`; a missing binary is an error that names the Debian `package` to install.
     pub(crate) fn start(program: impl Into<String>, package: &'static str, args: Vec<String>) -> io::Result<Self> {
-        let mut process = ServerProcess { program: program.into(), package, args, child: None };
+        let mut process = ServerProcess { program: program.into(), package, args, child: None, shutdown: None };
         process.spawn()?;
         Ok(process)
     }
@@ -89,6 +91,14 @@ impl ServerProcess {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// Asks the server to shut down with `signal` (`-INT`, `-TERM`) when the handle is dropped, and
+    /// waits for it (at most 10 s, then SIGKILL): servers that leave shared memory or half-written
+    /// files behind when killed.
+    pub(crate) fn stopped_with(mut self, signal: &'static str) -> Self {
+        self.shutdown = Some(signal);
+        self
     }
 
     /// Freezes the process (SIGSTOP): it keeps its connections and answers nothing, like a store
@@ -115,6 +125,16 @@ impl ServerProcess {
 
 impl Drop for ServerProcess {
     fn drop(&mut self) {
+        if let Some(signal) = self.shutdown {
+            // A paused server cannot act on the signal: let it run first.
+            let _ = self.signal("-CONT");
+            if self.signal(signal).is_ok() {
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while self.is_running() && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+        }
         self.stop();
     }
 }

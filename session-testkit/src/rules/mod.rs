@@ -56,6 +56,35 @@ pub fn of(kind: Kind) -> Vec<(&'static str, Rule)> {
     }
 }
 
+/// Runs every rule of `kind`, `parallel` at a time, each on its own thread and runtime with a suite
+/// from `suite`, and answers the names of those that failed (their panic messages are printed as
+/// they fail). For stores whose servers are too slow to start once per test (a SQL database): one
+/// test starts the server and runs every rule against it.
+///
+/// ```no_run
+/// # fn suite() -> session_testkit::Suite { unimplemented!() }
+/// use session_testkit::{Kind, rules};
+///
+/// let failed = rules::failing(Kind::MergingServerSide, 8, suite);
+/// assert!(failed.is_empty(), "failed: {failed:?}");
+/// ```
+pub fn failing(kind: Kind, parallel: usize, suite: impl Fn() -> Suite + Send + Sync + 'static) -> Vec<&'static str> {
+    let suite = Arc::new(suite);
+    let mut failed = Vec::new();
+    let all = of(kind);
+    for wave in all.chunks(parallel.max(1)) {
+        let running: Vec<_> = wave
+            .iter()
+            .map(|&(name, rule)| {
+                let suite = Arc::clone(&suite);
+                (name, std::thread::spawn(move || crate::suite::block_on(async move { rule(&suite()).await })))
+            })
+            .collect();
+        failed.extend(running.into_iter().filter_map(|(name, thread)| thread.join().is_err().then_some(name)));
+    }
+    failed
+}
+
 async fn storage_at(suite: &Suite, clock: &ManualClock, config: StorageConfig) -> Arc<dyn AbstractStorage> {
     suite.storage(config.with_clock(clock.clock())).await
 }

@@ -1,0 +1,318 @@
+//! The SQL each database runs, written once per database when the backend is built, and the table
+//! it runs on. The bottom layer of this crate: it knows no pool and no session.
+//!
+//! Time is the database's own: `expires_at` is written and compared with its clock (`now()` on
+//! Postgres, `UTC_TIMESTAMP(6)` on MySQL/MariaDB; SQLite runs inside the app, so its clock is the
+//! host's), so app processes whose clocks disagree still agree on which rows are expired.
+
+use std::fmt;
+
+/// The databases this crate speaks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Database {
+    Postgres,
+    MySql,
+    Sqlite,
+}
+
+/// A table name as the app gave it: letters, digits and `_`, not starting with a digit, with one
+/// `schema.` before it on Postgres. Checked once, so it can be spliced into SQL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableName {
+    schema: Option<String>,
+    table: String,
+}
+
+/// Why a table name was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "a table name is letters, digits and `_` (at most 48, not starting with a digit), with one `schema.` before it on Postgres: {0:?}"
+)]
+pub struct InvalidTableName(String);
+
+impl TableName {
+    /// Checks `name` (`sessions`, or `auth.sessions` on Postgres).
+    pub fn new(name: &str) -> Result<Self, InvalidTableName> {
+        let valid = |part: &str| {
+            !part.is_empty()
+                && part.len() <= 48
+                && !part.starts_with(|c: char| c.is_ascii_digit())
+                && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        };
+        let invalid = || InvalidTableName(name.to_owned());
+        match name.split_once('.') {
+            Some((schema, table)) if valid(schema) && valid(table) => {
+                Ok(TableName { schema: Some(schema.to_owned()), table: table.to_owned() })
+            }
+            None if valid(name) => Ok(TableName { schema: None, table: name.to_owned() }),
+            _ => Err(invalid()),
+        }
+    }
+
+    /// The table itself, schema and all.
+    fn qualified(&self, suffix: &str) -> String {
+        match &self.schema {
+            Some(schema) => format!("{schema}.{}{suffix}", self.table),
+            None => format!("{}{suffix}", self.table),
+        }
+    }
+
+    /// A name derived from the table's (an index's), without the schema.
+    fn derived(&self, suffix: &str) -> String {
+        format!("{}{suffix}", self.table)
+    }
+}
+
+impl Default for TableName {
+    /// `sessions`.
+    fn default() -> Self {
+        TableName { schema: None, table: "sessions".to_owned() }
+    }
+}
+
+impl fmt::Display for TableName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.qualified(""))
+    }
+}
+
+/// Every statement the backend runs, for one database and one table. Parameters in order:
+///
+/// - `load`: key → `payload`, `version` of a live row.
+/// - `insert_fresh`: key, payload, ttl ms → 1 row if there was no live row (an expired one is taken over).
+/// - `update_live`: payload, ttl ms, key → 1 row if there was a live row.
+/// - `upsert`: key, payload, ttl ms → always written.
+/// - `update_version`: payload, ttl ms, key, version → 1 row if the live row is still at `version`.
+/// - `delete`: key.
+/// - `index_add`: index key, member, ttl ms; `index_members`: index key → `member`;
+///   `index_remove`: index key, member.
+/// - `reap`, `reap_index`: batch size → rows deleted.
+#[derive(Debug)]
+pub(crate) struct Statements {
+    pub(crate) database: Database,
+    pub(crate) load: String,
+    pub(crate) insert_fresh: String,
+    /// MySQL has no conditional upsert that reports whether it wrote: it clears an expired row first.
+    pub(crate) delete_expired: Option<String>,
+    pub(crate) update_live: String,
+    pub(crate) upsert: String,
+    pub(crate) update_version: String,
+    pub(crate) delete: String,
+    pub(crate) index_add: String,
+    pub(crate) index_members: String,
+    pub(crate) index_remove: String,
+    pub(crate) reap: String,
+    pub(crate) reap_index: String,
+    pub(crate) migrations: Vec<String>,
+}
+
+impl Statements {
+    pub(crate) fn new(database: Database, table: &TableName) -> Self {
+        let t = table.qualified("");
+        let index = table.qualified("_index");
+        match database {
+            Database::Postgres => {
+                let live = "(expires_at IS NULL OR expires_at > now())";
+                let expires = |n: u8| format!("now() + ${n}::bigint * interval '1 millisecond'");
+                Statements {
+                    database,
+                    load: format!("SELECT payload, version FROM {t} WHERE id = $1 AND {live}"),
+                    insert_fresh: format!(
+                        "INSERT INTO {t} AS t (id, payload, version, expires_at) VALUES ($1, $2, 0, {e}) \
+                         ON CONFLICT (id) DO UPDATE SET payload = excluded.payload, version = t.version + 1, \
+                         expires_at = excluded.expires_at WHERE t.expires_at IS NOT NULL AND t.expires_at <= now()",
+                        e = expires(3)
+                    ),
+                    delete_expired: None,
+                    update_live: format!(
+                        "UPDATE {t} SET payload = $1, version = version + 1, expires_at = {e} WHERE id = $3 AND {live}",
+                        e = expires(2)
+                    ),
+                    upsert: format!(
+                        "INSERT INTO {t} AS t (id, payload, version, expires_at) VALUES ($1, $2, 0, {e}) \
+                         ON CONFLICT (id) DO UPDATE SET payload = excluded.payload, version = t.version + 1, \
+                         expires_at = excluded.expires_at",
+                        e = expires(3)
+                    ),
+                    update_version: format!(
+                        "UPDATE {t} SET payload = $1, version = version + 1, expires_at = {e} \
+                         WHERE id = $3 AND version = $4 AND {live}",
+                        e = expires(2)
+                    ),
+                    delete: format!("DELETE FROM {t} WHERE id = $1"),
+                    index_add: format!(
+                        "INSERT INTO {index} AS i (index_key, member, expires_at) VALUES ($1, $2, {e}) \
+                         ON CONFLICT (index_key, member) DO UPDATE SET expires_at = excluded.expires_at",
+                        e = expires(3)
+                    ),
+                    index_members: format!("SELECT member FROM {index} WHERE index_key = $1 AND {live}"),
+                    index_remove: format!("DELETE FROM {index} WHERE index_key = $1 AND member = $2"),
+                    reap: format!(
+                        "DELETE FROM {t} WHERE id IN (SELECT id FROM {t} WHERE expires_at <= now() LIMIT $1)"
+                    ),
+                    reap_index: format!(
+                        "DELETE FROM {index} WHERE (index_key, member) IN \
+                         (SELECT index_key, member FROM {index} WHERE expires_at <= now() LIMIT $1)"
+                    ),
+                    migrations: vec![
+                        format!(
+                            "CREATE TABLE IF NOT EXISTS {t} (id VARCHAR(255) PRIMARY KEY, payload BYTEA NOT NULL, \
+                             version BIGINT NOT NULL, expires_at TIMESTAMPTZ)"
+                        ),
+                        format!("CREATE INDEX IF NOT EXISTS {} ON {t} (expires_at)", table.derived("_expires_at")),
+                        format!(
+                            "CREATE TABLE IF NOT EXISTS {index} (index_key VARCHAR(255) NOT NULL, \
+                             member VARCHAR(255) NOT NULL, expires_at TIMESTAMPTZ, PRIMARY KEY (index_key, member))"
+                        ),
+                        format!(
+                            "CREATE INDEX IF NOT EXISTS {} ON {index} (expires_at)",
+                            table.derived("_index_expires_at")
+                        ),
+                    ],
+                }
+            }
+            Database::MySql => {
+                let now = "UTC_TIMESTAMP(6)";
+                let live = format!("(expires_at IS NULL OR expires_at > {now})");
+                let expires = format!("{now} + INTERVAL ? * 1000 MICROSECOND");
+                Statements {
+                    database,
+                    load: format!("SELECT payload, version FROM {t} WHERE id = ? AND {live}"),
+                    insert_fresh: format!(
+                        "INSERT INTO {t} (id, payload, version, expires_at) VALUES (?, ?, 0, {expires})"
+                    ),
+                    delete_expired: Some(format!("DELETE FROM {t} WHERE id = ? AND expires_at <= {now}")),
+                    update_live: format!(
+                        "UPDATE {t} SET payload = ?, version = version + 1, expires_at = {expires} WHERE id = ? AND {live}"
+                    ),
+                    upsert: format!(
+                        "INSERT INTO {t} (id, payload, version, expires_at) VALUES (?, ?, 0, {expires}) \
+                         ON DUPLICATE KEY UPDATE payload = VALUES(payload), version = version + 1, \
+                         expires_at = VALUES(expires_at)"
+                    ),
+                    update_version: format!(
+                        "UPDATE {t} SET payload = ?, version = version + 1, expires_at = {expires} \
+                         WHERE id = ? AND version = ? AND {live}"
+                    ),
+                    delete: format!("DELETE FROM {t} WHERE id = ?"),
+                    index_add: format!(
+                        "INSERT INTO {index} (index_key, member, expires_at) VALUES (?, ?, {expires}) \
+                         ON DUPLICATE KEY UPDATE expires_at = VALUES(expires_at)"
+                    ),
+                    // A binary collation makes the column read as bytes: cast it back to text.
+                    index_members: format!("SELECT CAST(member AS CHAR) FROM {index} WHERE index_key = ? AND {live}"),
+                    index_remove: format!("DELETE FROM {index} WHERE index_key = ? AND member = ?"),
+                    reap: format!("DELETE FROM {t} WHERE expires_at <= {now} LIMIT ?"),
+                    reap_index: format!("DELETE FROM {index} WHERE expires_at <= {now} LIMIT ?"),
+                    migrations: vec![
+                        format!(
+                            "CREATE TABLE IF NOT EXISTS {t} (id VARCHAR(255) NOT NULL PRIMARY KEY, \
+                             payload LONGBLOB NOT NULL, version BIGINT NOT NULL, expires_at DATETIME(6) NULL, \
+                             INDEX {} (expires_at)) CHARACTER SET ascii COLLATE ascii_bin",
+                            table.derived("_expires_at")
+                        ),
+                        format!(
+                            "CREATE TABLE IF NOT EXISTS {index} (index_key VARCHAR(255) NOT NULL, \
+                             member VARCHAR(255) NOT NULL, expires_at DATETIME(6) NULL, \
+                             PRIMARY KEY (index_key, member), INDEX {} (expires_at)) \
+                             CHARACTER SET ascii COLLATE ascii_bin",
+                            table.derived("_index_expires_at")
+                        ),
+                    ],
+                }
+            }
+            Database::Sqlite => {
+                // Milliseconds since the Unix epoch, from SQLite's own clock.
+                let now = "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)";
+                let live = format!("(expires_at IS NULL OR expires_at > {now})");
+                let expires = |n: u8| format!("{now} + ?{n}");
+                Statements {
+                    database,
+                    load: format!("SELECT payload, version FROM {t} WHERE id = ?1 AND {live}"),
+                    insert_fresh: format!(
+                        "INSERT INTO {t} AS t (id, payload, version, expires_at) VALUES (?1, ?2, 0, {e}) \
+                         ON CONFLICT (id) DO UPDATE SET payload = excluded.payload, version = t.version + 1, \
+                         expires_at = excluded.expires_at WHERE t.expires_at IS NOT NULL AND t.expires_at <= {now}",
+                        e = expires(3)
+                    ),
+                    delete_expired: None,
+                    update_live: format!(
+                        "UPDATE {t} SET payload = ?1, version = version + 1, expires_at = {e} WHERE id = ?3 AND {live}",
+                        e = expires(2)
+                    ),
+                    upsert: format!(
+                        "INSERT INTO {t} AS t (id, payload, version, expires_at) VALUES (?1, ?2, 0, {e}) \
+                         ON CONFLICT (id) DO UPDATE SET payload = excluded.payload, version = t.version + 1, \
+                         expires_at = excluded.expires_at",
+                        e = expires(3)
+                    ),
+                    update_version: format!(
+                        "UPDATE {t} SET payload = ?1, version = version + 1, expires_at = {e} \
+                         WHERE id = ?3 AND version = ?4 AND {live}",
+                        e = expires(2)
+                    ),
+                    delete: format!("DELETE FROM {t} WHERE id = ?1"),
+                    index_add: format!(
+                        "INSERT INTO {index} (index_key, member, expires_at) VALUES (?1, ?2, {e}) \
+                         ON CONFLICT (index_key, member) DO UPDATE SET expires_at = excluded.expires_at",
+                        e = expires(3)
+                    ),
+                    index_members: format!("SELECT member FROM {index} WHERE index_key = ?1 AND {live}"),
+                    index_remove: format!("DELETE FROM {index} WHERE index_key = ?1 AND member = ?2"),
+                    reap: format!(
+                        "DELETE FROM {t} WHERE id IN (SELECT id FROM {t} WHERE expires_at <= {now} LIMIT ?1)"
+                    ),
+                    reap_index: format!(
+                        "DELETE FROM {index} WHERE rowid IN (SELECT rowid FROM {index} WHERE expires_at <= {now} LIMIT ?1)"
+                    ),
+                    migrations: vec![
+                        format!(
+                            "CREATE TABLE IF NOT EXISTS {t} (id TEXT PRIMARY KEY NOT NULL, payload BLOB NOT NULL, \
+                             version INTEGER NOT NULL, expires_at INTEGER)"
+                        ),
+                        format!("CREATE INDEX IF NOT EXISTS {} ON {t} (expires_at)", table.derived("_expires_at")),
+                        format!(
+                            "CREATE TABLE IF NOT EXISTS {index} (index_key TEXT NOT NULL, member TEXT NOT NULL, \
+                             expires_at INTEGER, PRIMARY KEY (index_key, member))"
+                        ),
+                        format!(
+                            "CREATE INDEX IF NOT EXISTS {} ON {index} (expires_at)",
+                            table.derived("_index_expires_at")
+                        ),
+                    ],
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_names_are_plain_identifiers_with_a_schema_at_most() {
+        for good in ["sessions", "app_sessions", "auth.sessions", "_s2"] {
+            assert!(TableName::new(good).is_ok(), "{good}");
+        }
+        for bad in ["", "2sessions", "a.b.c", "sessions; DROP TABLE x", "s\"x", ".sessions", "x".repeat(49).as_str()] {
+            assert!(TableName::new(bad).is_err(), "{bad}");
+        }
+        assert_eq!(TableName::new("auth.sessions").unwrap().to_string(), "auth.sessions");
+        assert_eq!(TableName::default().to_string(), "sessions");
+    }
+
+    #[test]
+    fn every_statement_names_the_table_and_only_the_database_clock() {
+        let table = TableName::new("auth.web_sessions").unwrap();
+        for database in [Database::Postgres, Database::MySql, Database::Sqlite] {
+            let sql = Statements::new(database, &table);
+            assert!(sql.load.contains("auth.web_sessions "), "{database:?}: {}", sql.load);
+            assert!(sql.index_members.contains("auth.web_sessions_index "), "{}", sql.index_members);
+            // The app host's clock never enters: no bound timestamp, only durations in ms.
+            for statement in [&sql.update_live, &sql.update_version, &sql.upsert, &sql.insert_fresh] {
+                assert!(statement.contains("version"), "{statement}");
+            }
+        }
+    }
+}
