@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 #[cfg(feature = "cookie")]
 use session_cookie::{EncryptedCookieStorage, SimpleCookieStorage};
-#[cfg(any(feature = "redis", feature = "memcached"))]
+#[cfg(any(feature = "redis", feature = "memcached", feature = "postgres", feature = "mysql", feature = "sqlite"))]
 use session_core::Concurrency;
 use session_core::accounts::Devices;
 use session_core::cookie::CookieError;
@@ -21,6 +21,8 @@ use session_memcached::{MemcachedBackend, MemcachedStorage, MemcachedStorageErro
 use session_nacl::NaClCookieStorage;
 #[cfg(feature = "redis")]
 use session_redis::{RedisBackend, RedisStorage};
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+use session_sql::{SqlBackend, SqlStorage, SqlStorageError};
 
 /// The storages an example can run on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -35,6 +37,12 @@ pub enum StorageKind {
     Redis,
     /// memcached (`--memcached`), compatible with aiohttp-session's MemcachedStorage.
     Memcached,
+    /// A Postgres table (`--database-url`; aiohttp-session has no SQL storage).
+    Postgres,
+    /// A MySQL or MariaDB table (`--database-url`).
+    Mysql,
+    /// A SQLite database (`--database-url`, in memory by default: no server to start).
+    Sqlite,
 }
 
 /// How concurrent saves of one session combine (Redis and memcached).
@@ -86,6 +94,12 @@ pub struct StorageArgs {
     #[arg(long, env = "REDIS_URL", default_value = "redis://127.0.0.1:6379")]
     pub redis_url: String,
 
+    /// The database for `--storage postgres|mysql|sqlite` (`postgres://user:password@host/db`,
+    /// `mysql://…`, `sqlite://file.db?mode=rwc`); the table `sessions` is created if missing. Default:
+    /// `postgres://postgres@127.0.0.1/postgres`, `mysql://root@127.0.0.1/sessions`, `sqlite::memory:`.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
     /// memcached servers for `--storage memcached` (host:port, comma-separated).
     #[arg(long, env = "MEMCACHED", value_delimiter = ',', default_value = "127.0.0.1:11211")]
     pub memcached: Vec<String>,
@@ -120,6 +134,15 @@ pub enum SetupError {
     #[cfg(feature = "memcached")]
     #[error("invalid --memcached: {0}")]
     Memcached(#[from] MemcachedStorageError),
+    /// `--database-url` does not name a database, or the tables cannot be created there.
+    #[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+    #[error("--database-url {url}: {source}")]
+    Database {
+        /// The URL, its password hidden ([`without_password`]).
+        url: String,
+        /// What went wrong.
+        source: SqlStorageError,
+    },
     /// `--storage` (or `--revocation`) asks for what this build of the demo does not have.
     #[error("this demo was built without {storage}: run it with `cargo run -p examples --features {feature}`")]
     NotBuilt {
@@ -156,7 +179,7 @@ impl StorageArgs {
             .with_absolute_timeout(self.absolute_timeout.map(Duration::from_secs)))
     }
 
-    #[cfg(any(feature = "redis", feature = "memcached"))]
+    #[cfg(any(feature = "redis", feature = "memcached", feature = "postgres", feature = "mysql", feature = "sqlite"))]
     fn concurrency(&self) -> Concurrency {
         match self.concurrency {
             ConcurrencyFlag::Merge => Concurrency::Merge,
@@ -201,8 +224,30 @@ impl StorageArgs {
                     devices: None,
                 }
             }
+            #[cfg(feature = "postgres")]
+            StorageKind::Postgres => self.sql("postgres://postgres@127.0.0.1/postgres", "Postgres", config).await?,
+            #[cfg(feature = "mysql")]
+            StorageKind::Mysql => self.sql("mysql://root@127.0.0.1/sessions", "MySQL", config).await?,
+            #[cfg(feature = "sqlite")]
+            StorageKind::Sqlite => self.sql("sqlite::memory:", "SQLite", config).await?,
             #[allow(unreachable_patterns, reason = "every storage is built with --all-features")]
             other => return Err(not_built(other)),
+        })
+    }
+
+    /// The SQL storage at `--database-url` (or `default`), its tables created and a reaper running.
+    #[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+    async fn sql(&self, default: &str, name: &str, config: StorageConfig) -> Result<Configured, SetupError> {
+        let url = self.database_url.as_deref().unwrap_or(default);
+        let refuse = |source| SetupError::Database { url: without_password(url), source };
+        let backend = SqlBackend::connect_lazy(url).map_err(refuse)?;
+        backend.migrate().await.map_err(refuse)?;
+        let backend = backend.spawn_reaper(Duration::from_secs(60), 1000);
+        let storage = Arc::new(SqlStorage::new(backend).with_config(config).with_concurrency(self.concurrency()));
+        Ok(Configured {
+            storage: Arc::clone(&storage) as Arc<dyn AbstractStorage>,
+            store: Some(format!("{name} at {}", without_password(url))),
+            devices: Some(storage),
         })
     }
 
@@ -237,6 +282,9 @@ fn not_built(kind: StorageKind) -> SetupError {
         StorageKind::Nacl => ("--storage nacl", "nacl"),
         StorageKind::Redis => ("--storage redis", "redis"),
         StorageKind::Memcached => ("--storage memcached", "memcached"),
+        StorageKind::Postgres => ("--storage postgres", "postgres"),
+        StorageKind::Mysql => ("--storage mysql", "mysql"),
+        StorageKind::Sqlite => ("--storage sqlite", "sqlite"),
     };
     SetupError::NotBuilt { storage, feature }
 }

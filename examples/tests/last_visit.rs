@@ -6,7 +6,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use common::Demo;
-use session_testkit::{Browser, MemcachedServer, RedisServer};
+use session_testkit::{Browser, MemcachedServer, PostgresServer, RedisServer};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::Command;
 
@@ -135,4 +135,34 @@ async fn the_memcached_storage_serves_the_same_demo_over_two_servers() {
     let stored = [first.get(&key).await.unwrap(), second.get(&key).await.unwrap()];
     assert_eq!(stored.iter().flatten().count(), 1, "on exactly one of the two servers");
     assert!(last_visit(&browser.get("/").await.body).is_some());
+}
+
+/// `--storage sqlite` needs no server: an in-memory database by default.
+#[tokio::test]
+async fn the_sqlite_storage_serves_the_same_demo_with_no_server() {
+    let demo = Demo::start(env!("CARGO_BIN_EXE_last_visit"), &["--storage", "sqlite"]).await;
+    let mut browser = Browser::new(demo.address);
+    assert_eq!(last_visit(&browser.get("/").await.body), None);
+    assert!(last_visit(&browser.get("/").await.body).is_some());
+    browser.get("/logout").await;
+    assert_eq!(last_visit(&browser.get("/").await.body), None, "logged out");
+}
+
+/// `--storage postgres` against a running Postgres: the demo creates its table; the row holds the
+/// same payload Redis holds, and a logout deletes it.
+#[tokio::test]
+async fn the_postgres_storage_serves_the_same_demo() {
+    let postgres = PostgresServer::start().await.expect("postgres");
+    let demo =
+        Demo::start(env!("CARGO_BIN_EXE_last_visit"), &["--storage", "postgres", "--database-url", &postgres.url()])
+            .await;
+    let mut browser = Browser::new(demo.address);
+    assert_eq!(last_visit(&browser.get("/").await.body), None);
+    let id = browser.jar["AIOHTTP_SESSION"].clone();
+    let row = format!("SELECT convert_from(payload, 'UTF8') FROM sessions WHERE id = 'AIOHTTP_SESSION_{id}'");
+    let stored = postgres.query(&row).await.expect("psql");
+    assert!(stored.contains(r#"{"created": "#) && stored.contains(r#""session": {"last_visit": "#), "{stored}");
+    assert!(last_visit(&browser.get("/").await.body).is_some());
+    browser.get("/logout").await;
+    assert_eq!(postgres.query(&row).await.expect("psql"), "", "the row is deleted");
 }
