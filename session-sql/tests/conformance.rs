@@ -27,8 +27,8 @@ enum Probe {
 }
 
 impl Probe {
-    /// The row under `key`, expired or not: its TTL in ms from now (negative when past), `-1`… no:
-    /// `None` for a row that never expires.
+    /// The row under `key`, expired or not: what is left of its TTL (zero once past), `None` for a
+    /// row that never expires.
     async fn entry(&self, key: &str) -> Option<Entry> {
         assert!(key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'), "a key to splice: {key}");
         let reply = match self {
@@ -88,7 +88,8 @@ fn suite(url: String, probe: Probe, kind: Kind) -> Suite {
             async move { SqlStorage::new(backend).with_concurrency(concurrency).with_config(config) }
         })
     };
-    suite.probe(move |key: String| {
+    // The reaper sweeps every 300 ms: an expired row is gone well within 2 s.
+    suite.purge_within(Duration::from_secs(2)).probe(move |key: String| {
         let probe = probe.clone();
         async move { probe.entry(&key).await }
     })

@@ -42,7 +42,10 @@ async fn the_reaper_empties_a_large_table_in_batches_while_loads_answer() {
             while sweeping.load(Ordering::SeqCst) {
                 let started = Instant::now();
                 let session = browser.session().await.expect("a load during the sweep");
-                assert_eq!(session.get_value("user").and_then(|user| user.as_str().map(str::to_owned)).as_deref(), Some("alice"));
+                assert_eq!(
+                    session.get_value("user").and_then(|user| user.as_str().map(str::to_owned)).as_deref(),
+                    Some("alice")
+                );
                 slowest = slowest.max(started.elapsed());
                 count += 1;
             }
@@ -87,7 +90,10 @@ async fn app_clocks_do_not_decide_when_rows_expire() {
             .expect("expires_at")
             .parse()
             .expect("seconds");
-        assert!((55.0..=60.5).contains(&seconds), "a row of a 60 s session expires in {seconds} s of the database's clock");
+        assert!(
+            (55.0..=60.5).contains(&seconds),
+            "a row of a 60 s session expires in {seconds} s of the database's clock"
+        );
     }
 
     // One second on the database's clock, whoever writes and whoever reads.

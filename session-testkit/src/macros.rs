@@ -104,6 +104,7 @@ macro_rules! __rules_of {
             tampered_cookie_gives_fresh_session,
             logged_out_id_finds_nothing_and_its_entry_is_gone,
             expired_entry_leaves_the_store,
+            two_tabs_logging_out_at_once_both_succeed,
             entries_expire_without_max_age,
             reset_deletes_the_replaced_entry,
             cycle_id_deletes_the_old_entry,

@@ -124,12 +124,16 @@ pub struct Suite {
     make: Box<dyn MakeStorage>,
     probe: Option<Box<dyn StoreProbe>>,
     devices: Option<Arc<dyn MakeDevices>>,
+    purge_within: Duration,
 }
+
+/// How soon after its TTL an entry must have left the store, unless the suite is told otherwise.
+const DEFAULT_PURGE_WITHIN: Duration = Duration::from_secs(3);
 
 impl Suite {
     /// A suite whose storages `make` builds.
     pub fn new(make: impl MakeStorage + 'static) -> Self {
-        Suite { make: Box::new(make), probe: None, devices: None }
+        Suite { make: Box::new(make), probe: None, devices: None, purge_within: DEFAULT_PURGE_WITHIN }
     }
 
     /// A suite of the `devices` rules, whose storages `make` builds (with their `Devices` face).
@@ -140,13 +144,26 @@ impl Suite {
             let storages = Arc::clone(&storages);
             async move { storages.make(config).await as Arc<dyn AbstractStorage> }
         };
-        Suite { make: Box::new(make_storage), probe: None, devices: Some(devices) }
+        Suite { make: Box::new(make_storage), probe: None, devices: Some(devices), purge_within: DEFAULT_PURGE_WITHIN }
     }
 
     /// How to look into the store (server-side kinds need it).
     pub fn probe(mut self, probe: impl StoreProbe + 'static) -> Self {
         self.probe = Some(Box::new(probe));
         self
+    }
+
+    /// How soon after its TTL an expired entry must have left the store (default 3 s): a store that
+    /// expires lazily (a SQL table swept by a reaper) says how often it sweeps. Loads must never serve
+    /// an expired entry, whatever this says.
+    pub fn purge_within(mut self, bound: Duration) -> Self {
+        self.purge_within = bound;
+        self
+    }
+
+    /// The bound of [`purge_within`](Self::purge_within).
+    pub fn purge_bound(&self) -> Duration {
+        self.purge_within
     }
 
     /// A storage built with `config`.

@@ -268,11 +268,15 @@ pub enum Bug {
     IndexForgets,
     /// A user's epoch never changes: log-out-everywhere ends nothing.
     EpochStuck,
+    /// `delete` of an entry that is not there is an error: of two tabs logging out at once, one fails.
+    DeleteMissingFails,
+    /// `store_if` always answers a conflict: no merging save ever stores.
+    CompareAndSetNeverStores,
 }
 
 impl Bug {
     /// Every bug of the zoo.
-    pub const ALL: [Bug; 14] = [
+    pub const ALL: [Bug; 16] = [
         Bug::NeverDeletes,
         Bug::NeverExpires,
         Bug::PlainStoreDropsTtl,
@@ -287,6 +291,8 @@ impl Bug {
         Bug::CreateOverwrites,
         Bug::IndexForgets,
         Bug::EpochStuck,
+        Bug::DeleteMissingFails,
+        Bug::CompareAndSetNeverStores,
     ];
 }
 
@@ -405,6 +411,9 @@ impl KeyValueBackend for Broken {
         if self.bug == Bug::NeverDeletes {
             return Ok(());
         }
+        if self.bug == Bug::DeleteMissingFails && self.store.load(&self.slot(key)).await?.is_none() {
+            return Err(Error::backend(format!("no entry under {key}")));
+        }
         self.store.delete(&self.slot(key)).await
     }
 }
@@ -454,6 +463,9 @@ impl CompareAndSet for Broken {
             return Ok(CasOutcome::Stored(expected.token));
         };
         let ttl = self.ttl(ttl, false);
+        if self.bug == Bug::CompareAndSetNeverStores {
+            return Ok(CasOutcome::Conflict);
+        }
         if self.bug == Bug::IgnoresCompareAndSet {
             self.store.store(&slot, &payload, ttl, Condition::Always).await?;
             let stored = self.store.load_versioned(&slot).await?;

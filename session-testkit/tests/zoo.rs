@@ -58,7 +58,7 @@ fn observable(bug: Bug, kind: Kind) -> bool {
         return matches!(bug, Bug::IndexForgets | Bug::EpochStuck);
     }
     match bug {
-        Bug::IgnoresCompareAndSet => kind == Kind::MergingServerSide,
+        Bug::IgnoresCompareAndSet | Bug::CompareAndSetNeverStores => kind == Kind::MergingServerSide,
         Bug::IndexForgets => kind == Kind::Devices,
         // A merging store updates with compare-and-set, never with a plain conditional store.
         Bug::UpdateRecreates => kind == Kind::ServerSide,

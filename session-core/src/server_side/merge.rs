@@ -63,6 +63,14 @@ impl BatchFailure {
     }
 }
 
+/// The error of a store whose compare-and-set refused to write over an entry that had not changed.
+fn refused_unchanged() -> Error {
+    Error::backend(
+        "the store answered Conflict to a compare-and-set of an entry nobody had changed (same token, same bytes): \
+         its `store_if` never stores",
+    )
+}
+
 /// The longest pause between two attempts of a contended save.
 const MAX_BACKOFF: Duration = Duration::from_millis(50);
 
@@ -103,6 +111,9 @@ pub(super) async fn write_merged<T: Clone + PartialEq + Send + Sync + 'static>(
         }
         crate::metrics::retry();
         match deadline.run(cas.load_versioned(key)).await? {
+            // Nobody wrote, yet the write was refused: retrying cannot help. Say what the store did
+            // rather than time out as if the session kept changing.
+            Some(current) if same_version(&current, &expected) => return Err(refused_unchanged()),
             Some(current) => expected = current,
             None => return Ok(None),
         }

@@ -10,7 +10,7 @@
 //! | the session model | `session.rs` | new, round trips, unchanged sessions not saved, `created`, `{}`, invalidate, identity, reset, cycle_id, isolation |
 //! | what a client sends | `cookie.rs` | tampered, truncated, garbage and empty cookies; attributes; the size guard; the codec |
 //! | expiry | `expiry.rs` | `max_age` from the last write, idle timeout refreshed by reads, absolute timeout |
-//! | the store | `store.rs` | logged-out and replaced entries gone, entries expire (with and without `max_age`, with what is left of the absolute timeout), an ended session gets a new id, rotations, a new id never takes over another session, large payloads, every id character |
+//! | the store | `store.rs` | logged-out and replaced entries gone, two tabs logging out at once, entries expire (never served, purged within the suite's bound) (with and without `max_age`, with what is left of the absolute timeout), an ended session gets a new id, rotations, a new id never takes over another session, large payloads, every id character |
 //! | races | `races.rs` | a logout, `cycle_id`, `reset` or log-out-everywhere racing 32 writers never comes back (both concurrency modes) |
 //! | accounts | `accounts.rs` | login, remember-me, a browser-session cookie, the two-week default lifetime; log-out-everywhere without clocks and for any user id; a user's devices listed and ended |
 //! | concurrency | `concurrency.rs` | concurrent writers on one session keep their writes, a Python peer's logout wins (merging stores) |
