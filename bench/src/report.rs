@@ -22,6 +22,10 @@ pub enum Kind {
     Redis,
     /// Sessions in memcached.
     Memcached,
+    /// Sessions in a Postgres table (the database's CPU counted with the server's).
+    Postgres,
+    /// Sessions in a SQLite file (inside the server's process).
+    Sqlite,
 }
 
 /// One server under one kind of visitor.

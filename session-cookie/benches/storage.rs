@@ -1,5 +1,5 @@
-//! One request's load and save on the cookie storages, and the Fernet primitive alone on the same
-//! bytes, so the report shows our overhead over the crypto.
+//! One request's load and save on the cookie storages, and Fernet alone on the same bytes (ours, and
+//! the `fernet` crate's), so the report shows our overhead over the crypto.
 //!
 //! `cargo bench -p session-cookie --bench storage`
 
@@ -7,7 +7,8 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use session_cookie::{EncryptedCookieStorage, SimpleCookieStorage};
+use session_cookie::{EncryptedCookieStorage, FernetCipher, SimpleCookieStorage};
+use session_core::sealed::{CookieCipher, SecretKey};
 use session_devkit::bench::{large_session, payload, runtime, storage_benchmarks, typical_session};
 use session_devkit::vectors::KEY_BASE64;
 
@@ -20,8 +21,15 @@ fn storages(c: &mut Criterion) {
 
 fn fernet_alone(c: &mut Criterion) {
     let fernet = fernet::Fernet::new(KEY_BASE64).expect("key");
+    let ours = FernetCipher::new(&SecretKey::try_from(KEY_BASE64).expect("key")).expect("cipher");
     for (size, data) in [("typical", typical_session()), ("large", large_session())] {
         let payload = payload(&data);
+        c.bench_function(&format!("fernet_ours/{size}/seal_open"), |b| {
+            b.iter(|| {
+                let token = ours.seal(black_box(payload.as_bytes()), 1_700_000_000).expect("seals");
+                ours.open(&token, 1_700_000_000, None).expect("opens")
+            })
+        });
         c.bench_function(&format!("fernet_alone/{size}/encrypt_decrypt"), |b| {
             b.iter(|| {
                 let token = fernet.encrypt(black_box(payload.as_bytes()));

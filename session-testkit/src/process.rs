@@ -118,6 +118,10 @@ impl ServerProcess {
         if status.success() { Ok(()) } else { Err(io::Error::other(format!("kill {signal} {pid} failed"))) }
     }
 
+    pub(crate) fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     pub(crate) fn is_running(&mut self) -> bool {
         self.child.as_mut().is_some_and(|child| matches!(child.try_wait(), Ok(None)))
     }

@@ -109,6 +109,12 @@ impl PostgresServer {
         self.port
     }
 
+    /// The postmaster's process id (its backends are its children): what a benchmark adds to the app's
+    /// CPU time.
+    pub fn pid(&self) -> Option<u32> {
+        self.process.pid()
+    }
+
     /// Runs `sql` with `psql` and answers its rows, one per line, fields split by `|`.
     pub async fn query(&self, sql: &str) -> io::Result<String> {
         let psql = self.bin.join("psql");

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use session_bench::load::{self, Visitor};
 use session_bench::report::{self, Kind, Row};
-use session_testkit::{MemcachedServer, RedisServer};
+use session_testkit::{MemcachedServer, PostgresServer, RedisServer};
 use tokio::process::{Child, Command};
 
 /// Where the hand-written reading of a run begins in BENCHMARKS.md; a re-run keeps it.
@@ -55,6 +55,10 @@ enum Backend {
     None,
     Redis,
     Memcached,
+    /// A Postgres of its own; its processes' CPU counts with the server's.
+    Postgres,
+    /// A SQLite file in a temp dir.
+    Sqlite,
 }
 
 struct Spec {
@@ -223,6 +227,42 @@ const SPECS: &[Spec] = &[
         backend: Backend::Redis,
     },
     Spec {
+        server: "ours: postgres",
+        kind: Kind::Postgres,
+        ours: true,
+        program: "ours",
+        args: &["--storage", "postgres", "--database-url", "{database}"],
+        path: "/",
+        backend: Backend::Postgres,
+    },
+    Spec {
+        server: "tower-sessions: PostgresStore",
+        kind: Kind::Postgres,
+        ours: false,
+        program: "tower_sessions_app",
+        args: &["--store", "postgres", "--database-url", "{database}"],
+        path: "/",
+        backend: Backend::Postgres,
+    },
+    Spec {
+        server: "ours: sqlite",
+        kind: Kind::Sqlite,
+        ours: true,
+        program: "ours",
+        args: &["--storage", "sqlite", "--database-url", "{database}"],
+        path: "/",
+        backend: Backend::Sqlite,
+    },
+    Spec {
+        server: "tower-sessions: SqliteStore",
+        kind: Kind::Sqlite,
+        ours: false,
+        program: "tower_sessions_app",
+        args: &["--store", "sqlite", "--database-url", "{database}"],
+        path: "/",
+        backend: Backend::Sqlite,
+    },
+    Spec {
         server: "aiohttp-session: encrypted cookie",
         kind: Kind::EncryptedCookie,
         ours: false,
@@ -273,7 +313,11 @@ async fn start(
     } else {
         (here.with_file_name(spec.program), Vec::new())
     };
-    args.extend(spec.args.iter().map(|arg| arg.replace("{redis}", backend).replace("{memcached}", backend)));
+    args.extend(
+        spec.args
+            .iter()
+            .map(|arg| arg.replace("{redis}", backend).replace("{memcached}", backend).replace("{database}", backend)),
+    );
     args.extend(["--port".to_owned(), port.to_string()]);
     let child = Command::new("taskset")
         .arg("-c")
@@ -310,6 +354,17 @@ fn cpu_time(pid: u32) -> f64 {
     let fields: Vec<&str> = after.split_whitespace().collect();
     let ticks = |index: usize| fields.get(index).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
     (ticks(11) + ticks(12)) * 10_000.0
+}
+
+/// CPU time of `root` and of its children (a Postgres postmaster and its backends), in µs.
+fn tree_cpu_time(root: u32) -> f64 {
+    let children = std::fs::read_dir("/proc").into_iter().flatten().filter_map(|entry| {
+        let pid: u32 = entry.ok()?.file_name().to_str()?.parse().ok()?;
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let parent: u32 = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?;
+        (parent == root).then_some(pid)
+    });
+    cpu_time(root) + children.map(cpu_time).sum::<f64>()
 }
 
 /// Peak resident memory of `pid`, KiB.
@@ -368,24 +423,41 @@ async fn measure(spec: &Spec, visitor: Visitor, cli: &Cli, python: Option<&Path>
     } else {
         None
     };
-    let backend =
-        redis.as_ref().map(RedisServer::url).or(memcached.as_ref().map(MemcachedServer::address)).unwrap_or_default();
+    let postgres =
+        if spec.backend == Backend::Postgres { Some(PostgresServer::start().await.expect("postgres")) } else { None };
+    let sqlite = (spec.backend == Backend::Sqlite).then(|| {
+        std::env::temp_dir().join(format!("session-bench-{}-{}.db", std::process::id(), free_port()))
+    });
+    let backend = redis
+        .as_ref()
+        .map(RedisServer::url)
+        .or(memcached.as_ref().map(MemcachedServer::address))
+        .or(postgres.as_ref().map(PostgresServer::url))
+        .or(sqlite.as_ref().map(|path| format!("sqlite://{}?mode=rwc", path.display())))
+        .unwrap_or_default();
     let port = free_port();
     let mut child = start(spec, port, cli.server_cpu, &backend, python, baseline).await?;
     let address = SocketAddr::from(([127, 0, 0, 1], port));
     wait_until_ready(address, spec.path).await;
     // The server's CPU time over the measured window, read as it opens and closes.
     let pid = child.id().unwrap_or(0);
+    // A database server's processes (the postmaster and a backend per connection) work for the server.
+    let database = postgres.as_ref().and_then(PostgresServer::pid);
     let window = tokio::spawn(async move {
         tokio::time::sleep(warmup).await;
-        let before = cpu_time(pid);
+        let before = cpu_time(pid) + database.map_or(0.0, tree_cpu_time);
         tokio::time::sleep(duration).await;
-        cpu_time(pid) - before
+        cpu_time(pid) + database.map_or(0.0, tree_cpu_time) - before
     });
     let mut measured = load::run(address, spec.path, visitor, cli.connections, warmup, duration).await;
     let cpu = window.await.unwrap_or(0.0);
     let peak_rss_kib = child.id().map(peak_rss).unwrap_or(0);
     let _ = child.kill().await;
+    if let Some(path) = &sqlite {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
     let row = Row {
         server: if baseline.is_some() { format!("{} (baseline)", spec.server) } else { spec.server.to_owned() },
         kind: spec.kind,

@@ -1,5 +1,5 @@
-//! Peer: axum + tower-sessions, with its `MemoryStore` or its Redis store (fred), the workload as its
-//! README would write it.
+//! Peer: axum + tower-sessions, with its `MemoryStore`, its Redis store (fred) or its sqlx stores
+//! (Postgres, SQLite), the workload as its README would write it.
 #![forbid(unsafe_code)]
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -10,16 +10,20 @@ use clap::Parser;
 use tower_sessions::{MemoryStore, Session, SessionManagerLayer, SessionStore};
 use tower_sessions_redis_store::RedisStore;
 use tower_sessions_redis_store::fred::prelude::{ClientLike, Config, Pool};
+use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 #[derive(Parser)]
 struct Cli {
     #[arg(long)]
     port: u16,
-    /// `memory` or `redis`.
+    /// `memory`, `redis`, `postgres` or `sqlite`.
     #[arg(long)]
     store: String,
     #[arg(long, default_value = "redis://127.0.0.1:6379")]
     redis_url: String,
+    /// For `postgres` and `sqlite`.
+    #[arg(long, default_value = "")]
+    database_url: String,
 }
 
 async fn last_visit(session: Session) -> String {
@@ -42,6 +46,16 @@ async fn main() {
             let pool = Pool::new(Config::from_url(&cli.redis_url).expect("url"), None, None, None, 4).expect("pool");
             pool.init().await.expect("connect");
             app(RedisStore::new(pool))
+        }
+        "postgres" => {
+            let store = PostgresStore::new(sqlx::PgPool::connect(&cli.database_url).await.expect("postgres"));
+            store.migrate().await.expect("migrate");
+            app(store)
+        }
+        "sqlite" => {
+            let store = SqliteStore::new(sqlx::SqlitePool::connect(&cli.database_url).await.expect("sqlite"));
+            store.migrate().await.expect("migrate");
+            app(store)
         }
         other => panic!("unknown store {other}"),
     };
