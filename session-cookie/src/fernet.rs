@@ -105,10 +105,10 @@ impl CookieCipher for FernetCipher {
         let stamped = u64::from_be_bytes(raw[1..9].try_into().ok()?);
         // Python's `cryptography` checks the age and the clock skew only with a TTL; so do we, without
         // overflow on a forged timestamp.
-        if let Some(ttl) = ttl.map(|ttl| ttl.as_secs()) {
-            if stamped > now.saturating_add(MAX_CLOCK_SKEW) || stamped.saturating_add(ttl) < now {
-                return None;
-            }
+        if let Some(ttl) = ttl.map(|ttl| ttl.as_secs())
+            && (stamped > now.saturating_add(MAX_CLOCK_SKEW) || stamped.saturating_add(ttl) < now)
+        {
+            return None;
         }
         let (signed, tag) = raw.split_at(HEADER + ciphertext);
         let mut mac = self.signing.clone();
