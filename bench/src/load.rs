@@ -27,6 +27,9 @@ pub struct Measured {
     pub ok: u64,
     /// Other statuses and failed exchanges inside the window.
     pub errors: u64,
+    /// Answers with status 200 that showed a previous visit (`Last visited: <time>`, not `None`): the
+    /// session really came back.
+    pub returned: u64,
     /// Latency of every measured request, in microseconds.
     pub latencies: Vec<u32>,
     /// The measured window.
@@ -77,6 +80,7 @@ pub async fn run(
         let part = task.await.expect("a connection task");
         total.ok += part.ok;
         total.errors += part.errors;
+        total.returned += part.returned;
         total.latencies.extend(part.latencies);
     }
     total
@@ -132,6 +136,7 @@ async fn connection(
                 if counted {
                     if response.status == 200 {
                         measured.ok += 1;
+                        measured.returned += u64::from(response.showed_a_visit);
                         measured.latencies.push(sent.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
                     } else {
                         measured.errors += 1;
@@ -167,6 +172,8 @@ struct Response {
     status: u16,
     set_cookies: Vec<String>,
     close: bool,
+    /// The body says `Last visited: <time>`: the request's session held a previous visit.
+    showed_a_visit: bool,
 }
 
 /// One request and its whole response on a kept-alive connection.
@@ -224,7 +231,9 @@ async fn exchange(
     while buffer.len() < head_end + length {
         read_more(stream, buffer).await?;
     }
-    Ok(Response { status, set_cookies, close })
+    let body = &buffer[head_end..head_end + length];
+    let showed_a_visit = body.strip_prefix(b"Last visited: ").is_some_and(|visit| visit != b"None");
+    Ok(Response { status, set_cookies, close, showed_a_visit })
 }
 
 async fn read_more(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> io::Result<()> {

@@ -47,6 +47,8 @@ pub struct Row {
     pub p50: u32,
     /// 99th percentile latency, µs.
     pub p99: u32,
+    /// The share of answers that showed the previous visit, in percent.
+    pub round_trip: f64,
     /// Failed requests.
     pub errors: u64,
     /// The server's peak resident memory (VmHWM), KiB.
@@ -61,6 +63,17 @@ fn ratio(value: f64, of: Option<f64>) -> String {
 }
 
 impl Row {
+    /// Whether the row measured what it says: a session server's returning visitors (and one browser's
+    /// parallel requests) see their previous visit on every answer, fresh visitors on none. A server
+    /// whose cookie the load generator mangled would be measured on the wrong path.
+    pub fn valid(&self) -> bool {
+        match (self.kind, self.visitor) {
+            (Kind::Ceiling | Kind::Untouched, _) => true,
+            (_, Visitor::Fresh) => self.round_trip == 0.0,
+            (_, Visitor::Returning | Visitor::OneBrowser) => self.round_trip >= 99.9,
+        }
+    }
+
     fn visitor(&self) -> &'static str {
         match self.visitor {
             Visitor::Returning => "returning",
@@ -89,19 +102,19 @@ fn peers<'a>(rows: &'a [Row], row: &'a Row) -> impl Iterator<Item = &'a Row> {
 
 /// The lowest server CPU per request among the peers of `row`.
 pub fn best_peer_cpu(rows: &[Row], row: &Row) -> Option<f64> {
-    peers(rows, row).map(|r| r.cpu_per_request).filter(|cpu| *cpu > 0.0).min_by(f64::total_cmp)
+    peers(rows, row).filter(|r| r.valid()).map(|r| r.cpu_per_request).filter(|cpu| *cpu > 0.0).min_by(f64::total_cmp)
 }
 
 /// The table, as Markdown.
 pub fn markdown(rows: &[Row]) -> String {
     let mut out = String::from(
-        "| server | visitor | req/s | server CPU µs/req | p50 µs | p99 µs | errors | peak RSS MiB | req/s × ceiling | CPU/req × best peer (lower is better) |\n\
-         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| server | visitor | req/s | server CPU µs/req | p50 µs | p99 µs | errors | previous visit shown | peak RSS MiB | req/s × ceiling | CPU/req × best peer (lower is better) |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for row in rows {
         let _ = writeln!(
             out,
-            "| {} | {} | {:.0} | {:.1} | {} | {} | {} | {:.1} | {} | {} |",
+            "| {} | {} | {:.0} | {:.1} | {} | {} | {} | {:.1} %{} | {:.1} | {} | {} |",
             row.server,
             row.visitor(),
             row.rate,
@@ -109,6 +122,8 @@ pub fn markdown(rows: &[Row]) -> String {
             row.p50,
             row.p99,
             row.errors,
+            row.round_trip,
+            if row.valid() { "" } else { " **invalid**" },
             row.peak_rss_kib as f64 / 1024.0,
             ratio(row.rate, ceiling(rows, row.visitor)),
             if row.ours { ratio(row.cpu_per_request, best_peer_cpu(rows, row)) } else { "–".to_owned() },

@@ -204,6 +204,14 @@ fn sqlite_pool(url: &str) -> Result<sqlx::SqlitePool, SqlStorageError> {
         .min_connections(u32::from(in_memory))
         .idle_timeout(None)
         .max_lifetime(None);
+    // A file database in WAL mode: readers never wait for the writer, and a commit is not an fsync
+    // (`synchronous = NORMAL`: a power cut may lose the last commits, never corrupt the file). The
+    // default rollback journal served some 570 requests a second in the bench.
+    let options = if in_memory {
+        options
+    } else {
+        options.journal_mode(sqlx::sqlite::SqliteJournalMode::Wal).synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+    };
     Ok(pool.connect_lazy_with(options.busy_timeout(DEFAULT_TIMEOUT)))
 }
 

@@ -414,7 +414,13 @@ fn locked_version(name: &str) -> String {
 /// One run of `spec` with `visitor`: a fresh store if it needs one, the server (from the folder
 /// `baseline` when given), warm-up, the measured window. `None` when the server cannot start (the
 /// Python rows without python3).
-async fn measure(spec: &Spec, visitor: Visitor, cli: &Cli, python: Option<&Path>, baseline: Option<&Path>) -> Option<Row> {
+async fn measure(
+    spec: &Spec,
+    visitor: Visitor,
+    cli: &Cli,
+    python: Option<&Path>,
+    baseline: Option<&Path>,
+) -> Option<Row> {
     let (warmup, duration) = (Duration::from_secs(cli.warmup), Duration::from_secs(cli.seconds));
     let redis =
         if spec.backend == Backend::Redis { Some(RedisServer::start().await.expect("redis-server")) } else { None };
@@ -425,9 +431,8 @@ async fn measure(spec: &Spec, visitor: Visitor, cli: &Cli, python: Option<&Path>
     };
     let postgres =
         if spec.backend == Backend::Postgres { Some(PostgresServer::start().await.expect("postgres")) } else { None };
-    let sqlite = (spec.backend == Backend::Sqlite).then(|| {
-        std::env::temp_dir().join(format!("session-bench-{}-{}.db", std::process::id(), free_port()))
-    });
+    let sqlite = (spec.backend == Backend::Sqlite)
+        .then(|| std::env::temp_dir().join(format!("session-bench-{}-{}.db", std::process::id(), free_port())));
     let backend = redis
         .as_ref()
         .map(RedisServer::url)
@@ -468,10 +473,11 @@ async fn measure(spec: &Spec, visitor: Visitor, cli: &Cli, python: Option<&Path>
         p50: measured.latency(0.50),
         p99: measured.latency(0.99),
         errors: measured.errors,
+        round_trip: if measured.ok > 0 { 100.0 * measured.returned as f64 / measured.ok as f64 } else { 0.0 },
         peak_rss_kib,
     };
     eprintln!(
-        "{:<40} {:<10} {:>9.0} req/s  {:>6.1} µs CPU/req  p50 {:>6} µs  p99 {:>6} µs  errors {:>4}  peak RSS {:>6.1} MiB",
+        "{:<40} {:<10} {:>9.0} req/s  {:>6.1} µs CPU/req  p50 {:>6} µs  p99 {:>6} µs  errors {:>4}  visit shown {:>5.1} %{}  peak RSS {:>6.1} MiB",
         row.server,
         format!("{visitor:?}").to_lowercase(),
         row.rate,
@@ -479,6 +485,8 @@ async fn measure(spec: &Spec, visitor: Visitor, cli: &Cli, python: Option<&Path>
         row.p50,
         row.p99,
         row.errors,
+        row.round_trip,
+        if row.valid() { "" } else { " INVALID" },
         row.peak_rss_kib as f64 / 1024.0
     );
     Some(row)
@@ -490,10 +498,15 @@ fn keep(rows: &mut Vec<Row>, row: Row) {
     match rows.iter_mut().find(|kept| kept.server == row.server && kept.visitor == row.visitor) {
         Some(kept) => {
             let errors = kept.errors + row.errors;
+            // A pass whose sessions did not round-trip makes the row invalid, whichever pass is kept.
+            let invalid = [&*kept, &row].into_iter().find(|pass| !pass.valid()).map(|pass| pass.round_trip);
             if row.cpu_per_request < kept.cpu_per_request {
                 *kept = row;
             }
             kept.errors = errors;
+            if let Some(round_trip) = invalid {
+                kept.round_trip = round_trip;
+            }
         }
         None => rows.push(row),
     }
@@ -516,7 +529,9 @@ async fn main() {
                 // Our rows, then the same rows from the baseline build right after: one minute of the
                 // machine for both.
                 let builds = [None, cli.baseline.as_deref().filter(|_| spec.ours)];
-                for bin in builds.into_iter().enumerate().filter_map(|(n, bin)| (n == 0 || bin.is_some()).then_some(bin)) {
+                for bin in
+                    builds.into_iter().enumerate().filter_map(|(n, bin)| (n == 0 || bin.is_some()).then_some(bin))
+                {
                     let Some(row) = measure(spec, visitor, &cli, python.as_deref(), bin).await else { continue };
                     keep(&mut rows, row);
                 }
