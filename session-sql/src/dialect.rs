@@ -115,66 +115,30 @@ impl Statements {
         let t = table.qualified("");
         let index = table.qualified("_index");
         match database {
-            Database::Postgres => {
-                let live = "(expires_at IS NULL OR expires_at > now())";
-                let expires = |n: u8| format!("now() + ${n}::bigint * interval '1 millisecond'");
-                Statements {
-                    database,
-                    load: format!("SELECT payload, version FROM {t} WHERE id = $1 AND {live}"),
-                    insert_fresh: format!(
-                        "INSERT INTO {t} AS t (id, payload, version, expires_at) VALUES ($1, $2, 0, {e}) \
-                         ON CONFLICT (id) DO UPDATE SET payload = excluded.payload, version = t.version + 1, \
-                         expires_at = excluded.expires_at WHERE t.expires_at IS NOT NULL AND t.expires_at <= now()",
-                        e = expires(3)
+            Database::Postgres => Self::standard(
+                database,
+                table,
+                Clock {
+                    now: "now()".to_owned(),
+                    placeholder: |n| format!("${n}"),
+                    later: |n| format!("now() + ${n}::bigint * interval '1 millisecond'"),
+                },
+                vec![
+                    format!(
+                        "CREATE TABLE IF NOT EXISTS {t} (id VARCHAR(255) PRIMARY KEY, payload BYTEA NOT NULL, \
+                         version BIGINT NOT NULL, expires_at TIMESTAMPTZ)"
                     ),
-                    delete_expired: None,
-                    update_live: format!(
-                        "UPDATE {t} SET payload = $1, version = version + 1, expires_at = {e} WHERE id = $3 AND {live}",
-                        e = expires(2)
+                    format!("CREATE INDEX IF NOT EXISTS {} ON {t} (expires_at)", table.derived("_expires_at")),
+                    format!(
+                        "CREATE TABLE IF NOT EXISTS {index} (index_key VARCHAR(255) NOT NULL, \
+                         member VARCHAR(255) NOT NULL, expires_at TIMESTAMPTZ, PRIMARY KEY (index_key, member))"
                     ),
-                    upsert: format!(
-                        "INSERT INTO {t} AS t (id, payload, version, expires_at) VALUES ($1, $2, 0, {e}) \
-                         ON CONFLICT (id) DO UPDATE SET payload = excluded.payload, version = t.version + 1, \
-                         expires_at = excluded.expires_at",
-                        e = expires(3)
+                    format!(
+                        "CREATE INDEX IF NOT EXISTS {} ON {index} (expires_at)",
+                        table.derived("_index_expires_at")
                     ),
-                    update_version: format!(
-                        "UPDATE {t} SET payload = $1, version = version + 1, expires_at = {e} \
-                         WHERE id = $3 AND version = $4 AND {live}",
-                        e = expires(2)
-                    ),
-                    delete: format!("DELETE FROM {t} WHERE id = $1"),
-                    index_add: format!(
-                        "INSERT INTO {index} AS i (index_key, member, expires_at) VALUES ($1, $2, {e}) \
-                         ON CONFLICT (index_key, member) DO UPDATE SET expires_at = excluded.expires_at",
-                        e = expires(3)
-                    ),
-                    index_members: format!("SELECT member FROM {index} WHERE index_key = $1 AND {live}"),
-                    index_remove: format!("DELETE FROM {index} WHERE index_key = $1 AND member = $2"),
-                    reap: format!(
-                        "DELETE FROM {t} WHERE id IN (SELECT id FROM {t} WHERE expires_at <= now() LIMIT $1)"
-                    ),
-                    reap_index: format!(
-                        "DELETE FROM {index} WHERE (index_key, member) IN \
-                         (SELECT index_key, member FROM {index} WHERE expires_at <= now() LIMIT $1)"
-                    ),
-                    migrations: vec![
-                        format!(
-                            "CREATE TABLE IF NOT EXISTS {t} (id VARCHAR(255) PRIMARY KEY, payload BYTEA NOT NULL, \
-                             version BIGINT NOT NULL, expires_at TIMESTAMPTZ)"
-                        ),
-                        format!("CREATE INDEX IF NOT EXISTS {} ON {t} (expires_at)", table.derived("_expires_at")),
-                        format!(
-                            "CREATE TABLE IF NOT EXISTS {index} (index_key VARCHAR(255) NOT NULL, \
-                             member VARCHAR(255) NOT NULL, expires_at TIMESTAMPTZ, PRIMARY KEY (index_key, member))"
-                        ),
-                        format!(
-                            "CREATE INDEX IF NOT EXISTS {} ON {index} (expires_at)",
-                            table.derived("_index_expires_at")
-                        ),
-                    ],
-                }
-            }
+                ],
+            ),
             Database::MySql => {
                 let now = "UTC_TIMESTAMP(6)";
                 let live = format!("(expires_at IS NULL OR expires_at > {now})");
@@ -225,69 +189,102 @@ impl Statements {
                     ],
                 }
             }
-            Database::Sqlite => {
-                // Milliseconds since the Unix epoch, from SQLite's own clock.
-                let now = "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)";
-                let live = format!("(expires_at IS NULL OR expires_at > {now})");
-                let expires = |n: u8| format!("{now} + ?{n}");
-                Statements {
-                    database,
-                    load: format!("SELECT payload, version FROM {t} WHERE id = ?1 AND {live}"),
-                    insert_fresh: format!(
-                        "INSERT INTO {t} AS t (id, payload, version, expires_at) VALUES (?1, ?2, 0, {e}) \
-                         ON CONFLICT (id) DO UPDATE SET payload = excluded.payload, version = t.version + 1, \
-                         expires_at = excluded.expires_at WHERE t.expires_at IS NOT NULL AND t.expires_at <= {now}",
-                        e = expires(3)
+            // Milliseconds since the Unix epoch, from SQLite's own clock.
+            Database::Sqlite => Self::standard(
+                database,
+                table,
+                Clock {
+                    now: SQLITE_NOW.to_owned(),
+                    placeholder: |n| format!("?{n}"),
+                    later: |n| format!("{SQLITE_NOW} + ?{n}"),
+                },
+                vec![
+                    format!(
+                        "CREATE TABLE IF NOT EXISTS {t} (id TEXT PRIMARY KEY NOT NULL, payload BLOB NOT NULL, \
+                         version INTEGER NOT NULL, expires_at INTEGER)"
                     ),
-                    delete_expired: None,
-                    update_live: format!(
-                        "UPDATE {t} SET payload = ?1, version = version + 1, expires_at = {e} WHERE id = ?3 AND {live}",
-                        e = expires(2)
+                    format!("CREATE INDEX IF NOT EXISTS {} ON {t} (expires_at)", table.derived("_expires_at")),
+                    format!(
+                        "CREATE TABLE IF NOT EXISTS {index} (index_key TEXT NOT NULL, member TEXT NOT NULL, \
+                         expires_at INTEGER, PRIMARY KEY (index_key, member))"
                     ),
-                    upsert: format!(
-                        "INSERT INTO {t} AS t (id, payload, version, expires_at) VALUES (?1, ?2, 0, {e}) \
-                         ON CONFLICT (id) DO UPDATE SET payload = excluded.payload, version = t.version + 1, \
-                         expires_at = excluded.expires_at",
-                        e = expires(3)
+                    format!(
+                        "CREATE INDEX IF NOT EXISTS {} ON {index} (expires_at)",
+                        table.derived("_index_expires_at")
                     ),
-                    update_version: format!(
-                        "UPDATE {t} SET payload = ?1, version = version + 1, expires_at = {e} \
-                         WHERE id = ?3 AND version = ?4 AND {live}",
-                        e = expires(2)
-                    ),
-                    delete: format!("DELETE FROM {t} WHERE id = ?1"),
-                    index_add: format!(
-                        "INSERT INTO {index} (index_key, member, expires_at) VALUES (?1, ?2, {e}) \
-                         ON CONFLICT (index_key, member) DO UPDATE SET expires_at = excluded.expires_at",
-                        e = expires(3)
-                    ),
-                    index_members: format!("SELECT member FROM {index} WHERE index_key = ?1 AND {live}"),
-                    index_remove: format!("DELETE FROM {index} WHERE index_key = ?1 AND member = ?2"),
-                    reap: format!(
-                        "DELETE FROM {t} WHERE id IN (SELECT id FROM {t} WHERE expires_at <= {now} LIMIT ?1)"
-                    ),
-                    reap_index: format!(
-                        "DELETE FROM {index} WHERE rowid IN (SELECT rowid FROM {index} WHERE expires_at <= {now} LIMIT ?1)"
-                    ),
-                    migrations: vec![
-                        format!(
-                            "CREATE TABLE IF NOT EXISTS {t} (id TEXT PRIMARY KEY NOT NULL, payload BLOB NOT NULL, \
-                             version INTEGER NOT NULL, expires_at INTEGER)"
-                        ),
-                        format!("CREATE INDEX IF NOT EXISTS {} ON {t} (expires_at)", table.derived("_expires_at")),
-                        format!(
-                            "CREATE TABLE IF NOT EXISTS {index} (index_key TEXT NOT NULL, member TEXT NOT NULL, \
-                             expires_at INTEGER, PRIMARY KEY (index_key, member))"
-                        ),
-                        format!(
-                            "CREATE INDEX IF NOT EXISTS {} ON {index} (expires_at)",
-                            table.derived("_index_expires_at")
-                        ),
-                    ],
-                }
-            }
+                ],
+            ),
         }
     }
+
+    /// Postgres and SQLite share the SQL standard's upsert (`ON CONFLICT … DO UPDATE … WHERE`); they
+    /// differ in their placeholders and their clock.
+    fn standard(database: Database, table: &TableName, clock: Clock, migrations: Vec<String>) -> Self {
+        let (t, index) = (table.qualified(""), table.qualified("_index"));
+        let Clock { now, placeholder: p, later } = clock;
+        let live = format!("(expires_at IS NULL OR expires_at > {now})");
+        let upsert = |when: &str| {
+            format!(
+                "INSERT INTO {t} AS t (id, payload, version, expires_at) VALUES ({}, {}, 0, {}) \
+                 ON CONFLICT (id) DO UPDATE SET payload = excluded.payload, version = t.version + 1, \
+                 expires_at = excluded.expires_at{when}",
+                p(1),
+                p(2),
+                later(3)
+            )
+        };
+        Statements {
+            database,
+            load: format!("SELECT payload, version FROM {t} WHERE id = {} AND {live}", p(1)),
+            insert_fresh: upsert(&format!(" WHERE t.expires_at IS NOT NULL AND t.expires_at <= {now}")),
+            delete_expired: None,
+            update_live: format!(
+                "UPDATE {t} SET payload = {}, version = version + 1, expires_at = {} WHERE id = {} AND {live}",
+                p(1),
+                later(2),
+                p(3)
+            ),
+            upsert: upsert(""),
+            update_version: format!(
+                "UPDATE {t} SET payload = {}, version = version + 1, expires_at = {} \
+                 WHERE id = {} AND version = {} AND {live}",
+                p(1),
+                later(2),
+                p(3),
+                p(4)
+            ),
+            delete: format!("DELETE FROM {t} WHERE id = {}", p(1)),
+            index_add: format!(
+                "INSERT INTO {index} (index_key, member, expires_at) VALUES ({}, {}, {}) \
+                 ON CONFLICT (index_key, member) DO UPDATE SET expires_at = excluded.expires_at",
+                p(1),
+                p(2),
+                later(3)
+            ),
+            index_members: format!("SELECT member FROM {index} WHERE index_key = {} AND {live}", p(1)),
+            index_remove: format!("DELETE FROM {index} WHERE index_key = {} AND member = {}", p(1), p(2)),
+            reap: format!("DELETE FROM {t} WHERE id IN (SELECT id FROM {t} WHERE expires_at <= {now} LIMIT {})", p(1)),
+            reap_index: format!(
+                "DELETE FROM {index} WHERE (index_key, member) IN \
+                 (SELECT index_key, member FROM {index} WHERE expires_at <= {now} LIMIT {})",
+                p(1)
+            ),
+            migrations,
+        }
+    }
+}
+
+/// SQLite's clock in Unix milliseconds.
+const SQLITE_NOW: &str = "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)";
+
+/// How a database names its parameters and tells the time.
+struct Clock {
+    /// The database's time now.
+    now: String,
+    /// The `n`th parameter.
+    placeholder: fn(u8) -> String,
+    /// Now plus the milliseconds of the `n`th parameter (`NULL` stays `NULL`: never expires).
+    later: fn(u8) -> String,
 }
 
 #[cfg(test)]
