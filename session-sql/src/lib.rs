@@ -56,6 +56,7 @@ compile_error!("session-sql needs at least one of its features `postgres`, `mysq
 mod backend;
 mod dialect;
 mod error;
+mod pool;
 mod reaper;
 
 pub use backend::{DEFAULT_TIMEOUT, SqlBackend};

@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use crate::backend::{Pool, on_pool};
 use crate::dialect::Statements;
 use crate::error::SqlStorageError;
+use crate::pool::{Pool, on_pool};
 
 /// A running reaper task, aborted when dropped.
 #[derive(Debug)]
