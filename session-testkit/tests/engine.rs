@@ -615,6 +615,10 @@ impl CompareAndSet for Contended {
         let left = self.conflicts.load(Ordering::SeqCst);
         if left > 0 {
             self.conflicts.store(left - 1, Ordering::SeqCst);
+            // Another process wrote in between: the entry moves on to a new version.
+            if let Some(current) = self.store.load_versioned(key).await? {
+                self.store.store(key, &current.bytes, ttl, Condition::IfPresent).await?;
+            }
             return Ok(CasOutcome::Conflict);
         }
         self.store.store_if(key, payload, ttl, expected).await
