@@ -1,10 +1,12 @@
 //! Real server processes for tests: started on a free loopback port, killed on drop.
 
+use std::future::Future;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -193,4 +195,20 @@ pub(crate) async fn ask(address: SocketAddr, request: &[u8]) -> io::Result<Vec<u
         .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no reply"))??;
     reply.truncate(n);
     Ok(reply)
+}
+
+/// The server in `slot` if one is still in use, or a new one from `start`: a server shared by the tests
+/// of one test binary that run at the same time, stopped when the last `Arc` is dropped (a later caller
+/// starts another).
+pub(crate) async fn shared<T>(
+    slot: &tokio::sync::Mutex<Weak<T>>,
+    start: impl Future<Output = io::Result<T>>,
+) -> io::Result<Arc<T>> {
+    let mut shared = slot.lock().await;
+    if let Some(server) = shared.upgrade() {
+        return Ok(server);
+    }
+    let server = Arc::new(start.await?);
+    *shared = Arc::downgrade(&server);
+    Ok(server)
 }

@@ -235,13 +235,7 @@ impl RedisCluster {
     /// of different tests never meet: their ids are random.
     pub async fn shared() -> io::Result<Arc<Self>> {
         static SHARED: tokio::sync::Mutex<Weak<RedisCluster>> = tokio::sync::Mutex::const_new(Weak::new());
-        let mut shared = SHARED.lock().await;
-        if let Some(cluster) = shared.upgrade() {
-            return Ok(cluster);
-        }
-        let cluster = Arc::new(RedisCluster::start().await?);
-        *shared = Arc::downgrade(&cluster);
-        Ok(cluster)
+        crate::process::shared(&SHARED, RedisCluster::start()).await
     }
 
     async fn wait_until_ready(&self) -> io::Result<()> {

@@ -90,13 +90,7 @@ impl PostgresServer {
     /// first caller, stopped when the last `Arc` is dropped.
     pub async fn shared() -> io::Result<Arc<Self>> {
         static SHARED: tokio::sync::Mutex<Weak<PostgresServer>> = tokio::sync::Mutex::const_new(Weak::new());
-        let mut shared = SHARED.lock().await;
-        if let Some(server) = shared.upgrade() {
-            return Ok(server);
-        }
-        let server = Arc::new(PostgresServer::start().await?);
-        *shared = Arc::downgrade(&server);
-        Ok(server)
+        crate::process::shared(&SHARED, PostgresServer::start()).await
     }
 
     /// `postgres://postgres@127.0.0.1:<port>/postgres`.
@@ -206,13 +200,7 @@ impl MariaDbServer {
     /// A server shared by the tests of one test binary that run at the same time.
     pub async fn shared() -> io::Result<Arc<Self>> {
         static SHARED: tokio::sync::Mutex<Weak<MariaDbServer>> = tokio::sync::Mutex::const_new(Weak::new());
-        let mut shared = SHARED.lock().await;
-        if let Some(server) = shared.upgrade() {
-            return Ok(server);
-        }
-        let server = Arc::new(MariaDbServer::start().await?);
-        *shared = Arc::downgrade(&server);
-        Ok(server)
+        crate::process::shared(&SHARED, MariaDbServer::start()).await
     }
 
     /// `mysql://root@127.0.0.1:<port>/sessions`.
