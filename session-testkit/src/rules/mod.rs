@@ -62,9 +62,23 @@ pub fn of(kind: Kind) -> Vec<(&'static str, Rule)> {
 /// test starts the server and runs every rule against it.
 ///
 /// ```no_run
-/// # fn suite() -> session_testkit::Suite { unimplemented!() }
-/// use session_testkit::{Kind, rules};
+/// use session_core::server_side::ServerSideStorage;
+/// use session_testkit::zoo::MemoryStore;
+/// use session_testkit::{Kind, Suite, rules};
 ///
+/// // Your store here; the zoo's in-memory one stands in for it.
+/// let store = MemoryStore::new();
+/// let suite = move || {
+///     let (made, probed) = (store.clone(), store.clone());
+///     Suite::new(move |config| {
+///         let store = made.clone();
+///         async move { ServerSideStorage::new(store).with_config(config) }
+///     })
+///     .probe(move |key: String| {
+///         let entry = probed.entry(&key);
+///         async move { entry }
+///     })
+/// };
 /// let failed = rules::failing(Kind::MergingServerSide, 8, suite);
 /// assert!(failed.is_empty(), "failed: {failed:?}");
 /// ```
