@@ -78,3 +78,31 @@ async fn memcached_keeps_a_logout_racing_writers() {
     let memcached = MemcachedServer::start().await.expect("memcached");
     logout_racing_writers(&["--storage", "memcached", "--memcached", &memcached.address()]).await;
 }
+
+/// The cart's page on the default storage (the encrypted cookie): its form needs the CSRF token the
+/// page carries; after the redirect the page shows the flash once, and the item.
+#[tokio::test]
+async fn the_form_needs_its_token_and_the_flash_shows_once() {
+    let demo = Demo::start(env!("CARGO_BIN_EXE_cart"), &[]).await;
+    let mut browser = Browser::new(demo.address);
+    let page = browser.get("/").await.body;
+    let token = page
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the form carries the token")
+        .to_owned();
+
+    let refused = browser.send_body(Method::POST, "/add", "item=forged").await;
+    assert_eq!(refused.status, 403, "a form without the token");
+    let added = browser.send_body(Method::POST, "/add", format!("item=apple&csrf_token={token}")).await;
+    assert_eq!(added.status, 303);
+    assert_eq!(added.headers.get("location").map(|l| l.as_bytes()), Some(&b"/"[..]));
+
+    let after = browser.get("/").await.body;
+    assert!(after.contains("<p class=\"flash\">Added apple</p>"), "{after}");
+    assert!(after.contains("<li>apple</li>") && !after.contains("forged"), "{after}");
+    let again = browser.get("/").await.body;
+    assert!(!again.contains("class=\"flash\""), "shown once: {again}");
+    assert!(again.contains(&token), "the same token until a login");
+}

@@ -105,11 +105,13 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod csrf;
 mod extract;
 mod handle;
 mod middleware;
 mod shared;
 
+pub use csrf::{CsrfConfig, CsrfMiddleware, CsrfService};
 pub use handle::{Session, SessionError, get_session, reset_session};
 pub use middleware::{ResponseFuture, SessionMiddleware, SessionService};
 
@@ -117,7 +119,7 @@ pub use middleware::{ResponseFuture, SessionMiddleware, SessionService};
 // storage crate only.
 pub use session_core::cookie::CookieError;
 pub use session_core::{
-    AbstractStorage, Concurrency, CookieConfig, Error, Expiry, SameSite, SessionState, StorageConfig,
+    AbstractStorage, Concurrency, CookieConfig, Error, Expiry, Flash, FlashLevel, SameSite, SessionState, StorageConfig,
 };
 
 /// This crate's README, compiled as doc tests so its example cannot rot.

@@ -12,6 +12,8 @@ use std::collections::{HashMap, HashSet};
 use serde::de::MapAccess;
 use serde_json::{Map, Value};
 
+use crate::queue::{QueueChange, is_queue};
+
 /// From how many keys a decode checks duplicates through a hash index rather than by scanning.
 const INDEXED: usize = 16;
 
@@ -67,32 +69,51 @@ impl Items {
 
 /// What one request did to the items it loaded: the keys it set (to a value the loaded items did not
 /// hold) and the keys it removed. A merge re-applies them on top of what another request stored.
+///
+/// A reserved queue key (flash messages, CSRF tokens: `queue.rs`) is neither: its [`QueueChange`]
+/// replays what the request took from and appended to the list, so parallel requests keep each
+/// other's messages.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Diff {
     set: Vec<(String, Value)>,
     removed: Vec<String>,
+    queues: Vec<QueueChange>,
 }
 
 impl Items {
     /// What turns `base` into these items.
     pub(crate) fn diff_from(&self, base: &Items) -> Diff {
-        let set = if base.len() <= INDEXED {
+        let mut set: Vec<(String, Value)> = if base.len() <= INDEXED {
             self.0.iter().filter(|(key, value)| base.get(key) != Some(value)).cloned().collect()
         } else {
             let base: HashMap<&str, &Value> = base.iter().collect();
             self.0.iter().filter(|(key, value)| base.get(key.as_str()) != Some(&value)).cloned().collect()
         };
-        let removed = if self.len() <= INDEXED {
+        let mut removed: Vec<String> = if self.len() <= INDEXED {
             base.keys().filter(|key| !self.contains_key(key)).map(str::to_owned).collect()
         } else {
             let ours: HashSet<&str> = self.keys().collect();
             base.keys().filter(|key| !ours.contains(key)).map(str::to_owned).collect()
         };
-        Diff { set, removed }
+        // A queue key's change leaves `set` or `removed` for `queues`, when both sides are lists.
+        let mut queues = Vec::new();
+        let mut queued = |key: &str, ours: Option<&Value>| match is_queue(key)
+            .then(|| QueueChange::between(key, base.get(key), ours))
+            .flatten()
+        {
+            Some(change) => {
+                queues.push(change);
+                true
+            }
+            None => false,
+        };
+        set.retain(|(key, value)| !queued(key, Some(value)));
+        removed.retain(|key| !queued(key, None));
+        Diff { set, removed, queues }
     }
 
     /// Applies `diff`: each set key takes its value (in place when present, else last), each removed
-    /// key goes.
+    /// key goes, each queue change is replayed on the queue held here.
     pub(crate) fn apply(&mut self, diff: &Diff) {
         if !diff.removed.is_empty() {
             let removed: HashSet<&str> = diff.removed.iter().map(String::as_str).collect();
@@ -102,11 +123,22 @@ impl Items {
             for (key, value) in &diff.set {
                 self.insert(key.clone(), value.clone());
             }
-            return;
+        } else {
+            self.apply_indexed(&diff.set);
         }
+        for change in &diff.queues {
+            match change.replay(self.get(&change.key).cloned()) {
+                Some(queue) => self.insert(change.key.clone(), queue),
+                None => self.remove(&change.key),
+            };
+        }
+    }
+
+    /// Sets many keys through a temporary index: a large session never costs quadratic time.
+    fn apply_indexed(&mut self, set: &[(String, Value)]) {
         let mut index: HashMap<String, usize> =
             self.0.iter().enumerate().map(|(at, (key, _))| (key.clone(), at)).collect();
-        for (key, value) in &diff.set {
+        for (key, value) in set {
             match index.get(key) {
                 Some(&at) => self.0[at].1 = value.clone(),
                 None => {

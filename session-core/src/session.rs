@@ -499,6 +499,7 @@ impl SessionState {
         }
         self.new = true;
         self.changed = true;
+        self.drop_csrf_tokens();
     }
 
     /// This fresh session in place of `old` (`new_session`): the entry of `old`, or of the session

@@ -11,7 +11,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, LOCATION, USER_AGENT};
 use actix_web::rt::System;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use session_actix::{Session, SessionError, SessionMiddleware};
+use session_actix::{CsrfConfig, CsrfMiddleware, FlashLevel, Session, SessionError, SessionMiddleware};
 use session_testkit::BoxFuture;
 use session_testkit::http_suite::{HttpAdapter, ReferenceApp};
 
@@ -79,6 +79,8 @@ pub fn routes(app: Arc<ReferenceApp>, config: &mut web::ServiceConfig) {
     let error = |_: &session_core::Error| HttpResponse::ServiceUnavailable().body("session error");
     config.app_data(web::Data::from(Arc::clone(&app))).service(
         web::scope("")
+            // The innermost: it reads the main session, which the middleware around it provides.
+            .wrap(CsrfMiddleware::with_config(CsrfConfig::new().exempt("/items").exempt("/devices").exempt("/flash")))
             .wrap(SessionMiddleware::new(Arc::clone(&app.storage)).on_error(error))
             .wrap(SessionMiddleware::new(Arc::clone(&app.second)).tagged::<Second>().on_error(error))
             .route("/count", web::get().to(count))
@@ -101,7 +103,13 @@ pub fn routes(app: Arc<ReferenceApp>, config: &mut web::ServiceConfig) {
             .route("/nested", web::get().to(nested))
             .route("/debug", web::get().to(debug))
             .route("/library-error", web::get().to(library_error))
-            .route("/cache/{directives}", web::get().to(cache)),
+            .route("/cache/{directives}", web::get().to(cache))
+            .route("/flash/{text}", web::get().to(flash_then_redirect))
+            .route("/flash/{text}", web::post().to(flash))
+            .route("/flashes", web::get().to(flashes))
+            .route("/csrf", web::get().to(csrf))
+            .route("/form", web::post().to(|| async { "accepted" }))
+            .route("/form", web::delete().to(|| async { "accepted" })),
     );
 }
 
@@ -227,4 +235,23 @@ async fn library_error(session: Session) -> Result<String, SessionError> {
     session.insert("touched", true)?;
     let key = session_core::sealed::SecretKey::from_base64("not a key")?;
     Ok(format!("{key:?}"))
+}
+
+async fn flash(session: Session, text: web::Path<String>) -> Result<&'static str, SessionError> {
+    session.flash(FlashLevel::Info, text.into_inner())?;
+    Ok("queued")
+}
+
+async fn flash_then_redirect(session: Session, text: web::Path<String>) -> Result<HttpResponse, SessionError> {
+    session.flash(FlashLevel::Info, text.into_inner())?;
+    Ok(HttpResponse::SeeOther().insert_header((LOCATION, "/flashes")).finish())
+}
+
+async fn flashes(session: Session) -> Result<String, SessionError> {
+    let texts: Vec<String> = session.take_flashes()?.into_iter().map(|flash| flash.text).collect();
+    Ok(if texts.is_empty() { "none".to_owned() } else { texts.join(",") })
+}
+
+async fn csrf(session: Session) -> Result<String, SessionError> {
+    session.csrf_token()
 }

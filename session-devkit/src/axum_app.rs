@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use session_testkit::BoxFuture;
 use session_testkit::http_suite::{HttpAdapter, ReferenceApp};
-use session_tower::{Session, SessionError, SessionLayer};
+use session_tower::{CsrfConfig, CsrfLayer, FlashLevel, Session, SessionError, SessionLayer};
 use tokio::net::TcpListener;
 
 /// Tag of the second session.
@@ -67,7 +67,12 @@ pub fn router(app: ReferenceApp) -> Router {
         .route("/debug", get(debug))
         .route("/library-error", get(library_error))
         .route("/cache/{directives}", get(cache))
+        .route("/flash/{text}", get(flash_then_redirect).post(flash))
+        .route("/flashes", get(flashes))
+        .route("/csrf", get(csrf))
+        .route("/form", post(|| async { "accepted" }).delete(|| async { "accepted" }))
         .with_state(app)
+        .layer(CsrfLayer::with_config(CsrfConfig::new().exempt("/items").exempt("/devices").exempt("/flash")))
         .layer(SessionLayer::new(storage).on_error(error))
         .layer(SessionLayer::new(second).tagged::<Second>().on_error(error))
 }
@@ -187,4 +192,23 @@ async fn library_error(session: Session) -> Result<String, SessionError> {
     session.insert("touched", true)?;
     let key = session_core::sealed::SecretKey::from_base64("not a key")?;
     Ok(format!("{key:?}"))
+}
+
+async fn flash(session: Session, Path(text): Path<String>) -> Result<&'static str, SessionError> {
+    session.flash(FlashLevel::Info, text)?;
+    Ok("queued")
+}
+
+async fn flash_then_redirect(session: Session, Path(text): Path<String>) -> Result<Response, SessionError> {
+    session.flash(FlashLevel::Info, text)?;
+    Ok((StatusCode::SEE_OTHER, [(header::LOCATION, "/flashes")]).into_response())
+}
+
+async fn flashes(session: Session) -> Result<String, SessionError> {
+    let texts: Vec<String> = session.take_flashes()?.into_iter().map(|flash| flash.text).collect();
+    Ok(if texts.is_empty() { "none".to_owned() } else { texts.join(",") })
+}
+
+async fn csrf(session: Session) -> Result<String, SessionError> {
+    session.csrf_token()
 }

@@ -51,6 +51,12 @@ impl Browser {
         Browser { address, client: Client::builder(TokioExecutor::new()).build_http(), jar: BTreeMap::new() }
     }
 
+    /// Another tab of this browser: the same server and, from now on, a copy of its cookies (for
+    /// requests sent at once).
+    pub fn tab(&self) -> Browser {
+        Browser { address: self.address, client: self.client.clone(), jar: self.jar.clone() }
+    }
+
     /// Points the browser (and its jar) at another server: one browser visiting two apps that share a
     /// cookie.
     pub fn set_address(&mut self, address: SocketAddr) {
@@ -73,9 +79,21 @@ impl Browser {
         self.try_send(method, path, body.into()).await.expect("HTTP round trip")
     }
 
+    /// A request with an empty body and one more header.
+    pub async fn send_with_header(&mut self, method: Method, path: &str, name: &str, value: &str) -> Reply {
+        let request =
+            Request::builder().method(method).uri(format!("http://{}{path}", self.address)).header(name, value);
+        self.try_send_request(request, Bytes::new()).await.expect("HTTP round trip")
+    }
+
     /// A request, or the transport error if there was no HTTP answer.
     pub async fn try_send(&mut self, method: Method, path: &str, body: Bytes) -> Result<Reply, BoxError> {
-        let mut request = Request::builder().method(method).uri(format!("http://{}{path}", self.address));
+        let request = Request::builder().method(method).uri(format!("http://{}{path}", self.address));
+        self.try_send_request(request, body).await
+    }
+
+    /// `request` with `body`, the jar's cookies and, for a body, the form's content type.
+    async fn try_send_request(&mut self, mut request: http::request::Builder, body: Bytes) -> Result<Reply, BoxError> {
         if !body.is_empty() {
             request = request.header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded");
         }

@@ -31,6 +31,15 @@
 //! | `GET /library-error` | stores `touched`, then returns a key error (`SecretKey::from_base64("not a key")?`) |
 //! | `GET /nested` | returns the error of using the session handle inside its own `update` |
 //! | `GET /debug` | inside `update`, formats the session handle with `{:?}` (it must not wait), answers `ok` |
+//! | `GET /flash/{text}` | `flash(Info, text)`, answers `303 See Other` with `Location: /flashes` |
+//! | `POST /flash/{text}` | `flash(Info, text)`, answers `queued` |
+//! | `GET /flashes` | `take_flashes()`: their texts joined with `,` (`none` when there are none) |
+//! | `GET /csrf` | answers `csrf_token()` |
+//! | `POST /form` | answers `accepted` |
+//!
+//! The adapter's CSRF guard wraps the routes (inside the main session's layer), with the paths
+//! `/items`, `/devices` and `/flash` exempt: `POST /form` needs the token, in the `X-CSRF-Token` header
+//! or the `csrf_token` field of a form.
 //!
 //! Run it with [`http_suite!`](macro@crate::http_suite).
 
@@ -391,17 +400,21 @@ pub async fn concurrent_requests_keep_their_writes(adapter: &dyn HttpAdapter) {
     let app = fixture(adapter).await;
     let mut browser = Browser::new(app.address);
     assert_eq!(browser.send(Method::POST, "/items/first").await.status, StatusCode::OK);
-    let requests: Vec<_> = (0..50)
-        .map(|n| {
-            let mut tab = Browser::new(app.address);
-            tab.jar = browser.jar.clone();
-            tokio::spawn(async move { tab.send(Method::POST, &format!("/items/{n}")).await.status })
+    post_at_once(&browser, (0..50).map(|n| format!("/items/{n}"))).await;
+    assert_eq!(browser.get("/items").await.body, "51");
+}
+
+/// A `POST` to each of `paths` at once, each from a tab with `browser`'s cookies; every one answers 200.
+async fn post_at_once(browser: &Browser, paths: impl Iterator<Item = String>) {
+    let requests: Vec<_> = paths
+        .map(|path| {
+            let mut tab = browser.tab();
+            tokio::spawn(async move { tab.send(Method::POST, &path).await.status })
         })
         .collect();
     for request in requests {
         assert_eq!(request.await.expect("request task"), StatusCode::OK);
     }
-    assert_eq!(browser.get("/items").await.body, "51");
 }
 
 /// Writes the HTTP suite for one adapter: a module `$name` with one `#[test]` per rule, each on a
@@ -437,6 +450,9 @@ macro_rules! http_suite {
                 log_out_everywhere_ends_every_session_and_a_later_login_lives,
                 a_remembered_session_sends_its_lifetime,
                 concurrent_requests_keep_their_writes,
+                a_flash_shows_once_after_the_redirect,
+                parallel_flashes_are_all_kept,
+                a_post_needs_the_sessions_csrf_token,
             );
         }
     };
@@ -461,4 +477,69 @@ macro_rules! __http_rule_tests {
             }
         )+
     };
+}
+
+/// A flash queued before a redirect is shown once, after it, and the messages keep their order.
+pub async fn a_flash_shows_once_after_the_redirect(adapter: &dyn HttpAdapter) {
+    let app = fixture(adapter).await;
+    let mut browser = Browser::new(app.address);
+    let redirect = browser.get("/flash/saved").await;
+    assert_eq!(redirect.status, StatusCode::SEE_OTHER);
+    assert_eq!(redirect.headers.get(http::header::LOCATION).map(|l| l.as_bytes()), Some(&b"/flashes"[..]));
+    assert_eq!(browser.get("/flashes").await.body, "saved", "shown after the redirect");
+    assert_eq!(browser.get("/flashes").await.body, "none", "and only once");
+    browser.get("/flash/first").await;
+    browser.get("/flash/second").await;
+    assert_eq!(browser.get("/flashes").await.body, "first,second");
+}
+
+/// Thirty-two requests of one browser at once, each queueing a flash: all thirty-two are shown (the
+/// main store merges, and a queue merges by keeping every request's messages).
+pub async fn parallel_flashes_are_all_kept(adapter: &dyn HttpAdapter) {
+    let app = fixture(adapter).await;
+    let mut browser = Browser::new(app.address);
+    assert_eq!(browser.send(Method::POST, "/flash/start").await.status, StatusCode::OK);
+    post_at_once(&browser, (0..32).map(|n| format!("/flash/m{n}"))).await;
+    let shown = browser.get("/flashes").await.body;
+    let mut shown: Vec<&str> = shown.split(',').collect();
+    assert_eq!(shown.first(), Some(&"start"), "the first message stays first");
+    shown.sort_unstable();
+    let mut expected: Vec<String> = (0..32).map(|n| format!("m{n}")).collect();
+    expected.push("start".to_owned());
+    expected.sort_unstable();
+    assert_eq!(shown, expected, "every parallel request's flash is kept");
+}
+
+/// An unsafe request needs the session's CSRF token: 403 without it or with a wrong one, 200 with it
+/// in the header or the form field; exempt paths pass; after a login, the old token fails and the new
+/// one works.
+pub async fn a_post_needs_the_sessions_csrf_token(adapter: &dyn HttpAdapter) {
+    let app = fixture(adapter).await;
+    let mut browser = Browser::new(app.address);
+    let token = browser.get("/csrf").await.body;
+    assert_eq!(token.len(), 64, "a token: {token}");
+    assert_eq!(browser.get("/csrf").await.body, token, "one token per session");
+
+    assert_eq!(browser.send(Method::POST, "/form").await.status, StatusCode::FORBIDDEN, "no token");
+    let wrong = browser.send_with_header(Method::POST, "/form", "X-CSRF-Token", &"0".repeat(64)).await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN, "a wrong token");
+    let header = browser.send_with_header(Method::POST, "/form", "X-CSRF-Token", &token).await;
+    assert_eq!((header.status, header.body.as_str()), (StatusCode::OK, "accepted"), "the token in the header");
+    let form = browser.send_body(Method::POST, "/form", format!("name=x&csrf_token={token}")).await;
+    assert_eq!((form.status, form.body.as_str()), (StatusCode::OK, "accepted"), "the token in the form");
+    assert_eq!(browser.send(Method::DELETE, "/form").await.status, StatusCode::FORBIDDEN, "DELETE is checked too");
+    assert_eq!(browser.send(Method::POST, "/items/exempt").await.status, StatusCode::OK, "an exempt path");
+
+    let mut stranger = Browser::new(app.address);
+    let theirs = stranger.get("/csrf").await.body;
+    let forged = browser.send_with_header(Method::POST, "/form", "X-CSRF-Token", &theirs).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "another session's token");
+
+    browser.get("/login/alice").await;
+    let old = browser.send_with_header(Method::POST, "/form", "X-CSRF-Token", &token).await;
+    assert_eq!(old.status, StatusCode::FORBIDDEN, "the token from before the login");
+    let fresh = browser.get("/csrf").await.body;
+    assert_ne!(fresh, token);
+    let after = browser.send_with_header(Method::POST, "/form", "X-CSRF-Token", &fresh).await;
+    assert_eq!(after.status, StatusCode::OK, "the token made after the login");
 }

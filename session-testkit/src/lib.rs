@@ -61,7 +61,8 @@
 //! 500, no `Set-Cookie` for an unchanged session, a removal cookie on logout, `reset` and
 //! `cycle_id` delete the old entry, a store outage gives the app's error response then recovers, two
 //! storages keep their cookies apart, one cookie name on two layers is an error, errors returned with
-//! `?` are the app's error response, concurrent requests keep their writes.
+//! `?` are the app's error response, concurrent requests keep their writes, flash messages show once
+//! after a redirect and survive parallel requests, unsafe requests need the session's CSRF token.
 //!
 //! # Real servers
 //!
@@ -74,6 +75,9 @@
 //!
 //! - [`TestClient`]: a browser with a cookie jar that runs requests through the middleware's own
 //!   per-request path, for your own tests.
+//! - [`Chromium`] (feature `http`): a real headless Chromium on a [`BrowserProfile`], driven through
+//!   chromedriver, for end-to-end tests of pages and forms; relaunched on the same profile, it keeps
+//!   its cookies as a user's browser does.
 //! - [`ReversedJsonCodec`] and [`ForgedPayloadCodec`]: a codec that counts its use, and one that stores
 //!   any payload you choose through a storage's real write path.
 //!
@@ -87,6 +91,8 @@
 mod browser;
 #[cfg(feature = "tls")]
 mod certificates;
+#[cfg(feature = "http")]
+mod chromium;
 mod client;
 mod codecs;
 #[cfg(feature = "http")]
@@ -108,6 +114,9 @@ pub mod zoo;
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub use browser::{Browser, Reply};
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub use chromium::{BrowserProfile, Chromium};
 pub use client::{Exchange, OpenRequest, TestClient};
 pub use codecs::{ForgedPayloadCodec, ReversedJsonCodec};
 pub use memcached_server::MemcachedServer;

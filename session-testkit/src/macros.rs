@@ -65,6 +65,7 @@ macro_rules! __rules_of {
             empty_cookie_gives_fresh_session,
             cookie_attributes_follow_config,
             cookie_size_is_guarded,
+            flashes_are_taken_once_in_order,
             custom_codec_reads_and_writes,
             sessions_are_isolated,
             many_sessions_with_interleaved_writes_stay_isolated,

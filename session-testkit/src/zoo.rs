@@ -111,6 +111,9 @@ impl MemoryStore {
 
     /// The state, once the store answers at all.
     async fn open(&self) -> Result<MutexGuard<'_, State>, Error> {
+        // A real store is a round trip away: other tasks run meanwhile. Without this, the requests of
+        // a single-threaded server (actix-web's worker) would each run start to end, never overlapping.
+        tokio::task::yield_now().await;
         if self.lock().hung {
             std::future::pending::<()>().await;
         }

@@ -94,11 +94,16 @@
 
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+mod csrf;
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 mod extract;
 mod handle;
 mod layer;
 mod shared;
 
+#[cfg(feature = "axum")]
+pub use csrf::{CsrfConfig, CsrfLayer, CsrfService};
 pub use handle::{Session, SessionError, get_session, reset_session};
 pub use layer::{ResponseFuture, SessionLayer, SessionService};
 
@@ -106,7 +111,7 @@ pub use layer::{ResponseFuture, SessionLayer, SessionService};
 // crate only.
 pub use session_core::cookie::CookieError;
 pub use session_core::{
-    AbstractStorage, Concurrency, CookieConfig, Error, Expiry, SameSite, SessionState, StorageConfig,
+    AbstractStorage, Concurrency, CookieConfig, Error, Expiry, Flash, FlashLevel, SameSite, SessionState, StorageConfig,
 };
 
 /// The README's examples, compiled as doc tests so they cannot rot.

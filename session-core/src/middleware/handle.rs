@@ -251,6 +251,30 @@ macro_rules! __handle_methods {
             })
         }
 
+        /// Queues a flash message for the next page that calls [`take_flashes`](Self::take_flashes):
+        /// it survives a redirect, is shown once, keeps its order, and parallel requests on a merging
+        /// store keep each other's.
+        pub fn flash(&self, level: $crate::FlashLevel, text: impl Into<String>) -> ::std::result::Result<(), $error> {
+            self.update(|session| session.flash(level, text))
+        }
+
+        /// The queued flash messages, oldest first, taken out: the next call answers none.
+        pub fn take_flashes(&self) -> ::std::result::Result<Vec<$crate::Flash>, $error> {
+            self.update(|session| Ok(session.take_flashes()))
+        }
+
+        /// The session's CSRF token for a form field or a header: made on first use, the same until
+        /// `login`, `reset` or `cycle_id`, which make the old one worthless.
+        pub fn csrf_token(&self) -> ::std::result::Result<String, $error> {
+            self.update(|session| session.csrf_token())
+        }
+
+        /// Whether `submitted` is one of the session's CSRF tokens (compared in constant time): what
+        /// the CSRF layer checks, for a handler that checks by itself.
+        pub fn verify_csrf(&self, submitted: &str) -> ::std::result::Result<bool, $error> {
+            self.update(|session| Ok(session.verify_csrf(submitted)))
+        }
+
         /// The layer's storage as its own type `S` (the type given to the layer), for what only some
         /// storages can do, with no trait to import: a user's devices on Redis, say
         /// (`session.storage::<RedisStorage>()?.devices(&user)`). An error when the layer's storage is

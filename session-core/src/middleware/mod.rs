@@ -22,6 +22,7 @@
 
 mod cache;
 mod claims;
+mod csrf;
 mod handle;
 mod request;
 mod settings;
@@ -31,6 +32,7 @@ pub use crate::__handle_methods as handle_methods;
 pub use crate::error::describe;
 pub use cache::{private_cache_control, vary_cookie};
 pub use claims::{ClaimConflict, CookieClaims};
+pub use csrf::{CSRF_FIELD, CSRF_HEADER, CsrfConfig};
 pub use handle::{HandleError, HandlerFailure};
 pub use request::{PendingSave, RequestSession};
 pub use settings::{LayerSettings, log_error};

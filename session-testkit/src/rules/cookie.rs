@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use session_core::cookie::{MAX_COOKIE_SIZE, quote, unquote};
-use session_core::{AbstractStorage, CookieConfig, Error, ManualClock, SameSite, StorageConfig};
+use session_core::{AbstractStorage, CookieConfig, Error, Flash, FlashLevel, ManualClock, SameSite, StorageConfig};
 
 use super::{T, assert_fresh, default_storage, logged_in, storage_at};
 use crate::client::TestClient;
@@ -134,6 +134,34 @@ pub async fn cookie_attributes_follow_config(suite: &Suite) {
     assert!(header.starts_with("TESTKIT_SID="), "{header}");
     for attribute in ["Domain=example.test", "Path=/app"] {
         assert!(header.split("; ").any(|a| a == attribute), "{header} lacks {attribute}");
+    }
+}
+
+/// Flash messages queued in one request are taken in the next, in order, once; a queue too big for a
+/// cookie is the size error at save, as any value is (a server-side store keeps it).
+pub async fn flashes_are_taken_once_in_order(suite: &Suite) {
+    let clock = ManualClock::new(T);
+    let mut client = TestClient::new(default_storage(suite, &clock).await);
+    let queued = client
+        .request(|s| (0..5).try_for_each(|n| s.flash(FlashLevel::Info, format!("message {n}"))))
+        .await
+        .expect("saved");
+    queued.output.expect("queued");
+    let texts = |flashes: Vec<Flash>| flashes.into_iter().map(|flash| flash.text).collect::<Vec<_>>();
+    let shown = client.request(|s| texts(s.take_flashes())).await.expect("taken").output;
+    assert_eq!(shown, (0..5).map(|n| format!("message {n}")).collect::<Vec<_>>());
+    assert!(client.request(|s| s.take_flashes()).await.expect("again").output.is_empty(), "shown once");
+
+    // 120 messages of 40 letters: about 7 KiB of JSON.
+    let many = client.request(|s| (0..120).try_for_each(|n| s.flash(FlashLevel::Info, format!("{n:040}")))).await;
+    match many {
+        Err(Error::CookieTooLarge { size, limit }) => assert!(size > limit),
+        Err(other) => panic!("expected CookieTooLarge, got {other}"),
+        Ok(saved) => {
+            saved.output.expect("queued");
+            let kept = client.request(|s| s.take_flashes().len()).await.expect("taken").output;
+            assert_eq!(kept, 120, "a store that accepts the queue keeps all of it");
+        }
     }
 }
 
