@@ -134,6 +134,7 @@ macro_rules! __rules_of {
             invalidate_wins_over_a_concurrent_write,
             a_python_logout_wins_over_concurrent_writes,
             many_writers_on_one_session_keep_every_write,
+            parallel_flashes_and_csrf_tokens_are_all_kept,
         ] }
     };
 }

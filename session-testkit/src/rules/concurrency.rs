@@ -2,7 +2,7 @@
 //! writers use different storages on one store, as two processes of one app would, so a store whose
 //! compare-and-set does not compare is caught.
 
-use session_core::{ManualClock, StorageConfig};
+use session_core::{FlashLevel, ManualClock, SessionState, StorageConfig};
 
 use super::{T, assert_fresh, default_storage, join_all, logged_in, user};
 use crate::client::{OpenRequest, TestClient};
@@ -93,12 +93,7 @@ pub async fn a_python_logout_wins_over_concurrent_writes(suite: &Suite) {
 pub async fn many_writers_on_one_session_keep_every_write(suite: &Suite) {
     let clock = ManualClock::new(T);
     let first = logged_in(default_storage(suite, &clock).await).await;
-    let mut processes = Vec::new();
-    for _ in 0..4 {
-        let mut client = TestClient::new(default_storage(suite, &clock).await);
-        client.set_cookie(first.cookie().map(str::to_owned));
-        processes.push(client);
-    }
+    let processes = clients_of(suite, &clock, &first, 4).await;
     let mut requests = Vec::new();
     for n in 0..24 {
         let request = processes[n % 4].begin().await.expect("load");
@@ -111,4 +106,72 @@ pub async fn many_writers_on_one_session_keep_every_write(suite: &Suite) {
     let missing: Vec<usize> = (0..24).filter(|n| !merged.contains_key(&format!("writer{n}"))).collect();
     assert!(missing.is_empty(), "lost writes of writers {missing:?}");
     assert_eq!(user(&merged).as_deref(), Some("alice"));
+}
+
+/// Twenty-four requests of one browser at once, over four processes, on a session holding one flash
+/// message and one CSRF token: every third shows the messages (takes them) and each queues its own.
+/// Afterwards every request's message is queued once, the one shown is gone, and the token is the same;
+/// and on a session without a token, eight requests that each made one leave all eight valid.
+pub async fn parallel_flashes_and_csrf_tokens_are_all_kept(suite: &Suite) {
+    let clock = ManualClock::new(T);
+    let mut first = logged_in(default_storage(suite, &clock).await).await;
+    let token = first
+        .request(|s| {
+            s.flash(FlashLevel::Info, "before")?;
+            s.csrf_token()
+        })
+        .await
+        .expect("saved")
+        .output
+        .expect("a token");
+    let processes = clients_of(suite, &clock, &first, 4).await;
+    let mut requests = Vec::new();
+    for n in 0..24 {
+        let request = processes[n % 4].begin().await.expect("load");
+        request
+            .with(|s| {
+                if n % 3 == 0 {
+                    s.take_flashes();
+                }
+                s.flash(FlashLevel::Info, format!("m{n}"))
+            })
+            .expect("with")
+            .expect("flash");
+        requests.push(request);
+    }
+    let saved = join_all(requests.into_iter().map(|request| request.finish())).await;
+    assert!(saved.iter().all(|saved| matches!(saved, Ok(Some(_)))), "every save succeeds: {saved:?}");
+    let mut merged = first.session().await.expect("load");
+    assert!(merged.verify_csrf(&token), "the token survives the merges");
+    let mut shown: Vec<String> = merged.take_flashes().into_iter().map(|flash| flash.text).collect();
+    shown.sort_unstable();
+    let mut expected: Vec<String> = (0..24).map(|n| format!("m{n}")).collect();
+    expected.sort_unstable();
+    assert_eq!(shown, expected, "every request's message, once, and not the one shown");
+
+    let fresh = logged_in(default_storage(suite, &clock).await).await;
+    let processes = clients_of(suite, &clock, &fresh, 4).await;
+    let mut requests = Vec::new();
+    let mut tokens = Vec::new();
+    for n in 0..8 {
+        let request = processes[n % 4].begin().await.expect("load");
+        tokens.push(request.with(SessionState::csrf_token).expect("with").expect("a token"));
+        requests.push(request);
+    }
+    let saved = join_all(requests.into_iter().map(|request| request.finish())).await;
+    assert!(saved.iter().all(|saved| matches!(saved, Ok(Some(_)))), "every save succeeds: {saved:?}");
+    let merged = fresh.session().await.expect("load");
+    let refused: Vec<&String> = tokens.iter().filter(|token| !merged.verify_csrf(token)).collect();
+    assert!(refused.is_empty(), "tokens that parallel pages showed and the session refuses: {refused:?}");
+}
+
+/// `count` clients on storages (processes) of their own, all with `browser`'s cookie.
+async fn clients_of(suite: &Suite, clock: &ManualClock, browser: &TestClient, count: usize) -> Vec<TestClient> {
+    let mut clients = Vec::new();
+    for _ in 0..count {
+        let mut client = TestClient::new(default_storage(suite, clock).await);
+        client.set_cookie(browser.cookie().map(str::to_owned));
+        clients.push(client);
+    }
+    clients
 }
