@@ -22,6 +22,9 @@ use crate::handle::Session;
 /// whole). A request without a valid token is answered `403 Forbidden`; the handler never runs.
 /// Names, exempt paths and the limit are [`CsrfConfig`]'s.
 ///
+/// The tokens are those of the untagged session (`Session`, the middleware built with `new`): the one an
+/// app's login lives in.
+///
 /// Wrap it inside the session middleware (`wrap` it first), so it finds the session:
 ///
 /// ```

@@ -44,12 +44,8 @@ impl SessionState {
             .map_err(|e| Error::Encode(format!("the operating system's random source failed: {e}").into()))?;
         let mut token = String::with_capacity(64);
         push_hex(&mut token, &bytes);
-        let mut tokens = match self.remove_value(CSRF_KEY) {
-            Some(Value::Array(tokens)) => tokens,
-            _ => Vec::new(),
-        };
-        tokens.push(Value::String(token.clone()));
-        self.insert_value(CSRF_KEY, Value::Array(tokens))?;
+        // Whatever the key held is no token (a peer's value, a list without strings): it is replaced.
+        self.insert_value(CSRF_KEY, Value::Array(vec![Value::String(token.clone())]))?;
         Ok(token)
     }
 
@@ -57,7 +53,8 @@ impl SessionState {
     /// wherever the first differing byte is, so response timing tells an attacker nothing about the
     /// token. A session without a token accepts nothing.
     pub fn verify_csrf(&self, submitted: &str) -> bool {
-        self.csrf_tokens().take(CHECKED_TOKENS).fold(false, |valid, token| valid | constant_time_eq(token, submitted))
+        // Stopping at the token that matched tells only which one did, of a guess that was right anyway.
+        self.csrf_tokens().take(CHECKED_TOKENS).any(|token| constant_time_eq(token, submitted))
     }
 
     /// Drops the session's CSRF tokens (at a new id: a token from before is worth nothing after).
@@ -116,6 +113,17 @@ mod tests {
         session.insert_value("_csrf", json!(["first", "second"])).unwrap();
         assert!(session.verify_csrf("first") && session.verify_csrf("second"));
         assert_eq!(session.csrf_token().unwrap(), "first", "the oldest is the one shown");
+    }
+
+    #[test]
+    fn a_new_id_drops_the_tokens() {
+        let mut session = StorageConfig::default().new_state();
+        let before = session.csrf_token().unwrap();
+        session.rotate(); // what `cycle_id` and `login_keeping_data` do
+        assert!(!session.verify_csrf(&before), "a token from before the new id");
+        let after = session.csrf_token().unwrap();
+        assert_ne!(after, before);
+        assert!(session.verify_csrf(&after));
     }
 
     #[test]

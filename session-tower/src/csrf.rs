@@ -24,6 +24,9 @@ use crate::handle::Session;
 /// whole). A request without a valid token is answered `403 Forbidden`; the handler never runs.
 /// Names, exempt paths and the limit are [`CsrfConfig`]'s.
 ///
+/// The tokens are those of the untagged session (`Session`, the layer built with `new`): the one an
+/// app's login lives in.
+///
 /// Put it inside the session layer (added before it), so it finds the session:
 ///
 /// ```

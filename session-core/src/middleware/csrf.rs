@@ -143,6 +143,15 @@ mod tests {
     }
 
     #[test]
+    fn names_and_limit_are_the_configured_ones() {
+        let defaults = CsrfConfig::new();
+        assert_eq!((defaults.header(), defaults.field(), defaults.form_limit()), (CSRF_HEADER, CSRF_FIELD, 65_536));
+        let config = CsrfConfig::new().with_field("_token").with_header("X-Token").with_form_limit(512);
+        assert_eq!((config.header(), config.field(), config.form_limit()), ("x-token", "_token", 512));
+        assert_eq!(config.token_in_form(b"csrf_token=old&_token=new").as_deref(), Some("new"));
+    }
+
+    #[test]
     fn the_token_is_read_decoded_from_its_field() {
         let config = CsrfConfig::new();
         assert_eq!(config.token_in_form(b"a=1&csrf_token=a%2Bb+c").as_deref(), Some("a+b c"));
