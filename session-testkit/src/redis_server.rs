@@ -67,29 +67,60 @@ impl RedisServer {
         let (certificate, key) = (dir.path().join("server.pem"), dir.path().join("server.key"));
         std::fs::write(&certificate, &issued.certificate_pem)?;
         std::fs::write(&key, &issued.key_pem)?;
-        let tls_port = free_port(None)?;
-        let options = [
-            "--save".to_string(),
-            String::new(),
-            "--appendonly".into(),
-            "no".into(),
-            "--tls-port".into(),
-            tls_port.to_string(),
-            "--tls-cert-file".into(),
-            certificate.display().to_string(),
-            "--tls-key-file".into(),
-            key.display().to_string(),
-            "--tls-auth-clients".into(),
-            "no".into(),
-        ];
-        let options: Vec<&str> = options.iter().map(String::as_str).collect();
-        let mut server = Self::start_program("redis-server", free_port(None)?, &options).await?;
+        let (certificate, key) = (certificate.display().to_string(), key.display().to_string());
+        let (mut server, tls_port) = Self::on_free_ports(|port| {
+            let tls_port = free_port(None)?;
+            if tls_port == port {
+                return Err(io::Error::new(io::ErrorKind::AddrInUse, "the same port twice"));
+            }
+            let options = [
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--tls-port",
+                &tls_port.to_string(),
+                "--tls-cert-file",
+                &certificate,
+                "--tls-key-file",
+                &key,
+                "--tls-auth-clients",
+                "no",
+            ]
+            .map(str::to_owned);
+            Ok((tls_port, options.to_vec()))
+        })
+        .await?;
         server.tls = Some(Tls { port: tls_port, ca_pem: issued.ca_pem, _files: dir });
         Ok(server)
     }
 
     async fn start_with(options: &[&str]) -> io::Result<Self> {
-        Self::start_node(free_port(None)?, options).await
+        let options: Vec<String> = options.iter().map(|option| (*option).to_owned()).collect();
+        Ok(Self::on_free_ports(|_| Ok(((), options.clone()))).await?.0)
+    }
+
+    /// `redis-server` on a free port, with the options `options` makes for that port (and what it
+    /// picked besides); on other ports, up to three tries, when the server exits before it answers:
+    /// a test running beside this one may take a port between its pick and the server's bind.
+    async fn on_free_ports<T>(mut options: impl FnMut(u16) -> io::Result<(T, Vec<String>)>) -> io::Result<(Self, T)> {
+        let mut last = None;
+        for _ in 0..3 {
+            let port = free_port(None)?;
+            let (picked, options) = match options(port) {
+                Ok(made) => made,
+                Err(error) => {
+                    last = Some(error);
+                    continue;
+                }
+            };
+            let options: Vec<&str> = options.iter().map(String::as_str).collect();
+            match Self::start_program("redis-server", port, &options).await {
+                Ok(server) => return Ok((server, picked)),
+                Err(error) => last = Some(error),
+            }
+        }
+        Err(last.unwrap_or_else(|| io::Error::other("redis-server did not start")))
     }
 
     /// A server without persistence run from `binary`, another `redis-server` build or a Valkey
