@@ -31,6 +31,21 @@ pub(crate) fn free_port(plus: Option<u16>) -> io::Result<u16> {
     Err(io::Error::new(io::ErrorKind::AddrInUse, "no free loopback port pair found"))
 }
 
+/// What `start` makes on a free port; made again on another (up to three tries) when it fails: a test
+/// running beside this one may take the port between its pick and the server's bind.
+pub(crate) async fn on_free_port<T, F: Future<Output = io::Result<T>>>(
+    mut start: impl FnMut(u16) -> F,
+) -> io::Result<T> {
+    let mut last = None;
+    for _ in 0..3 {
+        match start(free_port(None)?).await {
+            Ok(started) => return Ok(started),
+            Err(error) => last = Some(error),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::other("no server started")))
+}
+
 /// A directory under the system's temp dir, removed with everything in it on drop.
 #[derive(Debug)]
 pub(crate) struct TempDir(PathBuf);

@@ -5,7 +5,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
-use crate::process::{ServerProcess, TempDir, ask, free_port, missing_binary, wait_until_answers};
+use crate::process::{ServerProcess, TempDir, ask, free_port, missing_binary, on_free_port, wait_until_answers};
 use crate::suite::Entry;
 
 const PACKAGE: &str = "redis-server";
@@ -101,26 +101,17 @@ impl RedisServer {
     }
 
     /// `redis-server` on a free port, with the options `options` makes for that port (and what it
-    /// picked besides); on other ports, up to three tries, when the server exits before it answers:
-    /// a test running beside this one may take a port between its pick and the server's bind.
+    /// picked besides), tried again on other ports as every server helper is (`on_free_port`).
     async fn on_free_ports<T>(mut options: impl FnMut(u16) -> io::Result<(T, Vec<String>)>) -> io::Result<(Self, T)> {
-        let mut last = None;
-        for _ in 0..3 {
-            let port = free_port(None)?;
-            let (picked, options) = match options(port) {
-                Ok(made) => made,
-                Err(error) => {
-                    last = Some(error);
-                    continue;
-                }
-            };
-            let options: Vec<&str> = options.iter().map(String::as_str).collect();
-            match Self::start_program("redis-server", port, &options).await {
-                Ok(server) => return Ok((server, picked)),
-                Err(error) => last = Some(error),
+        on_free_port(|port| {
+            let made = options(port);
+            async move {
+                let (picked, options) = made?;
+                let options: Vec<&str> = options.iter().map(String::as_str).collect();
+                Ok((Self::start_program("redis-server", port, &options).await?, picked))
             }
-        }
-        Err(last.unwrap_or_else(|| io::Error::other("redis-server did not start")))
+        })
+        .await
     }
 
     /// A server without persistence run from `binary`, another `redis-server` build or a Valkey

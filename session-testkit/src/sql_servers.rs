@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
-use crate::process::{ServerProcess, TempDir, free_port, missing_binary, wait_until_answers};
+use crate::process::{ServerProcess, TempDir, missing_binary, on_free_port, wait_until_answers};
 
 /// What a Postgres server answers first to an `SSLRequest`: `N` (no TLS) once it accepts connections.
 const SSL_REQUEST: &[u8] = &[0, 0, 0, 8, 4, 210, 22, 47];
@@ -55,31 +55,36 @@ impl PostgresServer {
         if !output.status.success() {
             return Err(io::Error::other(format!("initdb failed: {}", String::from_utf8_lossy(&output.stderr))));
         }
-        let port = free_port(None)?;
         let server = bin.join("postgres").display().to_string();
-        let args: Vec<String> = [
-            "-D",
-            &data.display().to_string(),
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-            "-k",
-            &dir.path().display().to_string(),
-            "-c",
-            "fsync=off",
-            "-c",
-            "synchronous_commit=off",
-            "-c",
-            "full_page_writes=off",
-            "-c",
-            "max_connections=200",
-        ]
-        .map(str::to_owned)
-        .to_vec();
-        let (program, args) = program_as(as_postgres, &server, args);
-        let mut process = ServerProcess::start(program, "postgresql", args)?.stopped_with("-INT");
-        wait_until_answers(&mut process, port, SSL_REQUEST, b"N").await?;
+        let (process, port) = on_free_port(|port| {
+            let args: Vec<String> = [
+                "-D",
+                &data.display().to_string(),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+                "-k",
+                &dir.path().display().to_string(),
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=200",
+            ]
+            .map(str::to_owned)
+            .to_vec();
+            let (program, args) = program_as(as_postgres, &server, args);
+            async move {
+                let mut process = ServerProcess::start(program, "postgresql", args)?.stopped_with("-INT");
+                wait_until_answers(&mut process, port, SSL_REQUEST, b"N").await?;
+                Ok((process, port))
+            }
+        })
+        .await?;
         let server = PostgresServer { process, port, bin, _dir: dir };
         // The server accepts connections a moment before it serves queries.
         server.wait_for_queries().await?;
@@ -174,24 +179,29 @@ impl MariaDbServer {
                 String::from_utf8_lossy(&output.stderr)
             )));
         }
-        let port = free_port(None)?;
-        let args = vec![
-            "--no-defaults".to_owned(),
-            format!("--datadir={}", data.display()),
-            format!("--socket={}", dir.path().join("mariadb.sock").display()),
-            format!("--pid-file={}", dir.path().join("mariadb.pid").display()),
-            format!("--port={port}"),
-            "--bind-address=127.0.0.1".to_owned(),
-            "--user=root".to_owned(),
-            "--skip-grant-tables".to_owned(),
-            "--skip-log-bin".to_owned(),
-            "--innodb-buffer-pool-size=64M".to_owned(),
-            "--innodb-flush-log-at-trx-commit=2".to_owned(),
-            "--max-connections=300".to_owned(),
-        ];
-        let mut process = ServerProcess::start("mariadbd", "mariadb-server", args)?.stopped_with("-TERM");
-        // The server greets every new connection first: any reply means it accepts them.
-        wait_until_answers(&mut process, port, b"", b"").await?;
+        let (process, port) = on_free_port(|port| {
+            let args = vec![
+                "--no-defaults".to_owned(),
+                format!("--datadir={}", data.display()),
+                format!("--socket={}", dir.path().join("mariadb.sock").display()),
+                format!("--pid-file={}", dir.path().join("mariadb.pid").display()),
+                format!("--port={port}"),
+                "--bind-address=127.0.0.1".to_owned(),
+                "--user=root".to_owned(),
+                "--skip-grant-tables".to_owned(),
+                "--skip-log-bin".to_owned(),
+                "--innodb-buffer-pool-size=64M".to_owned(),
+                "--innodb-flush-log-at-trx-commit=2".to_owned(),
+                "--max-connections=300".to_owned(),
+            ];
+            async move {
+                let mut process = ServerProcess::start("mariadbd", "mariadb-server", args)?.stopped_with("-TERM");
+                // The server greets every new connection first: any reply means it accepts them.
+                wait_until_answers(&mut process, port, b"", b"").await?;
+                Ok((process, port))
+            }
+        })
+        .await?;
         let server = MariaDbServer { process, port, _dir: dir };
         server.query("CREATE DATABASE IF NOT EXISTS sessions").await?;
         Ok(server)
