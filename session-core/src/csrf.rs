@@ -12,7 +12,7 @@ use serde_json::Value;
 use subtle::ConstantTimeEq;
 
 use crate::error::Error;
-use crate::hex::push_hex;
+use crate::hex::random_hex;
 use crate::queue::CSRF_KEY;
 use crate::session::SessionState;
 
@@ -39,11 +39,7 @@ impl SessionState {
         if let Some(token) = self.csrf_tokens().next() {
             return Ok(token.to_owned());
         }
-        let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes)
-            .map_err(|e| Error::Encode(format!("the operating system's random source failed: {e}").into()))?;
-        let mut token = String::with_capacity(64);
-        push_hex(&mut token, &bytes);
+        let token = random_hex::<32>().map_err(|e| Error::Encode(e.into()))?;
         // Whatever the key held is no token (a peer's value, a list without strings): it is replaced.
         self.insert_value(CSRF_KEY, Value::Array(vec![Value::String(token.clone())]))?;
         Ok(token)
@@ -59,9 +55,8 @@ impl SessionState {
 
     /// Drops the session's CSRF tokens (at a new id: a token from before is worth nothing after).
     pub(crate) fn drop_csrf_tokens(&mut self) {
-        if self.contains_key(CSRF_KEY) {
-            self.remove_value(CSRF_KEY);
-        }
+        // Marks the session changed only when there was a token.
+        self.remove_value(CSRF_KEY);
     }
 
     fn csrf_tokens(&self) -> impl Iterator<Item = &str> {

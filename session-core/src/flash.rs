@@ -68,23 +68,19 @@ impl SessionState {
     /// session with none is left unchanged (nothing to save). An entry a peer wrote that is not a
     /// message is dropped.
     pub fn take_flashes(&mut self) -> Vec<Flash> {
-        if !self.contains_key(FLASH_KEY) {
-            return Vec::new();
-        }
-        messages(self.remove_value(FLASH_KEY))
+        // `remove_value` marks the session changed only when there was a queue.
+        messages(self.remove_value(FLASH_KEY).as_ref())
     }
 
     /// The queued messages, oldest first, left in place.
     pub fn flashes(&self) -> Vec<Flash> {
-        messages(self.get_value(FLASH_KEY).cloned())
+        messages(self.get_value(FLASH_KEY))
     }
 }
 
-fn messages(queue: Option<Value>) -> Vec<Flash> {
+fn messages(queue: Option<&Value>) -> Vec<Flash> {
     match queue {
-        Some(Value::Array(queue)) => {
-            queue.into_iter().filter_map(|message| serde_json::from_value(message).ok()).collect()
-        }
+        Some(Value::Array(queue)) => queue.iter().filter_map(|message| Flash::deserialize(message).ok()).collect(),
         _ => Vec::new(),
     }
 }

@@ -11,7 +11,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, LOCATION, USER_AGENT};
 use actix_web::rt::System;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use session_actix::{CsrfConfig, CsrfMiddleware, FlashLevel, Session, SessionError, SessionMiddleware};
+use session_actix::{CsrfMiddleware, FlashLevel, Session, SessionError, SessionMiddleware};
 use session_testkit::BoxFuture;
 use session_testkit::http_suite::{HttpAdapter, ReferenceApp};
 
@@ -80,7 +80,7 @@ pub fn routes(app: Arc<ReferenceApp>, config: &mut web::ServiceConfig) {
     config.app_data(web::Data::from(Arc::clone(&app))).service(
         web::scope("")
             // The innermost: it reads the main session, which the middleware around it provides.
-            .wrap(CsrfMiddleware::with_config(CsrfConfig::new().exempt("/items").exempt("/devices").exempt("/flash")))
+            .wrap(CsrfMiddleware::with_config(ReferenceApp::csrf_config()))
             .wrap(SessionMiddleware::new(Arc::clone(&app.storage)).on_error(error))
             .wrap(SessionMiddleware::new(Arc::clone(&app.second)).tagged::<Second>().on_error(error))
             .route("/count", web::get().to(count))

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use session_testkit::BoxFuture;
 use session_testkit::http_suite::{HttpAdapter, ReferenceApp};
-use session_tower::{CsrfConfig, CsrfLayer, FlashLevel, Session, SessionError, SessionLayer};
+use session_tower::{CsrfLayer, FlashLevel, Session, SessionError, SessionLayer};
 use tokio::net::TcpListener;
 
 /// Tag of the second session.
@@ -72,7 +72,7 @@ pub fn router(app: ReferenceApp) -> Router {
         .route("/csrf", get(csrf))
         .route("/form", post(|| async { "accepted" }).delete(|| async { "accepted" }))
         .with_state(app)
-        .layer(CsrfLayer::with_config(CsrfConfig::new().exempt("/items").exempt("/devices").exempt("/flash")))
+        .layer(CsrfLayer::with_config(ReferenceApp::csrf_config()))
         .layer(SessionLayer::new(storage).on_error(error))
         .layer(SessionLayer::new(second).tagged::<Second>().on_error(error))
 }

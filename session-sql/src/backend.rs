@@ -147,8 +147,8 @@ impl SqlBackend {
     }
 
     /// Deletes expired rows every `interval`, looking at `batch` rows at a time (a chunk of the
-    /// primary key), so that a table of millions of rows is never locked for long; it stops when the last clone of this backend is
-    /// dropped. Loads never serve an expired row in any case: the reaper only frees the space.
+    /// primary key), so that a table of millions of rows is never locked for long; it stops when the
+    /// last clone of this backend is dropped. Loads never serve an expired row in any case: the reaper only frees the space.
     pub fn spawn_reaper(self, interval: Duration, batch: u32) -> Self {
         let reaper = Reaper::spawn(self.inner.pool.clone(), &self.inner.sql, interval, batch);
         *self.inner.reaper.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(reaper);

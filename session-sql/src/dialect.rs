@@ -85,7 +85,7 @@ impl fmt::Display for TableName {
 /// - `delete`: key.
 /// - `index_add`: index key, member, ttl ms; `index_members`: index key → `member`;
 ///   `index_remove`: index key, member.
-/// - `reap`, `reap_index`: the [`Sweep`] of each table.
+/// - `sweeps`: the [`Sweep`] of each table, the sessions' and the index's.
 #[derive(Debug)]
 pub(crate) struct Statements {
     pub(crate) database: Database,
@@ -100,8 +100,7 @@ pub(crate) struct Statements {
     pub(crate) index_add: String,
     pub(crate) index_members: String,
     pub(crate) index_remove: String,
-    pub(crate) reap: Sweep,
-    pub(crate) reap_index: Sweep,
+    pub(crate) sweeps: [Sweep; 2],
     pub(crate) migrations: Vec<String>,
 }
 
@@ -160,14 +159,9 @@ impl Statements {
                     // A binary collation makes the column read as bytes: cast it back to text.
                     index_members: format!("SELECT CAST(member AS CHAR) FROM {index} WHERE index_key = ? AND {live}"),
                     index_remove: format!("DELETE FROM {index} WHERE index_key = ? AND member = ?"),
-                    reap: Sweep::new(&t, "id", now, |_| "?".to_owned(), |max| format!("CAST({max} AS CHAR)")),
-                    reap_index: Sweep::new(
-                        &index,
-                        "index_key",
-                        now,
-                        |_| "?".to_owned(),
-                        |max| format!("CAST({max} AS CHAR)"),
-                    ),
+                    sweeps: [(&t, "id"), (&index, "index_key")].map(|(table, key)| {
+                        Sweep::new(table, key, now, |_| "?".to_owned(), |max| format!("CAST({max} AS CHAR)"))
+                    }),
                     migrations: vec![
                         format!(
                             "CREATE TABLE IF NOT EXISTS {t} (id VARCHAR(255) NOT NULL PRIMARY KEY, \
@@ -251,8 +245,8 @@ impl Statements {
             ),
             index_members: format!("SELECT member FROM {index} WHERE index_key = {} AND {live}", p(1)),
             index_remove: format!("DELETE FROM {index} WHERE index_key = {} AND member = {}", p(1), p(2)),
-            reap: Sweep::new(&t, "id", &now, p, str::to_owned),
-            reap_index: Sweep::new(&index, "index_key", &now, p, str::to_owned),
+            sweeps: [(&t, "id"), (&index, "index_key")]
+                .map(|(table, key)| Sweep::new(table, key, &now, p, str::to_owned)),
             migrations,
         }
     }

@@ -24,7 +24,7 @@ impl Drop for Reaper {
 impl Reaper {
     /// Purges every `interval`, on the current tokio runtime.
     pub(crate) fn spawn(pool: Pool, sql: &Statements, interval: Duration, batch: u32) -> Self {
-        let sweeps = [sql.reap.clone(), sql.reap_index.clone()];
+        let sweeps = sql.sweeps.clone();
         Reaper(tokio::spawn(async move {
             let mut ticks = tokio::time::interval(interval);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -44,7 +44,11 @@ impl Reaper {
 /// Deletes expired rows of the sessions table and of its index, one chunk of keys at a time, until
 /// the walk reaches the last key; answers how many rows went.
 pub(crate) async fn purge(pool: &Pool, sql: &Statements, batch: u32) -> Result<u64, SqlStorageError> {
-    Ok(purge_with(pool, &sql.reap, batch).await? + purge_with(pool, &sql.reap_index, batch).await?)
+    let mut deleted = 0;
+    for sweep in &sql.sweeps {
+        deleted += purge_with(pool, sweep, batch).await?;
+    }
+    Ok(deleted)
 }
 
 async fn purge_with(pool: &Pool, sweep: &Sweep, batch: u32) -> Result<u64, SqlStorageError> {

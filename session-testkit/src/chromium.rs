@@ -84,13 +84,13 @@ pub struct Chromium {
 impl Chromium {
     /// Opens `url` and waits for the page to load.
     pub async fn goto(&self, url: &str) -> io::Result<()> {
-        self.session_command(Method::POST, "/url", json!({ "url": url })).await.map(drop)
+        self.session_command(Method::POST, "/url", Some(json!({ "url": url }))).await.map(drop)
     }
 
     /// Types `text` into the element `css` selects.
     pub async fn fill(&self, css: &str, text: &str) -> io::Result<()> {
         let element = self.element(css).await?;
-        self.session_command(Method::POST, &format!("/element/{element}/value"), json!({ "text": text }))
+        self.session_command(Method::POST, &format!("/element/{element}/value"), Some(json!({ "text": text })))
             .await
             .map(drop)
     }
@@ -98,39 +98,40 @@ impl Chromium {
     /// Clicks the element `css` selects (a submit button: the form is sent, and its answer loaded).
     pub async fn click(&self, css: &str) -> io::Result<()> {
         let element = self.element(css).await?;
-        self.session_command(Method::POST, &format!("/element/{element}/click"), json!({})).await.map(drop)
+        self.session_command(Method::POST, &format!("/element/{element}/click"), Some(json!({}))).await.map(drop)
     }
 
     /// The text the page shows.
     pub async fn text(&self) -> io::Result<String> {
         let element = self.element("body").await?;
-        let text =
-            self.command(Method::GET, &format!("/session/{}/element/{element}/text", self.session), None).await?;
+        let text = self.session_command(Method::GET, &format!("/element/{element}/text"), None).await?;
         Ok(text.as_str().unwrap_or_default().to_owned())
     }
 
     /// The address of the page shown.
     pub async fn url(&self) -> io::Result<String> {
-        let url = self.command(Method::GET, &format!("/session/{}/url", self.session), None).await?;
+        let url = self.session_command(Method::GET, "/url", None).await?;
         Ok(url.as_str().unwrap_or_default().to_owned())
     }
 
     /// Closes the browser the way a user does, so it writes its cookies to the profile.
     pub async fn quit(self) -> io::Result<()> {
-        self.command(Method::DELETE, &format!("/session/{}", self.session), None).await.map(drop)
+        self.session_command(Method::DELETE, "", None).await.map(drop)
     }
 
     async fn element(&self, css: &str) -> io::Result<String> {
-        let found =
-            self.session_command(Method::POST, "/element", json!({"using": "css selector", "value": css})).await?;
+        let found = self
+            .session_command(Method::POST, "/element", Some(json!({"using": "css selector", "value": css})))
+            .await?;
         found[ELEMENT]
             .as_str()
             .map(str::to_owned)
             .ok_or_else(|| io::Error::other(format!("no element {css:?}: {found}")))
     }
 
-    async fn session_command(&self, method: Method, path: &str, body: Value) -> io::Result<Value> {
-        self.command(method, &format!("/session/{}{path}", self.session), Some(body)).await
+    /// A command of this browser's WebDriver session (`path` under `/session/{id}`).
+    async fn session_command(&self, method: Method, path: &str, body: Option<Value>) -> io::Result<Value> {
+        self.command(method, &format!("/session/{}{path}", self.session), body).await
     }
 
     /// One WebDriver command: its answer's `value`, or an error with WebDriver's message.

@@ -37,8 +37,8 @@
 //! | `GET /csrf` | answers `csrf_token()` |
 //! | `POST /form` | answers `accepted` |
 //!
-//! The adapter's CSRF guard wraps the routes (inside the main session's layer), with the paths
-//! `/items`, `/devices` and `/flash` exempt: `POST /form` needs the token, in the `X-CSRF-Token` header
+//! The adapter's CSRF guard wraps the routes (inside the main session's layer), configured with
+//! [`ReferenceApp::csrf_config`] (the paths `/items`, `/devices` and `/flash` exempt): `POST /form` needs the token, in the `X-CSRF-Token` header
 //! or the `csrf_token` field of a form.
 //!
 //! Run it with [`http_suite!`](macro@crate::http_suite).
@@ -49,6 +49,7 @@ use std::time::Duration;
 
 use http::{Method, StatusCode};
 use session_core::accounts::{DeviceId, Devices};
+use session_core::middleware::CsrfConfig;
 use session_core::server_side::ServerSideStorage;
 use session_core::{AbstractStorage, CookieConfig, StorageConfig};
 
@@ -68,6 +69,12 @@ pub struct ReferenceApp {
 }
 
 impl ReferenceApp {
+    /// The CSRF guard's settings of the reference app: the defaults, with `/items`, `/devices` and
+    /// `/flash` exempt (the rules post there without a token).
+    pub fn csrf_config() -> CsrfConfig {
+        CsrfConfig::new().exempt("/items").exempt("/devices").exempt("/flash")
+    }
+
     /// The app with `storage` as the main session and an in-memory second one (cookie `PREFS`).
     pub fn new(storage: Arc<dyn AbstractStorage>) -> Self {
         ReferenceApp { storage, second: self::storage(&MemoryStore::new(), "PREFS"), accounts: None }

@@ -6,7 +6,7 @@ use super::hash_hex;
 use crate::backend::{Condition, KeyValueBackend};
 use crate::deadline::Deadline;
 use crate::error::Error;
-use crate::hex::push_hex;
+use crate::hex::random_hex;
 use crate::session::SessionState;
 use crate::storage::StorageConfig;
 
@@ -53,11 +53,7 @@ impl<B: KeyValueBackend + ?Sized> Epochs<'_, B> {
 
     /// Logs every session of `user` out: a new random epoch.
     pub(crate) async fn renew(&self, user: &str, deadline: &Deadline) -> Result<(), Error> {
-        let mut bytes = [0u8; 16];
-        getrandom::fill(&mut bytes)
-            .map_err(|e| Error::backend(format!("the operating system's random source failed: {e}")))?;
-        let mut epoch = String::with_capacity(32);
-        push_hex(&mut epoch, &bytes);
+        let epoch = random_hex::<16>().map_err(Error::backend)?;
         let key = self.user_key(user);
         deadline.run(self.store.store(&key, epoch.as_bytes(), self.ttl(), Condition::Always)).await?;
         crate::metrics::logged_out_everywhere();

@@ -2,7 +2,7 @@
 
 use crate::cookie::is_legal;
 use crate::error::BoxError;
-use crate::hex::push_hex;
+use crate::hex::random_hex;
 
 /// Makes the ids of new sessions (the cookie value) and recognises ids in cookies, so that a value
 /// that could never be an id is a fresh session without a trip to the store. aiohttp-session's
@@ -38,11 +38,7 @@ pub struct RandomHexIds;
 
 impl KeyFactory for RandomHexIds {
     fn new_id(&self) -> Result<String, BoxError> {
-        let mut bytes = [0u8; 16];
-        getrandom::fill(&mut bytes).map_err(|e| format!("the operating system's random source failed: {e}"))?;
-        let mut id = String::with_capacity(32);
-        push_hex(&mut id, &bytes);
-        Ok(id)
+        Ok(random_hex::<16>()?)
     }
 
     fn accepts(&self, id: &str) -> bool {
