@@ -1,5 +1,5 @@
-//! One request's load and save on the NaCl cookie storage, and the secretbox primitive alone on the
-//! same bytes, so the report shows our overhead over the crypto.
+//! One request's load and save on the NaCl cookie storage, our secretbox's seal and open, and the
+//! `crypto_secretbox` crate's on the same bytes, so the report shows our overhead over the crypto.
 //!
 //! `cargo bench -p session-nacl --bench storage`
 
@@ -10,9 +10,10 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use crypto_secretbox::aead::{AeadInPlace, KeyInit};
 use crypto_secretbox::{Key, Nonce, XSalsa20Poly1305};
 use session_core::SecretKey;
+use session_core::sealed::CookieCipher;
 use session_devkit::bench::{large_session, payload, runtime, storage_benchmarks, typical_session};
 use session_devkit::vectors::KEY_BASE64;
-use session_nacl::NaClCookieStorage;
+use session_nacl::{NaClCookieStorage, SecretBoxCipher};
 
 fn storage(c: &mut Criterion) {
     let runtime = runtime();
@@ -21,12 +22,19 @@ fn storage(c: &mut Criterion) {
 
 fn secretbox_alone(c: &mut Criterion) {
     let key = SecretKey::try_from(KEY_BASE64).expect("key");
+    let ours = SecretBoxCipher::new(&key).expect("cipher");
     let secretbox = XSalsa20Poly1305::new(Key::from_slice(key.as_bytes()));
     for (size, data) in [("typical", typical_session()), ("large", large_session())] {
         let payload = payload(&data);
+        c.bench_function(&format!("secretbox_ours/{size}/seal_open"), |b| {
+            b.iter(|| {
+                let cookie = ours.seal(black_box(payload.as_bytes()), 0).expect("seals");
+                ours.open(&cookie, 0, None).expect("opens")
+            })
+        });
         c.bench_function(&format!("secretbox_alone/{size}/encrypt_decrypt"), |b| {
             b.iter(|| {
-                // The primitive's floor: a fixed nonce, in place, no encoding.
+                // The crate's floor: a fixed nonce, in place, no encoding.
                 let nonce = Nonce::default();
                 let mut buffer = black_box(payload.as_bytes()).to_vec();
                 let tag = secretbox.encrypt_in_place_detached(&nonce, b"", &mut buffer).expect("seals");

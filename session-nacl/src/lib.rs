@@ -37,11 +37,13 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use crypto_secretbox::aead::{AeadInPlace, KeyInit};
-use crypto_secretbox::{Key, Nonce, Tag, XSalsa20Poly1305};
+use orion::hazardous::mac::poly1305::{OneTimeKey, Poly1305, Tag};
 use rand::Rng;
+use salsa20::XSalsa20;
+use salsa20::cipher::{KeyIvInit, StreamCipher};
 use session_core::Error;
 use session_core::sealed::{CookieCipher, SealedCookieStorage};
+use zeroize::Zeroizing;
 
 /// What building the storage takes: a key, the error of a bad one, and the settings every storage has.
 pub use session_core::StorageConfig;
@@ -49,6 +51,8 @@ pub use session_core::sealed::{KeyError, SecretKey};
 
 const NONCE_SIZE: usize = 24;
 const TAG_SIZE: usize = 16;
+/// Where the ciphertext starts in a cookie's bytes: after the nonce and the MAC.
+const BOX_START: usize = NONCE_SIZE + TAG_SIZE;
 
 /// Keeps the session in the cookie, sealed with XSalsa20-Poly1305 (see the [crate docs](crate)).
 ///
@@ -57,23 +61,46 @@ const TAG_SIZE: usize = 16;
 pub type NaClCookieStorage = SealedCookieStorage<SecretBoxCipher>;
 
 /// One secretbox key (see [`NaClCookieStorage`]).
+///
+/// NaCl's `crypto_secretbox` is composed here from its two parts, as the `crypto_secretbox` crate
+/// composes it: the first 32 bytes of the XSalsa20 keystream are the Poly1305 key, the rest encrypts
+/// the plaintext, and the MAC covers the ciphertext. The parts differ: XSalsa20 from the `salsa20`
+/// crate (the one `crypto_secretbox` uses), Poly1305 from `orion`. The `poly1305` crate under
+/// `crypto_secretbox` picks its AVX2 code on any machine that has it, and that code is built for long
+/// messages: on a cookie of 200 to 300 bytes it took 1.2 µs a MAC where orion's portable (constant-time,
+/// no unsafe code) one takes 0.2 µs, and the secretbox's seal and open took 3.46 µs, 2.6 times
+/// Fernet's, against 1.22 µs with the portable MAC (`cargo bench -p session-nacl --bench storage`).
+/// `crypto_secretbox` stays as the tests' oracle: every cookie of ours opens with it, and every box
+/// it seals opens with ours.
 #[derive(Clone)]
-pub struct SecretBoxCipher(XSalsa20Poly1305);
+pub struct SecretBoxCipher {
+    key: Zeroizing<[u8; 32]>,
+}
 
 impl SecretBoxCipher {
+    /// The XSalsa20 stream of `nonce`, past the Poly1305 key it begins with, and that key.
+    fn streams(&self, nonce: &[u8; NONCE_SIZE]) -> (XSalsa20, OneTimeKey) {
+        let mut stream = XSalsa20::new(self.key.as_ref().into(), nonce.into());
+        let mut mac_key = Zeroizing::new([0u8; 32]);
+        stream.apply_keystream(mac_key.as_mut());
+        (stream, OneTimeKey::from(*mac_key))
+    }
+
     /// The cookie of `plaintext` under `nonce`: one buffer laid out as PyNaCl writes it
     /// (`nonce ‖ MAC ‖ ciphertext`), encrypted in place, then encoded once.
-    fn seal_with(&self, plaintext: &[u8], nonce: &Nonce) -> Result<String, Error> {
-        let mut cookie = Vec::with_capacity(NONCE_SIZE + TAG_SIZE + plaintext.len());
+    fn seal_with(&self, plaintext: &[u8], nonce: &[u8; NONCE_SIZE]) -> Result<String, Error> {
+        let mut cookie = Vec::with_capacity(BOX_START + plaintext.len());
         cookie.extend_from_slice(nonce);
         cookie.extend_from_slice(&[0; TAG_SIZE]);
         cookie.extend_from_slice(plaintext);
+        let (mut stream, mac_key) = self.streams(nonce);
         // Fails only for inputs beyond the cipher's 256 GiB keystream.
-        let tag = self
-            .0
-            .encrypt_in_place_detached(nonce, b"", &mut cookie[NONCE_SIZE + TAG_SIZE..])
-            .map_err(|e| Error::Encode(e.to_string().into()))?;
-        cookie[NONCE_SIZE..NONCE_SIZE + TAG_SIZE].copy_from_slice(&tag);
+        stream
+            .try_apply_keystream(&mut cookie[BOX_START..])
+            .map_err(|_| Error::Encode("the session is longer than XSalsa20's keystream".into()))?;
+        let tag = Poly1305::poly1305(&mac_key, &cookie[BOX_START..])
+            .map_err(|_| Error::Encode("Poly1305 refused the ciphertext".into()))?;
+        cookie[NONCE_SIZE..BOX_START].copy_from_slice(tag.unprotected_as_ref());
         Ok(STANDARD.encode(cookie))
     }
 }
@@ -82,27 +109,28 @@ impl CookieCipher for SecretBoxCipher {
     const NAME: &'static str = "nacl";
 
     fn new(key: &SecretKey) -> Result<Self, KeyError> {
-        Ok(SecretBoxCipher(XSalsa20Poly1305::new(Key::from_slice(key.as_bytes()))))
+        Ok(SecretBoxCipher { key: Zeroizing::new(*key.as_bytes()) })
     }
 
     /// A fresh random nonce for every save, from the thread's CSPRNG (ChaCha12 seeded from the
     /// operating system and reseeded every 64 KiB): 192 random bits never repeat in practice, and a
     /// system call per cookie was a measurable share of a seal.
     fn seal(&self, plaintext: &[u8], _now: i64) -> Result<String, Error> {
-        let mut nonce = Nonce::default();
+        let mut nonce = [0u8; NONCE_SIZE];
         rand::rng().fill_bytes(&mut nonce);
         self.seal_with(plaintext, &nonce)
     }
 
     fn open(&self, cookie: &str, _now: i64, _ttl: Option<Duration>) -> Option<Vec<u8>> {
         let mut raw = STANDARD.decode(cookie).ok()?;
-        if raw.len() < NONCE_SIZE + TAG_SIZE {
-            return None;
-        }
-        let (head, ciphertext) = raw.split_at_mut(NONCE_SIZE + TAG_SIZE);
+        let (head, ciphertext) = raw.split_at_mut_checked(BOX_START)?;
         let (nonce, tag) = head.split_at(NONCE_SIZE);
-        self.0.decrypt_in_place_detached(Nonce::from_slice(nonce), b"", ciphertext, Tag::from_slice(tag)).ok()?;
-        raw.drain(..NONCE_SIZE + TAG_SIZE);
+        let (mut stream, mac_key) = self.streams(nonce.try_into().ok()?);
+        // Constant-time comparison of the MAC, before anything is decrypted.
+        let tag = Tag::from(<[u8; TAG_SIZE]>::try_from(tag).ok()?);
+        Poly1305::verify(&tag, &mac_key, ciphertext).ok()?;
+        stream.try_apply_keystream(ciphertext).ok()?;
+        raw.drain(..BOX_START);
         Some(raw)
     }
 }
@@ -147,7 +175,7 @@ mod tests {
         login_alice(&mut session);
         let payload = storage.config().encode(&session).unwrap();
         assert_eq!(payload, PLAINTEXT);
-        assert_eq!(cipher().seal_with(payload.as_bytes(), &Nonce::default()).unwrap(), PYTHON_COOKIE);
+        assert_eq!(cipher().seal_with(payload.as_bytes(), &[0; NONCE_SIZE]).unwrap(), PYTHON_COOKIE);
     }
 
     #[test]
@@ -200,6 +228,40 @@ mod tests {
             assert!(cipher().open(cookie, T, None).is_none(), "{cookie:?}");
         }
         assert!(other_key.open(PYTHON_COOKIE, T, None).is_none());
+    }
+
+    proptest::proptest! {
+        /// Every cookie of ours opens with the `crypto_secretbox` crate and every box it seals opens
+        /// with ours, for any plaintext and nonce; a cookie with one byte changed opens with neither.
+        #[test]
+        fn boxes_cross_with_the_crypto_secretbox_crate(
+            plaintext in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600),
+            nonce in proptest::prelude::any::<[u8; NONCE_SIZE]>(),
+            flip in 0usize..1000,
+        ) {
+            use crypto_secretbox::aead::{Aead, KeyInit};
+            let key = SecretKey::try_from(KEY_BASE64).unwrap();
+            let oracle = crypto_secretbox::XSalsa20Poly1305::new(key.as_bytes().into());
+            let ours = cipher();
+            let cookie = ours.seal_with(&plaintext, &nonce).unwrap();
+            let raw = STANDARD.decode(&cookie).unwrap();
+            let (their_nonce, sealed) = raw.split_at(NONCE_SIZE);
+            // PyNaCl's layout is the nonce, then the combined box (the MAC, then the ciphertext).
+            proptest::prop_assert_eq!(their_nonce, &nonce[..]);
+            proptest::prop_assert_eq!(oracle.decrypt(their_nonce.into(), sealed).ok(), Some(plaintext.clone()));
+
+            let theirs = oracle.encrypt((&nonce).into(), plaintext.as_slice()).unwrap();
+            let their_cookie = STANDARD.encode([&nonce[..], &theirs].concat());
+            proptest::prop_assert_eq!(&their_cookie, &cookie);
+            proptest::prop_assert_eq!(ours.open(&their_cookie, T, None), Some(plaintext.clone()));
+
+            let mut tampered = raw.clone();
+            let at = flip % tampered.len();
+            tampered[at] ^= 0x01;
+            proptest::prop_assert_eq!(ours.open(&STANDARD.encode(&tampered), T, None), None);
+            let (nonce, sealed) = tampered.split_at(NONCE_SIZE);
+            proptest::prop_assert!(oracle.decrypt(nonce.into(), sealed).is_err());
+        }
     }
 
     #[test]
