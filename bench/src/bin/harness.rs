@@ -356,15 +356,32 @@ fn cpu_time(pid: u32) -> f64 {
     (ticks(11) + ticks(12)) * 10_000.0
 }
 
-/// CPU time of `root` and of its children (a Postgres postmaster and its backends), in µs.
-fn tree_cpu_time(root: u32) -> f64 {
-    let children = std::fs::read_dir("/proc").into_iter().flatten().filter_map(|entry| {
+/// The processes whose parent is `root` (a Postgres postmaster's backends and workers).
+fn children(root: u32) -> impl Iterator<Item = u32> {
+    std::fs::read_dir("/proc").into_iter().flatten().filter_map(move |entry| {
         let pid: u32 = entry.ok()?.file_name().to_str()?.parse().ok()?;
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
         let parent: u32 = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?;
         (parent == root).then_some(pid)
-    });
-    cpu_time(root) + children.map(cpu_time).sum::<f64>()
+    })
+}
+
+/// CPU time of `root` and of its children (a Postgres postmaster and its backends), in µs.
+fn tree_cpu_time(root: u32) -> f64 {
+    cpu_time(root) + children(root).map(cpu_time).sum::<f64>()
+}
+
+/// Moves `root` and its children to `cpu`; the backends it forks later inherit it. The database then
+/// shares the server's CPU rather than the load generator's: its CPU time is counted with the
+/// server's, and on the load generator's CPU it was preempted by the load it answers, which moved a
+/// row's figure by up to 30 % between passes.
+fn pin_tree(root: u32, cpu: usize) {
+    for pid in std::iter::once(root).chain(children(root)) {
+        let _ = std::process::Command::new("taskset")
+            .args(["-a", "-p", "-c", &cpu.to_string(), &pid.to_string()])
+            .stdout(Stdio::null())
+            .status();
+    }
 }
 
 /// Peak resident memory of `pid`, KiB.
@@ -448,6 +465,9 @@ async fn measure(
     let pid = child.id().unwrap_or(0);
     // A database server's processes (the postmaster and a backend per connection) work for the server.
     let database = postgres.as_ref().and_then(PostgresServer::pid);
+    if let Some(database) = database {
+        pin_tree(database, cli.server_cpu);
+    }
     let window = tokio::spawn(async move {
         tokio::time::sleep(warmup).await;
         let before = cpu_time(pid) + database.map_or(0.0, tree_cpu_time);
@@ -554,7 +574,8 @@ async fn main() {
            {warmup} s warm-up, then {seconds} s measured, in {passes} pass(es) over all rows; each row shows its pass \
            with the least server CPU per request, and the errors of all passes. Each request reads `last_visit`, writes it and \
            answers a short text (aiohttp-session's `last_visit` demo). Redis and memcached are started fresh for each \
-           run, unpinned. Server CPU is the server process's user + system time over the measured window (from \
+           run, unpinned; Postgres fresh for each run and pinned to the server's CPU, its processes' CPU time counted \
+           with the server's. Server CPU is the server process's user + system time over the measured window (from \
            `/proc`), divided by its successful requests. Peak RSS is the server's `VmHWM`.\n\n{table}\n",
         date = command_output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
         machine = machine(),
