@@ -468,14 +468,16 @@ async fn measure(
     if let Some(database) = database {
         pin_tree(database, cli.server_cpu);
     }
+    // The app's CPU time and the database's, apart.
     let window = tokio::spawn(async move {
         tokio::time::sleep(warmup).await;
-        let before = cpu_time(pid) + database.map_or(0.0, tree_cpu_time);
+        let before = (cpu_time(pid), database.map_or(0.0, tree_cpu_time));
         tokio::time::sleep(duration).await;
-        cpu_time(pid) + database.map_or(0.0, tree_cpu_time) - before
+        (cpu_time(pid) - before.0, database.map_or(0.0, tree_cpu_time) - before.1)
     });
     let mut measured = load::run(address, spec.path, visitor, cli.connections, warmup, duration).await;
-    let cpu = window.await.unwrap_or(0.0);
+    let (app_cpu, database_cpu) = window.await.unwrap_or((0.0, 0.0));
+    let cpu = app_cpu + database_cpu;
     let peak_rss_kib = child.id().map(peak_rss).unwrap_or(0);
     let _ = child.kill().await;
     if let Some(path) = &sqlite {
@@ -497,11 +499,15 @@ async fn measure(
         peak_rss_kib,
     };
     eprintln!(
-        "{:<40} {:<10} {:>9.0} req/s  {:>6.1} µs CPU/req  p50 {:>6} µs  p99 {:>6} µs  errors {:>4}  visit shown {:>5.1} %{}  peak RSS {:>6.1} MiB",
+        "{:<40} {:<10} {:>9.0} req/s  {:>6.1} µs CPU/req{}  p50 {:>6} µs  p99 {:>6} µs  errors {:>4}  visit shown {:>5.1} %{}  peak RSS {:>6.1} MiB",
         row.server,
         format!("{visitor:?}").to_lowercase(),
         row.rate,
         row.cpu_per_request,
+        match database {
+            Some(_) if measured.ok > 0 => format!(" (database {:.1})", database_cpu / measured.ok as f64),
+            _ => String::new(),
+        },
         row.p50,
         row.p99,
         row.errors,
