@@ -100,6 +100,8 @@ impl SqlBackend {
             "postgres" | "postgresql" => Pool::Postgres(
                 sqlx::postgres::PgPoolOptions::new()
                     .acquire_timeout(DEFAULT_TIMEOUT)
+                    // No ping before each statement: a dead connection is retried (`pool.rs`).
+                    .test_before_acquire(false)
                     .connect_lazy(url)
                     .map_err(SqlStorageError::Config)?,
             ),
@@ -107,6 +109,7 @@ impl SqlBackend {
             "mysql" | "mariadb" => Pool::MySql(
                 sqlx::mysql::MySqlPoolOptions::new()
                     .acquire_timeout(DEFAULT_TIMEOUT)
+                    .test_before_acquire(false)
                     .connect_lazy(&url.replacen("mariadb:", "mysql:", 1))
                     .map_err(SqlStorageError::Config)?,
             ),

@@ -1,7 +1,8 @@
 //! The backend's own promises, below what the storage suite can see, against a real Postgres, a real
 //! MariaDB and SQLite: a create-only write refuses a taken key (on MariaDB, through the duplicate-key
 //! error), `store_if` answers the token the row holds next, the reaper's walk crosses chunks and
-//! counts both tables, and an in-memory SQLite database is one database however it is spelled.
+//! counts both tables, a connection the server closed while it sat in the pool costs no failed
+//! statement, and an in-memory SQLite database is one database however it is spelled.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -70,6 +71,39 @@ async fn the_reaper_walks_every_chunk_of_both_tables(backend: &SqlBackend) {
     assert_eq!(backend.purge_expired(3).await.expect("again"), 0);
 }
 
+/// Eight loads at once fill the pool with connections; the server then closes every one of them (as
+/// a restart does) while they sit idle. The pool does not ping before lending a connection, so the
+/// next eight loads each meet a dead one first: every one must still answer, on a new connection.
+async fn connections_closed_in_the_pool_are_replaced<F: Future<Output = ()>>(
+    backend: &SqlBackend,
+    close_every_connection: impl FnOnce() -> F,
+) {
+    assert!(backend.store("pooled", b"kept", TTL, Condition::Always).await.expect("store"));
+    let loads = || async {
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let backend = backend.clone();
+                tokio::spawn(async move { backend.load("pooled").await })
+            })
+            .collect();
+        let mut loaded = Vec::new();
+        for task in tasks {
+            loaded.push(task.await.expect("a load task"));
+        }
+        loaded
+    };
+    for loaded in loads().await {
+        assert_eq!(loaded.expect("load").as_deref(), Some(&b"kept"[..]));
+    }
+    close_every_connection().await;
+    for loaded in loads().await {
+        assert_eq!(
+            loaded.expect("a load after the server closed the pool's connections").as_deref(),
+            Some(&b"kept"[..])
+        );
+    }
+}
+
 async fn backend_rules(url: &str, table: &str) {
     let backend = SqlBackend::connect_lazy(url).expect("backend").with_table(TableName::new(table).expect("name"));
     backend.migrate().await.expect("migrate");
@@ -82,12 +116,42 @@ async fn backend_rules(url: &str, table: &str) {
 fn postgres_backend() {
     let server = block_on(PostgresServer::start()).expect("postgres");
     block_on(backend_rules(&server.url(), "backend_rules"));
+    block_on(async {
+        let backend = SqlBackend::connect_lazy(&server.url())
+            .expect("backend")
+            .with_table(TableName::new("pooled").expect("name"));
+        backend.migrate().await.expect("migrate");
+        connections_closed_in_the_pool_are_replaced(&backend, || async {
+            let closed = server
+                .query("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'")
+                .await
+                .expect("terminate");
+            assert_ne!(closed, "0", "the pool's connections were there to close");
+        })
+        .await;
+    });
 }
 
 #[test]
 fn mariadb_backend() {
     let server = block_on(MariaDbServer::start()).expect("mariadb");
     block_on(backend_rules(&server.url(), "backend_rules"));
+    block_on(async {
+        let backend = SqlBackend::connect_lazy(&server.url())
+            .expect("backend")
+            .with_table(TableName::new("pooled").expect("name"));
+        backend.migrate().await.expect("migrate");
+        connections_closed_in_the_pool_are_replaced(&backend, || async {
+            let ids = server
+                .query("SELECT id FROM information_schema.processlist WHERE id <> CONNECTION_ID() AND command <> 'Daemon' AND user = 'root'")
+                .await
+                .expect("processlist");
+            assert!(!ids.is_empty(), "the pool's connections were there to close");
+            let kills: String = ids.lines().map(|id| format!("KILL {id}; ")).collect();
+            server.query(&kills).await.expect("kill");
+        })
+        .await;
+    });
 }
 
 #[test]
