@@ -68,9 +68,9 @@ pub(crate) fn is_dead_connection(error: &sqlx::Error) -> bool {
         sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed => true,
         // Postgres says why first: the server is shutting down or closed the connection (SQLSTATE
         // class 57P0x), or a connection exception (class 08).
-        sqlx::Error::Database(error) => error
-            .code()
-            .is_some_and(|code| matches!(&*code, "57P01" | "57P02" | "57P03") || code.starts_with("08")),
+        sqlx::Error::Database(error) => {
+            error.code().is_some_and(|code| matches!(&*code, "57P01" | "57P02" | "57P03") || code.starts_with("08"))
+        }
         _ => false,
     }
 }

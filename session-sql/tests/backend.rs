@@ -75,9 +75,11 @@ async fn the_reaper_walks_every_chunk_of_both_tables(backend: &SqlBackend) {
 /// a restart does) while they sit idle. The pool does not ping before lending a connection, so the
 /// next eight loads each meet a dead one first: every one must still answer, on a new connection.
 async fn connections_closed_in_the_pool_are_replaced<F: Future<Output = ()>>(
-    backend: &SqlBackend,
+    url: &str,
     close_every_connection: impl FnOnce() -> F,
 ) {
+    let backend = SqlBackend::connect_lazy(url).expect("backend").with_table(TableName::new("pooled").expect("name"));
+    backend.migrate().await.expect("migrate");
     assert!(backend.store("pooled", b"kept", TTL, Condition::Always).await.expect("store"));
     let loads = || async {
         let tasks: Vec<_> = (0..8)
@@ -117,11 +119,7 @@ fn postgres_backend() {
     let server = block_on(PostgresServer::start()).expect("postgres");
     block_on(backend_rules(&server.url(), "backend_rules"));
     block_on(async {
-        let backend = SqlBackend::connect_lazy(&server.url())
-            .expect("backend")
-            .with_table(TableName::new("pooled").expect("name"));
-        backend.migrate().await.expect("migrate");
-        connections_closed_in_the_pool_are_replaced(&backend, || async {
+        connections_closed_in_the_pool_are_replaced(&server.url(), || async {
             let closed = server
                 .query("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'")
                 .await
@@ -137,11 +135,7 @@ fn mariadb_backend() {
     let server = block_on(MariaDbServer::start()).expect("mariadb");
     block_on(backend_rules(&server.url(), "backend_rules"));
     block_on(async {
-        let backend = SqlBackend::connect_lazy(&server.url())
-            .expect("backend")
-            .with_table(TableName::new("pooled").expect("name"));
-        backend.migrate().await.expect("migrate");
-        connections_closed_in_the_pool_are_replaced(&backend, || async {
+        connections_closed_in_the_pool_are_replaced(&server.url(), || async {
             let ids = server
                 .query("SELECT id FROM information_schema.processlist WHERE id <> CONNECTION_ID() AND command <> 'Daemon' AND user = 'root'")
                 .await
