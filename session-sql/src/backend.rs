@@ -97,21 +97,12 @@ impl SqlBackend {
         let scheme = url.split(':').next().unwrap_or_default().to_ascii_lowercase();
         let pool = match scheme.as_str() {
             #[cfg(feature = "postgres")]
-            "postgres" | "postgresql" => Pool::Postgres(
-                sqlx::postgres::PgPoolOptions::new()
-                    .acquire_timeout(DEFAULT_TIMEOUT)
-                    // No ping before each statement: a dead connection is retried (`pool.rs`).
-                    .test_before_acquire(false)
-                    .connect_lazy(url)
-                    .map_err(SqlStorageError::Config)?,
-            ),
+            "postgres" | "postgresql" => {
+                Pool::Postgres(pool_options().connect_lazy(url).map_err(SqlStorageError::Config)?)
+            }
             #[cfg(feature = "mysql")]
             "mysql" | "mariadb" => Pool::MySql(
-                sqlx::mysql::MySqlPoolOptions::new()
-                    .acquire_timeout(DEFAULT_TIMEOUT)
-                    .test_before_acquire(false)
-                    .connect_lazy(&url.replacen("mariadb:", "mysql:", 1))
-                    .map_err(SqlStorageError::Config)?,
+                pool_options().connect_lazy(&url.replacen("mariadb:", "mysql:", 1)).map_err(SqlStorageError::Config)?,
             ),
             #[cfg(feature = "sqlite")]
             "sqlite" => Pool::Sqlite(sqlite_pool(url)?),
@@ -151,7 +142,8 @@ impl SqlBackend {
 
     /// Deletes expired rows every `interval`, looking at `batch` rows at a time (a chunk of the
     /// primary key), so that a table of millions of rows is never locked for long; it stops when the
-    /// last clone of this backend is dropped. Loads never serve an expired row in any case: the reaper only frees the space.
+    /// last clone of this backend is dropped. Loads never serve an expired row in any case: the reaper
+    /// only frees the space.
     pub fn spawn_reaper(self, interval: Duration, batch: u32) -> Self {
         let reaper = Reaper::spawn(self.inner.pool.clone(), &self.inner.sql, interval, batch);
         *self.inner.reaper.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(reaper);
@@ -169,17 +161,20 @@ impl SqlBackend {
     }
 }
 
+/// The settings of every pool this crate makes: getting a connection counts against the request's
+/// deadline, and no ping before each statement (a statement on a dead connection runs again on
+/// another one: `pool.rs`).
+fn pool_options<DB: sqlx::Database>() -> sqlx::pool::PoolOptions<DB> {
+    sqlx::pool::PoolOptions::new().acquire_timeout(DEFAULT_TIMEOUT).test_before_acquire(false)
+}
+
 #[cfg(feature = "sqlite")]
 fn sqlite_pool(url: &str) -> Result<sqlx::SqlitePool, SqlStorageError> {
     use std::str::FromStr;
     let options = sqlx::sqlite::SqliteConnectOptions::from_str(url).map_err(SqlStorageError::Config)?;
     // Connections are never closed for being idle or old: an in-memory database lives as long as one
     // of them (sqlx names it and shares its cache among the pool's connections, so they all see it).
-    let pool = sqlx::sqlite::SqlitePoolOptions::new()
-        .acquire_timeout(DEFAULT_TIMEOUT)
-        .max_connections(8)
-        .idle_timeout(None)
-        .max_lifetime(None);
+    let pool = pool_options().max_connections(8).idle_timeout(None).max_lifetime(None);
     // A file database in WAL mode: readers never wait for the writer, and a commit is not an fsync
     // (`synchronous = NORMAL`: a power cut may lose the last commits, never corrupt the file). The
     // default rollback journal served some 570 requests a second in the bench. An in-memory database

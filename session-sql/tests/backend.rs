@@ -118,34 +118,30 @@ async fn backend_rules(url: &str, table: &str) {
 fn postgres_backend() {
     let server = block_on(PostgresServer::start()).expect("postgres");
     block_on(backend_rules(&server.url(), "backend_rules"));
-    block_on(async {
-        connections_closed_in_the_pool_are_replaced(&server.url(), || async {
-            let closed = server
-                .query("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'")
-                .await
-                .expect("terminate");
-            assert_ne!(closed, "0", "the pool's connections were there to close");
-        })
-        .await;
-    });
+    block_on(connections_closed_in_the_pool_are_replaced(&server.url(), || async {
+        let others = "pid <> pg_backend_pid() AND backend_type = 'client backend'";
+        let closed = server
+            .query(&format!("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE {others}"))
+            .await
+            .expect("terminate");
+        assert_ne!(closed, "0", "the pool's connections were there to close");
+    }));
 }
 
 #[test]
 fn mariadb_backend() {
     let server = block_on(MariaDbServer::start()).expect("mariadb");
     block_on(backend_rules(&server.url(), "backend_rules"));
-    block_on(async {
-        connections_closed_in_the_pool_are_replaced(&server.url(), || async {
-            let ids = server
-                .query("SELECT id FROM information_schema.processlist WHERE id <> CONNECTION_ID() AND command <> 'Daemon' AND user = 'root'")
-                .await
-                .expect("processlist");
-            assert!(!ids.is_empty(), "the pool's connections were there to close");
-            let kills: String = ids.lines().map(|id| format!("KILL {id}; ")).collect();
-            server.query(&kills).await.expect("kill");
-        })
-        .await;
-    });
+    block_on(connections_closed_in_the_pool_are_replaced(&server.url(), || async {
+        let others = "id <> CONNECTION_ID() AND command <> 'Daemon' AND user = 'root'";
+        let ids = server
+            .query(&format!("SELECT id FROM information_schema.processlist WHERE {others}"))
+            .await
+            .expect("processlist");
+        assert!(!ids.is_empty(), "the pool's connections were there to close");
+        let kills: String = ids.lines().map(|id| format!("KILL {id}; ")).collect();
+        server.query(&kills).await.expect("kill");
+    }));
 }
 
 #[test]

@@ -16,7 +16,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
 
-use crate::process::{ServerProcess, TempDir, on_free_port, wait_until_answers};
+use crate::process::{ServerProcess, TempDir, start_on_free_port};
 
 /// The key WebDriver names an element by.
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -34,12 +34,12 @@ impl BrowserProfile {
     /// Starts headless Chromium on this profile. Quit it ([`Chromium::quit`]) before launching
     /// another on the same profile: a profile is one browser's at a time.
     pub async fn launch(&self) -> io::Result<Chromium> {
-        let (driver, port) = on_free_port(|port| async move {
-            let mut driver = ServerProcess::start("chromedriver", "chromium-driver", vec![format!("--port={port}")])?;
-            let probe = b"GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-            wait_until_answers(&mut driver, port, probe, b"HTTP/1.1 200").await?;
-            Ok((driver, port))
-        })
+        let (driver, port) = start_on_free_port(
+            None,
+            |port| ServerProcess::start("chromedriver", "chromium-driver", vec![format!("--port={port}")]),
+            b"GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+            b"HTTP/1.1 200",
+        )
         .await?;
         let mut chromium = Chromium {
             _driver: driver,

@@ -5,7 +5,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 
 use std::time::Duration;
 
-use crate::process::{ServerProcess, ask, on_free_port, wait_until_answers};
+use crate::process::{ServerProcess, ask, start_on_free_port, wait_until_answers};
 use crate::suite::Entry;
 
 /// A `memcached` on a free 127.0.0.1 port (UDP off), killed on drop.
@@ -26,14 +26,13 @@ pub struct MemcachedServer {
 impl MemcachedServer {
     /// Starts `memcached -l 127.0.0.1 -p <free port> -U 0` and waits until it answers `version`.
     pub async fn start() -> io::Result<Self> {
-        on_free_port(|port| async move {
+        let launch = |port: u16| {
             // memcached refuses to run as root without -u; as any other user -u is ignored.
             let args = ["-l", "127.0.0.1", "-p", &port.to_string(), "-U", "0", "-u", "root"].map(String::from).to_vec();
-            let mut process = ServerProcess::start("memcached", "memcached", args)?;
-            wait_until_answers(&mut process, port, b"version\r\n", b"VERSION").await?;
-            Ok(MemcachedServer { process, port })
-        })
-        .await
+            ServerProcess::start("memcached", "memcached", args)
+        };
+        let (process, port) = start_on_free_port(None, launch, b"version\r\n", b"VERSION").await?;
+        Ok(MemcachedServer { process, port })
     }
 
     /// Freezes the server (SIGSTOP): connections stay open and nothing is answered, like a store that

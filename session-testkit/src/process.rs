@@ -1,6 +1,5 @@
 //! Real server processes for tests: started on a free loopback port, killed on drop.
 
-use std::future::Future;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -31,15 +30,25 @@ pub(crate) fn free_port(plus: Option<u16>) -> io::Result<u16> {
     Err(io::Error::new(io::ErrorKind::AddrInUse, "no free loopback port pair found"))
 }
 
-/// What `start` makes on a free port; made again on another (up to three tries) when it fails: a test
-/// running beside this one may take the port between its pick and the server's bind.
-pub(crate) async fn on_free_port<T, F: Future<Output = io::Result<T>>>(
-    mut start: impl FnMut(u16) -> F,
-) -> io::Result<T> {
+/// A server `launch` starts on a free port (with `plus`, one whose `port + plus` is free too), once it
+/// answers `probe` with a reply that starts with `expect`; started again on another port (up to three
+/// tries) when it fails to: a test running beside this one may take the port between its pick and the
+/// server's bind. Every server of the testkit starts through here.
+pub(crate) async fn start_on_free_port(
+    plus: Option<u16>,
+    mut launch: impl FnMut(u16) -> io::Result<ServerProcess>,
+    probe: &[u8],
+    expect: &[u8],
+) -> io::Result<(ServerProcess, u16)> {
     let mut last = None;
     for _ in 0..3 {
-        match start(free_port(None)?).await {
-            Ok(started) => return Ok(started),
+        let port = free_port(plus)?;
+        let answering = match launch(port) {
+            Ok(mut process) => wait_until_answers(&mut process, port, probe, expect).await.map(|()| process),
+            Err(error) => Err(error),
+        };
+        match answering {
+            Ok(process) => return Ok((process, port)),
             Err(error) => last = Some(error),
         }
     }

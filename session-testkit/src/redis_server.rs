@@ -5,10 +5,15 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
-use crate::process::{ServerProcess, TempDir, ask, free_port, missing_binary, on_free_port, wait_until_answers};
+use crate::process::{ServerProcess, TempDir, ask, missing_binary, start_on_free_port, wait_until_answers};
 use crate::suite::Entry;
 
 const PACKAGE: &str = "redis-server";
+/// What shows a server answers: `PING`, and the reply it starts with.
+const PING: &[u8] = b"PING\r\n";
+const PONG: &[u8] = b"+PONG";
+/// No snapshots, no append-only file: every server here but the persistent one.
+const EPHEMERAL: [&str; 4] = ["--save", "", "--appendonly", "no"];
 
 /// A `redis-server` on a free 127.0.0.1 port with its own temp dir, killed on drop.
 ///
@@ -39,19 +44,23 @@ struct Tls {
 impl RedisServer {
     /// A server without persistence (`--save "" --appendonly no`), answering `PING`.
     pub async fn start() -> io::Result<Self> {
-        Self::start_with(&["--save", "", "--appendonly", "no"]).await
+        Self::start_program("redis-server", None, |_| Ok(owned(&EPHEMERAL))).await
     }
 
     /// A server that writes every command to its append-only file before answering
     /// (`--appendonly yes --appendfsync always`): what it acknowledged survives a `kill -9`.
     pub async fn start_persistent() -> io::Result<Self> {
-        Self::start_with(&["--save", "", "--appendonly", "yes", "--appendfsync", "always"]).await
+        let options = ["--save", "", "--appendonly", "yes", "--appendfsync", "always"];
+        Self::start_program("redis-server", None, |_| Ok(owned(&options))).await
     }
 
     /// A server without persistence on `port` of 127.0.0.1 (for a test where an app already points
     /// there, waiting for Redis to come up).
     pub async fn start_on(port: u16) -> io::Result<Self> {
-        Self::start_node(port, &["--save", "", "--appendonly", "no"]).await
+        let dir = TempDir::new("redis")?;
+        let mut process = ServerProcess::start("redis-server", PACKAGE, arguments(port, &dir, owned(&EPHEMERAL)))?;
+        wait_until_answers(&mut process, port, PING, PONG).await?;
+        Ok(RedisServer { process, port, dir, tls: None })
     }
 
     /// A server without persistence that also listens for TLS on its own free port, with a
@@ -68,78 +77,48 @@ impl RedisServer {
         std::fs::write(&certificate, &issued.certificate_pem)?;
         std::fs::write(&key, &issued.key_pem)?;
         let (certificate, key) = (certificate.display().to_string(), key.display().to_string());
-        let (mut server, tls_port) = Self::on_free_ports(|port| {
-            let tls_port = free_port(None)?;
+        // The TLS port is picked with each try of the plain one; the last pick is the server's.
+        let mut tls_port = 0;
+        let mut server = Self::start_program("redis-server", None, |port| {
+            tls_port = crate::process::free_port(None)?;
             if tls_port == port {
                 return Err(io::Error::new(io::ErrorKind::AddrInUse, "the same port twice"));
             }
-            let options = [
-                "--save",
-                "",
-                "--appendonly",
-                "no",
+            let port = tls_port.to_string();
+            let tls = [
                 "--tls-port",
-                &tls_port.to_string(),
+                &port,
                 "--tls-cert-file",
                 &certificate,
                 "--tls-key-file",
                 &key,
                 "--tls-auth-clients",
                 "no",
-            ]
-            .map(str::to_owned);
-            Ok((tls_port, options.to_vec()))
+            ];
+            Ok(owned(&[&EPHEMERAL[..], &tls].concat()))
         })
         .await?;
         server.tls = Some(Tls { port: tls_port, ca_pem: issued.ca_pem, _files: dir });
         Ok(server)
     }
 
-    async fn start_with(options: &[&str]) -> io::Result<Self> {
-        let options: Vec<String> = options.iter().map(|option| (*option).to_owned()).collect();
-        Ok(Self::on_free_ports(|_| Ok(((), options.clone()))).await?.0)
-    }
-
-    /// `redis-server` on a free port, with the options `options` makes for that port (and what it
-    /// picked besides), tried again on other ports as every server helper is (`on_free_port`).
-    async fn on_free_ports<T>(mut options: impl FnMut(u16) -> io::Result<(T, Vec<String>)>) -> io::Result<(Self, T)> {
-        on_free_port(|port| {
-            let made = options(port);
-            async move {
-                let (picked, options) = made?;
-                let options: Vec<&str> = options.iter().map(String::as_str).collect();
-                Ok((Self::start_program("redis-server", port, &options).await?, picked))
-            }
-        })
-        .await
-    }
-
     /// A server without persistence run from `binary`, another `redis-server` build or a Valkey
     /// (`valkey-server`), to test what a newer server offers.
     pub async fn start_binary(binary: impl AsRef<std::path::Path>) -> io::Result<Self> {
         let binary = binary.as_ref().display().to_string();
-        Self::start_program(&binary, free_port(None)?, &["--save", "", "--appendonly", "no"]).await
+        Self::start_program(&binary, None, |_| Ok(owned(&EPHEMERAL))).await
     }
 
-    async fn start_node(port: u16, options: &[&str]) -> io::Result<Self> {
-        Self::start_program("redis-server", port, options).await
-    }
-
-    async fn start_program(program: &str, port: u16, options: &[&str]) -> io::Result<Self> {
+    /// `program` on a free port (with `plus`, one whose `port + plus` is free too), with the options
+    /// `options` gives for that port.
+    async fn start_program(
+        program: &str,
+        plus: Option<u16>,
+        mut options: impl FnMut(u16) -> io::Result<Vec<String>>,
+    ) -> io::Result<Self> {
         let dir = TempDir::new("redis")?;
-        let mut args: Vec<String> = vec![
-            "--port".into(),
-            port.to_string(),
-            "--bind".into(),
-            "127.0.0.1".into(),
-            "--dir".into(),
-            dir.path().display().to_string(),
-            "--logfile".into(),
-            dir.path().join("redis.log").display().to_string(),
-        ];
-        args.extend(options.iter().map(|option| option.to_string()));
-        let mut process = ServerProcess::start(program, PACKAGE, args)?;
-        wait_until_answers(&mut process, port, b"PING\r\n", b"+PONG").await?;
+        let launch = |port| ServerProcess::start(program, PACKAGE, arguments(port, &dir, options(port)?));
+        let (process, port) = start_on_free_port(plus, launch, PING, PONG).await?;
         Ok(RedisServer { process, port, dir, tls: None })
     }
 
@@ -183,7 +162,7 @@ impl RedisServer {
     /// Starts the server again on the same port with the same options, and waits until it answers.
     pub async fn restart(&mut self) -> io::Result<()> {
         self.process.spawn()?;
-        wait_until_answers(&mut self.process, self.port, b"PING\r\n", b"+PONG").await
+        wait_until_answers(&mut self.process, self.port, PING, PONG).await
     }
 
     /// Runs one command (inline protocol) and returns the raw reply: for checks that must not go
@@ -215,6 +194,27 @@ fn parse_pttl(reply: &str) -> Option<Entry> {
     }
 }
 
+/// The arguments of a `redis-server` on `port` of 127.0.0.1 that keeps its files in `dir`, then
+/// `options`.
+fn arguments(port: u16, dir: &TempDir, options: Vec<String>) -> Vec<String> {
+    let mut arguments: Vec<String> = vec![
+        "--port".into(),
+        port.to_string(),
+        "--bind".into(),
+        "127.0.0.1".into(),
+        "--dir".into(),
+        dir.path().display().to_string(),
+        "--logfile".into(),
+        dir.path().join("redis.log").display().to_string(),
+    ];
+    arguments.extend(options);
+    arguments
+}
+
+fn owned(options: &[&str]) -> Vec<String> {
+    options.iter().map(|option| (*option).to_owned()).collect()
+}
+
 /// Three `redis-server` masters on free ports, joined with `redis-cli --cluster create`; killed on drop.
 #[derive(Debug)]
 pub struct RedisCluster {
@@ -226,11 +226,10 @@ impl RedisCluster {
     pub async fn start() -> io::Result<Self> {
         let mut nodes = Vec::with_capacity(3);
         for _ in 0..3 {
+            let options = ["--cluster-enabled", "yes", "--cluster-node-timeout", "5000"];
             // Cluster nodes also listen on port + 10000 (the cluster bus).
-            let port = free_port(Some(10_000))?;
-            let options =
-                ["--save", "", "--appendonly", "no", "--cluster-enabled", "yes", "--cluster-node-timeout", "5000"];
-            nodes.push(RedisServer::start_node(port, &options).await?);
+            let options = owned(&[&EPHEMERAL[..], &options].concat());
+            nodes.push(RedisServer::start_program("redis-server", Some(10_000), |_| Ok(options.clone())).await?);
         }
         let addresses: Vec<String> = nodes.iter().map(|node| format!("127.0.0.1:{}", node.port)).collect();
         let output = tokio::process::Command::new("redis-cli")

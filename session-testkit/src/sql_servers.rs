@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
-use crate::process::{ServerProcess, TempDir, missing_binary, on_free_port, wait_until_answers};
+use crate::process::{ServerProcess, TempDir, missing_binary, start_on_free_port};
 
 /// What a Postgres server answers first to an `SSLRequest`: `N` (no TLS) once it accepts connections.
 const SSL_REQUEST: &[u8] = &[0, 0, 0, 8, 4, 210, 22, 47];
@@ -56,7 +56,7 @@ impl PostgresServer {
             return Err(io::Error::other(format!("initdb failed: {}", String::from_utf8_lossy(&output.stderr))));
         }
         let server = bin.join("postgres").display().to_string();
-        let (process, port) = on_free_port(|port| {
+        let launch = |port: u16| {
             let args: Vec<String> = [
                 "-D",
                 &data.display().to_string(),
@@ -78,13 +78,9 @@ impl PostgresServer {
             .map(str::to_owned)
             .to_vec();
             let (program, args) = program_as(as_postgres, &server, args);
-            async move {
-                let mut process = ServerProcess::start(program, "postgresql", args)?.stopped_with("-INT");
-                wait_until_answers(&mut process, port, SSL_REQUEST, b"N").await?;
-                Ok((process, port))
-            }
-        })
-        .await?;
+            Ok(ServerProcess::start(program, "postgresql", args)?.stopped_with("-INT"))
+        };
+        let (process, port) = start_on_free_port(None, launch, SSL_REQUEST, b"N").await?;
         let server = PostgresServer { process, port, bin, _dir: dir };
         // The server accepts connections a moment before it serves queries.
         server.wait_for_queries().await?;
@@ -179,7 +175,7 @@ impl MariaDbServer {
                 String::from_utf8_lossy(&output.stderr)
             )));
         }
-        let (process, port) = on_free_port(|port| {
+        let launch = |port: u16| {
             let args = vec![
                 "--no-defaults".to_owned(),
                 format!("--datadir={}", data.display()),
@@ -194,14 +190,10 @@ impl MariaDbServer {
                 "--innodb-flush-log-at-trx-commit=2".to_owned(),
                 "--max-connections=300".to_owned(),
             ];
-            async move {
-                let mut process = ServerProcess::start("mariadbd", "mariadb-server", args)?.stopped_with("-TERM");
-                // The server greets every new connection first: any reply means it accepts them.
-                wait_until_answers(&mut process, port, b"", b"").await?;
-                Ok((process, port))
-            }
-        })
-        .await?;
+            Ok(ServerProcess::start("mariadbd", "mariadb-server", args)?.stopped_with("-TERM"))
+        };
+        // The server greets every new connection first: any reply means it accepts them.
+        let (process, port) = start_on_free_port(None, launch, b"", b"").await?;
         let server = MariaDbServer { process, port, _dir: dir };
         server.query("CREATE DATABASE IF NOT EXISTS sessions").await?;
         Ok(server)
