@@ -194,6 +194,38 @@ impl Payload {
     }
 }
 
+/// A member name of the payload's outer object, told apart without allocating (serde's `Cow<str>`
+/// always copies the name; this runs on every load).
+enum RecordKey {
+    Created,
+    Session,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for RecordKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+
+        impl Visitor<'_> for KeyVisitor {
+            type Value = RecordKey;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a member name")
+            }
+
+            fn visit_str<E>(self, name: &str) -> Result<RecordKey, E> {
+                Ok(match name {
+                    "created" => RecordKey::Created,
+                    "session" => RecordKey::Session,
+                    _ => RecordKey::Other,
+                })
+            }
+        }
+
+        deserializer.deserialize_identifier(KeyVisitor)
+    }
+}
+
 impl<'de> Deserialize<'de> for Payload {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct PayloadVisitor;
@@ -236,13 +268,13 @@ impl<'de> Deserialize<'de> for Payload {
 
             fn visit_map<A: MapAccess<'de>>(self, mut members: A) -> Result<Payload, A::Error> {
                 let (mut created, mut session, mut empty) = (None, None, true);
-                while let Some(key) = members.next_key::<std::borrow::Cow<'de, str>>()? {
+                while let Some(key) = members.next_key::<RecordKey>()? {
                     empty = false;
                     // A repeated member: the last one counts, as in Python's `json.loads`.
-                    match &*key {
-                        "created" => created = Some(members.next_value::<Value>()?),
-                        "session" => session = Some(members.next_value::<Member>()?),
-                        _ => {
+                    match key {
+                        RecordKey::Created => created = Some(members.next_value::<Value>()?),
+                        RecordKey::Session => session = Some(members.next_value::<Member>()?),
+                        RecordKey::Other => {
                             members.next_value::<IgnoredAny>()?;
                         }
                     }

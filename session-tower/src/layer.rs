@@ -160,7 +160,7 @@ impl<S: fmt::Debug, T> fmt::Debug for SessionService<S, T> {
 
 impl<S, T, ReqBody, ResBody> Service<Request<ReqBody>> for SessionService<S, T>
 where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     S::Future: Send + 'static,
     ReqBody: Send + 'static,
     ResBody: From<String> + Send + 'static,
@@ -181,11 +181,11 @@ where
         };
         // The session goes in with the request; nothing is parsed or loaded until a handler asks.
         request.extensions_mut().insert(Session::<T>::new(Arc::clone(&session)));
-        // The clone that was polled ready is the one that serves (tower's usual dance).
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
+        // The service polled ready is called here and now, not from the future, so it needs no clone
+        // (tower's clone-and-swap is for calls made later; the clone would cost an allocation a request
+        // when the inner service is boxed, as axum's routes are).
         ResponseFuture {
-            state: State::Handler { future: inner.call(request) },
+            state: State::Handler { future: self.inner.call(request) },
             session: Some((session, Arc::clone(&self.shared))),
         }
     }

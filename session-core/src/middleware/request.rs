@@ -273,7 +273,9 @@ impl PendingSave {
         crate::metrics::saved(outcome, started.close(&span, outcome));
         Ok(match action.inspect_err(crate::metrics::failed)? {
             CookieAction::Set(value) => {
-                Some(config.cookie().set_cookie(&value, session.cookie_max_age(), config.now())?)
+                // The clock is read only for an `Expires` (a clock read is a measurable share of a save).
+                let max_age = session.cookie_max_age();
+                Some(config.cookie().set_cookie(&value, max_age, max_age.map_or(0, |_| config.now()))?)
             }
             CookieAction::Remove => Some(config.cookie().removal_cookie().to_owned()),
             CookieAction::Keep => None,

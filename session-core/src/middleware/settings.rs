@@ -93,7 +93,7 @@ impl<R> LayerSettings<R> {
 
     /// Claims this layer's cookie and tag on one request (see [`CookieClaims`]).
     pub fn claim(&self, claims: &mut CookieClaims) -> Result<(), ClaimConflict> {
-        claims.claim(self.cookie_name(), self.tag)
+        claims.claim(&self.storage, self.tag)
     }
 
     /// Step 1 of a request (cookie in): claims this layer's cookie and tag on the request and makes
