@@ -7,7 +7,7 @@ use cookie::{Cookie, SameSite};
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-use crate::cookie::quoting::quote;
+use crate::cookie::quoting::push_quoted;
 use crate::error::Error;
 
 /// The largest `name=value` a cookie may have: browsers keep at least 4096 bytes per cookie and
@@ -333,15 +333,15 @@ impl CookieConfig {
     ///
     /// Fails with [`Error::CookieTooLarge`] when `name=value` would exceed [`MAX_COOKIE_SIZE`].
     pub fn set_cookie(&self, value: &str, max_age: Option<u64>, now: i64) -> Result<String, Error> {
-        let value = quote(value);
-        let size = self.name.len() + 1 + value.len();
+        // Room for the quotes, `Max-Age`, `Expires` and the attributes: the header is written once.
+        let mut header = String::with_capacity(self.name.len() + value.len() + self.attributes.len() + 64);
+        header.push_str(&self.name);
+        header.push('=');
+        push_quoted(&mut header, value);
+        let size = header.len();
         if size > MAX_COOKIE_SIZE {
             return Err(Error::CookieTooLarge { size, limit: MAX_COOKIE_SIZE });
         }
-        let mut header = String::with_capacity(size + self.attributes.len() + 56);
-        header.push_str(&self.name);
-        header.push('=');
-        header.push_str(&value);
         if let Some(max_age) = max_age {
             let seconds = i64::try_from(max_age).unwrap_or(i64::MAX);
             let _ = write!(header, "; Max-Age={seconds}; Expires=");

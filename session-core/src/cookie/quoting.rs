@@ -81,43 +81,58 @@ fn is_unescaped(byte: u8) -> bool {
 /// assert_eq!(quote("x\r\n;"), r#""x\015\012\073""#);
 /// ```
 pub fn quote(value: &str) -> Cow<'_, str> {
-    let bytes = value.as_bytes();
-    // The common cases (bare, or only quotes around it, as for a Fernet token with its `=` padding)
-    // cost one pass and one copy at most.
-    let (legal, unescaped) = classify(bytes);
-    if legal && !value.is_empty() {
+    if is_bare(value) {
         return Cow::Borrowed(value);
     }
     let mut quoted = String::with_capacity(value.len() + 2);
-    quoted.push('"');
+    push_quoted(&mut quoted, value);
+    Cow::Owned(quoted)
+}
+
+/// Whether `value` goes into a cookie bare, as [`quote`] leaves it.
+fn is_bare(value: &str) -> bool {
+    !value.is_empty() && classify(value.as_bytes()).0
+}
+
+/// Appends `value` to `out` as [`quote`] writes it: the `Set-Cookie` header is written in one string
+/// (quoting into a string of its own cost an allocation and a copy of the token on every save).
+pub(crate) fn push_quoted(out: &mut String, value: &str) {
+    let bytes = value.as_bytes();
+    // The common cases (bare, or only quotes around it, as for a Fernet token with its `=` padding)
+    // cost one pass and one copy.
+    let (legal, unescaped) = classify(bytes);
+    if legal && !value.is_empty() {
+        out.push_str(value);
+        return;
+    }
+    out.push('"');
     if unescaped {
-        quoted.push_str(value);
-        quoted.push('"');
-        return Cow::Owned(quoted);
+        out.push_str(value);
+        out.push('"');
+        return;
     }
     let mut at = 0;
     while at < bytes.len() {
         // Copy the longest run that needs no escape in one go.
         let run = bytes[at..].iter().position(|&b| !is_unescaped(b)).unwrap_or(bytes.len() - at);
-        quoted.push_str(&value[at..at + run]);
+        out.push_str(&value[at..at + run]);
         at += run;
         let Some(ch) = value[at..].chars().next() else { break };
         at += ch.len_utf8();
         match ch {
-            '"' => quoted.push_str("\\\""),
-            '\\' => quoted.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
             _ if u32::from(ch) < 0x100 => {
                 let code = u32::from(ch);
-                quoted.push('\\');
+                out.push('\\');
                 for shift in [6, 3, 0] {
-                    quoted.push(char::from(b'0' + ((code >> shift) & 7) as u8));
+                    out.push(char::from(b'0' + ((code >> shift) & 7) as u8));
                 }
             }
-            _ => quoted.push(ch),
+            _ => out.push(ch),
         }
     }
-    quoted.push('"');
-    Cow::Owned(quoted)
+    out.push('"');
 }
 
 /// Unquotes a cookie value like aiohttp's `_unquote`: a value of at least two characters that starts and
