@@ -1,7 +1,5 @@
 //! The Fernet cipher of aiohttp-session's `EncryptedCookieStorage`.
 
-use std::time::Duration;
-
 use aes::Aes128;
 use aes::cipher::block_padding::Pkcs7;
 use aes::cipher::{BlockDecryptMut, BlockEncryptMut, InnerIvInit, KeyInit};
@@ -10,7 +8,7 @@ use base64::engine::general_purpose::URL_SAFE;
 use hmac::{Hmac, Mac};
 use rand::Rng;
 use session_core::Error;
-use session_core::sealed::{CookieCipher, KeyError, SealedCookieStorage, SecretKey};
+use session_core::sealed::{AgeLimit, CookieCipher, KeyError, SealedCookieStorage, SecretKey};
 use sha2::Sha256;
 
 /// How far in the future a token's timestamp may be when a TTL is set (Python `cryptography`'s
@@ -95,8 +93,7 @@ impl CookieCipher for FernetCipher {
         Ok(URL_SAFE.encode(&token))
     }
 
-    fn open(&self, token: &str, now: i64, ttl: Option<Duration>) -> Option<Vec<u8>> {
-        let now = u64::try_from(now).unwrap_or(0);
+    fn open(&self, token: &str, limit: Option<AgeLimit>) -> Option<Vec<u8>> {
         let mut raw = URL_SAFE.decode(token).ok()?;
         let ciphertext = raw.len().checked_sub(HEADER + TAG).filter(|n| *n > 0 && n % 16 == 0)?;
         if raw[0] != VERSION {
@@ -105,10 +102,11 @@ impl CookieCipher for FernetCipher {
         let stamped = u64::from_be_bytes(raw[1..9].try_into().ok()?);
         // Python's `cryptography` checks the age and the clock skew only with a TTL; so do we, without
         // overflow on a forged timestamp.
-        if let Some(ttl) = ttl.map(|ttl| ttl.as_secs())
-            && (stamped > now.saturating_add(MAX_CLOCK_SKEW) || stamped.saturating_add(ttl) < now)
-        {
-            return None;
+        if let Some(AgeLimit { now, ttl }) = limit {
+            let (now, ttl) = (u64::try_from(now).unwrap_or(0), ttl.as_secs());
+            if stamped > now.saturating_add(MAX_CLOCK_SKEW) || stamped.saturating_add(ttl) < now {
+                return None;
+            }
         }
         let (signed, tag) = raw.split_at(HEADER + ciphertext);
         let mut mac = self.signing.clone();
@@ -127,6 +125,8 @@ impl CookieCipher for FernetCipher {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
     use session_core::storage::{AbstractStorage, CookieAction, Origin};
     use session_core::{ManualClock, StorageConfig};
@@ -149,7 +149,7 @@ mod tests {
 
     #[test]
     fn python_vector_decrypts_to_the_python_plaintext() {
-        let plaintext = cipher().open(PYTHON_TOKEN, T, None).expect("decrypts");
+        let plaintext = cipher().open(PYTHON_TOKEN, None).expect("decrypts");
         assert_eq!(String::from_utf8(plaintext).unwrap(), PLAINTEXT);
     }
 
@@ -177,23 +177,23 @@ mod tests {
         assert_eq!(token.len(), PYTHON_TOKEN.len());
         assert_eq!(&token[..12], &PYTHON_TOKEN[..12], "version and timestamp");
         assert_ne!(token, PYTHON_TOKEN, "the IV is random");
-        assert_eq!(cipher().open(&token, T, None).map(String::from_utf8), Some(Ok(PLAINTEXT.to_owned())));
+        assert_eq!(cipher().open(&token, None).map(String::from_utf8), Some(Ok(PLAINTEXT.to_owned())));
     }
 
     #[test]
     fn ttl_is_the_storage_max_age_counted_from_the_token_time() {
-        let hour = Some(Duration::from_secs(3600));
-        assert!(cipher().open(PYTHON_TOKEN, T + 3600, hour).is_some(), "age == ttl is valid");
-        assert!(cipher().open(PYTHON_TOKEN, T + 3601, hour).is_none());
-        assert!(cipher().open(PYTHON_TOKEN, T + 3601, None).is_some(), "no max_age, no TTL");
+        let hour = |now| Some(AgeLimit { now, ttl: Duration::from_secs(3600) });
+        assert!(cipher().open(PYTHON_TOKEN, hour(T + 3600)).is_some(), "age == ttl is valid");
+        assert!(cipher().open(PYTHON_TOKEN, hour(T + 3601)).is_none());
+        assert!(cipher().open(PYTHON_TOKEN, None).is_some(), "no max_age, no TTL");
     }
 
     #[test]
     fn future_tokens_are_refused_past_the_skew_only_with_a_ttl() {
-        let ten = Some(Duration::from_secs(10));
-        assert!(cipher().open(PYTHON_TOKEN, T - 60, ten).is_some(), "60 s ahead is tolerated");
-        assert!(cipher().open(PYTHON_TOKEN, T - 61, ten).is_none());
-        assert!(cipher().open(PYTHON_TOKEN, T - 100_000, None).is_some(), "Python accepts it without a TTL");
+        let ten = |now| Some(AgeLimit { now, ttl: Duration::from_secs(10) });
+        assert!(cipher().open(PYTHON_TOKEN, ten(T - 60)).is_some(), "60 s ahead is tolerated");
+        assert!(cipher().open(PYTHON_TOKEN, ten(T - 61)).is_none());
+        assert!(cipher().open(PYTHON_TOKEN, None).is_some(), "Python accepts it without a TTL");
     }
 
     #[test]
@@ -204,7 +204,8 @@ mod tests {
             raw.extend_from_slice(&[0u8; 16 + 16 + 32]);
             let token = base64::engine::general_purpose::URL_SAFE.encode(&raw);
             for ttl in [None, Some(10), Some(u64::MAX)] {
-                assert!(cipher().open(&token, T, ttl.map(Duration::from_secs)).is_none());
+                let limit = ttl.map(|ttl| AgeLimit { now: T, ttl: Duration::from_secs(ttl) });
+                assert!(cipher().open(&token, limit).is_none());
             }
         }
     }
@@ -223,14 +224,14 @@ mod tests {
             let token = ours.seal(&plaintext, now).unwrap();
             proptest::prop_assert_eq!(oracle.decrypt_at_time(&token, None, now as u64).ok(), Some(plaintext.clone()));
             let theirs = oracle.encrypt_at_time(&plaintext, now as u64);
-            proptest::prop_assert_eq!(ours.open(&theirs, now, None), Some(plaintext.clone()));
-            proptest::prop_assert_eq!(ours.open(&token, now, Some(Duration::from_secs(60))), Some(plaintext.clone()));
+            proptest::prop_assert_eq!(ours.open(&theirs, None), Some(plaintext.clone()));
+            proptest::prop_assert_eq!(ours.open(&token, Some(AgeLimit { now, ttl: Duration::from_secs(60) })), Some(plaintext.clone()));
 
             let mut raw = URL_SAFE.decode(&token).unwrap();
             let at = flip % raw.len();
             raw[at] ^= 0x01;
             let tampered = URL_SAFE.encode(&raw);
-            proptest::prop_assert_eq!(ours.open(&tampered, now, None), None);
+            proptest::prop_assert_eq!(ours.open(&tampered, None), None);
             proptest::prop_assert!(oracle.decrypt_at_time(&tampered, None, now as u64).is_err());
         }
     }
@@ -239,10 +240,10 @@ mod tests {
     fn truncated_and_garbage_tokens_open_as_nothing() {
         let token = cipher().seal(b"{}", T).unwrap();
         for cut in 0..token.len() {
-            assert_eq!(cipher().open(&token[..cut], T, None), None, "cut at {cut}");
+            assert_eq!(cipher().open(&token[..cut], None), None, "cut at {cut}");
         }
         for garbage in ["", "=", "gAAAAA", "not base64 at all", &"A".repeat(200)] {
-            assert_eq!(cipher().open(garbage, T, None), None, "{garbage}");
+            assert_eq!(cipher().open(garbage, None), None, "{garbage}");
         }
     }
 

@@ -29,7 +29,7 @@ fn secretbox_alone(c: &mut Criterion) {
         c.bench_function(&format!("secretbox_ours/{size}/seal_open"), |b| {
             b.iter(|| {
                 let cookie = ours.seal(black_box(payload.as_bytes()), 0).expect("seals");
-                ours.open(&cookie, 0, None).expect("opens")
+                ours.open(&cookie, None).expect("opens")
             })
         });
         c.bench_function(&format!("secretbox_alone/{size}/encrypt_decrypt"), |b| {

@@ -33,8 +33,6 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-use std::time::Duration;
-
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use orion::hazardous::mac::poly1305::{OneTimeKey, Poly1305, Tag};
@@ -42,7 +40,7 @@ use rand::Rng;
 use salsa20::XSalsa20;
 use salsa20::cipher::{KeyIvInit, StreamCipher};
 use session_core::Error;
-use session_core::sealed::{CookieCipher, SealedCookieStorage};
+use session_core::sealed::{AgeLimit, CookieCipher, SealedCookieStorage};
 use zeroize::Zeroizing;
 
 /// What building the storage takes: a key, the error of a bad one, and the settings every storage has.
@@ -121,7 +119,7 @@ impl CookieCipher for SecretBoxCipher {
         self.seal_with(plaintext, &nonce)
     }
 
-    fn open(&self, cookie: &str, _now: i64, _ttl: Option<Duration>) -> Option<Vec<u8>> {
+    fn open(&self, cookie: &str, _limit: Option<AgeLimit>) -> Option<Vec<u8>> {
         let mut raw = STANDARD.decode(cookie).ok()?;
         let (head, ciphertext) = raw.split_at_mut_checked(BOX_START)?;
         let (nonce, tag) = head.split_at(NONCE_SIZE);
@@ -141,6 +139,8 @@ pub struct ReadmeDoctests;
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
     use session_core::ManualClock;
     use session_core::storage::{AbstractStorage, CookieAction, Origin};
@@ -163,7 +163,7 @@ mod tests {
 
     #[test]
     fn python_cookie_opens_to_the_python_plaintext() {
-        let plaintext = cipher().open(PYTHON_COOKIE, T, None).expect("opens");
+        let plaintext = cipher().open(PYTHON_COOKIE, None).expect("opens");
         assert_eq!(String::from_utf8(plaintext).unwrap(), PLAINTEXT);
     }
 
@@ -193,7 +193,7 @@ mod tests {
             assert_ne!(&raw[..NONCE_SIZE], &[0u8; NONCE_SIZE]);
             nonces.insert(raw[..NONCE_SIZE].to_vec());
             assert_eq!(
-                cipher().open(&cookie, T, None).map(String::from_utf8),
+                cipher().open(&cookie, None).map(String::from_utf8),
                 Some(Ok(storage.config().encode(&session).unwrap()))
             );
         }
@@ -225,9 +225,9 @@ mod tests {
             &STANDARD.encode([0u8; NONCE_SIZE + TAG_SIZE - 1]),
             &STANDARD.encode([0u8; NONCE_SIZE + TAG_SIZE]),
         ] {
-            assert!(cipher().open(cookie, T, None).is_none(), "{cookie:?}");
+            assert!(cipher().open(cookie, None).is_none(), "{cookie:?}");
         }
-        assert!(other_key.open(PYTHON_COOKIE, T, None).is_none());
+        assert!(other_key.open(PYTHON_COOKIE, None).is_none());
     }
 
     proptest::proptest! {
@@ -253,12 +253,12 @@ mod tests {
             let theirs = oracle.encrypt((&nonce).into(), plaintext.as_slice()).unwrap();
             let their_cookie = STANDARD.encode([&nonce[..], &theirs].concat());
             proptest::prop_assert_eq!(&their_cookie, &cookie);
-            proptest::prop_assert_eq!(ours.open(&their_cookie, T, None), Some(plaintext.clone()));
+            proptest::prop_assert_eq!(ours.open(&their_cookie, None), Some(plaintext.clone()));
 
             let mut tampered = raw.clone();
             let at = flip % tampered.len();
             tampered[at] ^= 0x01;
-            proptest::prop_assert_eq!(ours.open(&STANDARD.encode(&tampered), T, None), None);
+            proptest::prop_assert_eq!(ours.open(&STANDARD.encode(&tampered), None), None);
             let (nonce, sealed) = tampered.split_at(NONCE_SIZE);
             proptest::prop_assert!(oracle.decrypt(nonce.into(), sealed).is_err());
         }

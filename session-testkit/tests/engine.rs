@@ -724,7 +724,7 @@ impl session_core::sealed::CookieCipher for Plain {
     fn seal(&self, plaintext: &[u8], _: i64) -> Result<String, Error> {
         Ok(String::from_utf8_lossy(plaintext).into_owned())
     }
-    fn open(&self, cookie: &str, _: i64, _: Option<Duration>) -> Option<Vec<u8>> {
+    fn open(&self, cookie: &str, _: Option<session_core::sealed::AgeLimit>) -> Option<Vec<u8>> {
         Some(cookie.as_bytes().to_vec())
     }
 }

@@ -81,36 +81,48 @@ fn is_unescaped(byte: u8) -> bool {
 /// assert_eq!(quote("x\r\n;"), r#""x\015\012\073""#);
 /// ```
 pub fn quote(value: &str) -> Cow<'_, str> {
-    if is_bare(value) {
+    let classes = Classes::of(value);
+    if classes.bare {
         return Cow::Borrowed(value);
     }
     let mut quoted = String::with_capacity(value.len() + 2);
-    push_quoted(&mut quoted, value);
+    write_quoted(&mut quoted, value, classes);
     Cow::Owned(quoted)
-}
-
-/// Whether `value` goes into a cookie bare, as [`quote`] leaves it.
-fn is_bare(value: &str) -> bool {
-    !value.is_empty() && classify(value.as_bytes()).0
 }
 
 /// Appends `value` to `out` as [`quote`] writes it: the `Set-Cookie` header is written in one string
 /// (quoting into a string of its own cost an allocation and a copy of the token on every save).
 pub(crate) fn push_quoted(out: &mut String, value: &str) {
-    let bytes = value.as_bytes();
-    // The common cases (bare, or only quotes around it, as for a Fernet token with its `=` padding)
-    // cost one pass and one copy.
-    let (legal, unescaped) = classify(bytes);
-    if legal && !value.is_empty() {
+    write_quoted(out, value, Classes::of(value));
+}
+
+/// What one pass over a value found: whether it goes bare, and whether quotes alone are enough (as
+/// for a Fernet token with its `=` padding).
+#[derive(Clone, Copy)]
+struct Classes {
+    bare: bool,
+    unescaped: bool,
+}
+
+impl Classes {
+    fn of(value: &str) -> Self {
+        let (legal, unescaped) = classify(value.as_bytes());
+        Classes { bare: legal && !value.is_empty(), unescaped }
+    }
+}
+
+fn write_quoted(out: &mut String, value: &str, classes: Classes) {
+    if classes.bare {
         out.push_str(value);
         return;
     }
     out.push('"');
-    if unescaped {
+    if classes.unescaped {
         out.push_str(value);
         out.push('"');
         return;
     }
+    let bytes = value.as_bytes();
     let mut at = 0;
     while at < bytes.len() {
         // Copy the longest run that needs no escape in one go.

@@ -32,7 +32,7 @@ use crate::storage::{AbstractStorage, CookieAction, Loaded, Origin, StorageConfi
 /// use aes_gcm::{Aes256Gcm, Nonce};
 /// use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 /// use session_core::Error;
-/// use session_core::sealed::{CookieCipher, KeyError, SealedCookieStorage, SecretKey};
+/// use session_core::sealed::{AgeLimit, CookieCipher, KeyError, SealedCookieStorage, SecretKey};
 ///
 /// struct AesGcm(Aes256Gcm);
 ///
@@ -49,7 +49,7 @@ use crate::storage::{AbstractStorage, CookieAction, Loaded, Origin, StorageConfi
 ///         Ok(URL_SAFE_NO_PAD.encode([nonce.as_slice(), &sealed].concat()))
 ///     }
 ///
-///     fn open(&self, cookie: &str, _now: i64, _ttl: Option<Duration>) -> Option<Vec<u8>> {
+///     fn open(&self, cookie: &str, _limit: Option<AgeLimit>) -> Option<Vec<u8>> {
 ///         let raw = URL_SAFE_NO_PAD.decode(cookie).ok()?;
 ///         let (nonce, sealed) = raw.split_at_checked(12)?;
 ///         self.0.decrypt(Nonce::from_slice(nonce), sealed).ok()
@@ -78,10 +78,20 @@ pub trait CookieCipher: Send + Sync + Sized + 'static {
     fn seal(&self, plaintext: &[u8], now: i64) -> Result<String, Error>;
 
     /// The plaintext of `cookie`, or `None` when this key cannot open it (another key, tampering,
-    /// truncation, garbage) or, for a cipher that stamps its cookies, when it is older than `ttl`
-    /// (the storage's `max_age`) at `now`. Without a `ttl` the storage does not read its clock and
-    /// `now` is 0.
-    fn open(&self, cookie: &str, now: i64, ttl: Option<Duration>) -> Option<Vec<u8>>;
+    /// truncation, garbage) or, for a cipher that stamps its cookies, when it is past `limit` (the
+    /// storage's `max_age`; none when the storage sets no age).
+    fn open(&self, cookie: &str, limit: Option<AgeLimit>) -> Option<Vec<u8>>;
+}
+
+/// The oldest a stamped cookie may be when it is opened: `ttl` (the Fernet TTL) counted back from
+/// `now` (Unix seconds, from the storage's clock). The storage reads its clock only when it has an
+/// age to check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AgeLimit {
+    /// The moment of opening.
+    pub now: i64,
+    /// The longest a cookie may have lived since it was sealed.
+    pub ttl: Duration,
 }
 
 /// Keeps the session in the cookie, sealed by the cipher `C`: aiohttp-session's encrypted cookie
@@ -183,9 +193,9 @@ impl<C: CookieCipher> SealedCookieStorage<C> {
     fn open(&self, cookie: &str) -> Option<Vec<u8>> {
         let expiry = self.config.expiry();
         let ttl = expiry.max_age().map(|max_age| expiry.remember_limit().map_or(max_age, |limit| max_age.max(limit)));
-        // The clock is read only for the age check (a clock read is a measurable share of a load).
-        let now = ttl.map_or(0, |_| self.config.now());
-        self.keys.iter().find_map(|cipher| cipher.open(cookie, now, ttl))
+        // The clock is read only for an age to check (a clock read is a measurable share of a load).
+        let limit = ttl.map(|ttl| AgeLimit { now: self.config.now(), ttl });
+        self.keys.iter().find_map(|cipher| cipher.open(cookie, limit))
     }
 
     /// The users' epochs in the store lent for them, with the deadline of this request's use of it.
@@ -267,7 +277,7 @@ mod tests {
         fn seal(&self, plaintext: &[u8], _: i64) -> Result<String, Error> {
             Ok(format!("{}:{}", self.0, String::from_utf8_lossy(plaintext)))
         }
-        fn open(&self, cookie: &str, _: i64, _: Option<Duration>) -> Option<Vec<u8>> {
+        fn open(&self, cookie: &str, _: Option<AgeLimit>) -> Option<Vec<u8>> {
             let (tag, text) = cookie.split_once(':')?;
             (tag == self.0.to_string()).then(|| text.as_bytes().to_vec())
         }
