@@ -7,6 +7,7 @@
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
 
 use http::{Method, Request};
 use http_body_util::{BodyExt, Full};
@@ -20,6 +21,12 @@ use crate::process::{ServerProcess, TempDir, start_on_free_port};
 
 /// The key WebDriver names an element by.
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// How long a click's navigation may take before [`Chromium::click`] gives up.
+const NAVIGATION_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How often [`Chromium::click`] looks whether the new page is there.
+const POLL_INTERVAL: Duration = Duration::from_millis(20);
 
 /// A browser profile: the folder Chromium keeps its cookies in, removed on drop.
 #[derive(Debug)]
@@ -95,10 +102,39 @@ impl Chromium {
             .map(drop)
     }
 
-    /// Clicks the element `css` selects (a submit button: the form is sent, and its answer loaded).
+    /// Clicks the element `css` selects, a submit button, and waits until the page its form's answer
+    /// leads to (after any redirect) has loaded.
+    ///
+    /// WebDriver's click returns once the click is dispatched, not once the navigation it starts has
+    /// ended, so the page shown right after may still be the old one, or be replaced under a reader.
+    /// The old page's `<html>` element going stale says the new document is in place.
     pub async fn click(&self, css: &str) -> io::Result<()> {
+        let old_page = self.element("html").await?;
         let element = self.element(css).await?;
-        self.session_command(Method::POST, &format!("/element/{element}/click"), Some(json!({}))).await.map(drop)
+        self.session_command(Method::POST, &format!("/element/{element}/click"), Some(json!({}))).await?;
+        let deadline = tokio::time::Instant::now() + NAVIGATION_TIMEOUT;
+        loop {
+            match self.session_command(Method::GET, &format!("/element/{old_page}/name"), None).await {
+                Ok(_) => {}
+                Err(error) if error.to_string().contains("stale element") => break,
+                Err(error) => return Err(error),
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(io::Error::other(format!("clicking {css:?} loaded no new page")));
+            }
+            tokio::time::sleep(POLL_INTERVAL).await;
+        }
+        loop {
+            let script = json!({"script": "return document.readyState", "args": []});
+            let state = self.session_command(Method::POST, "/execute/sync", Some(script)).await?;
+            if state == "complete" {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(io::Error::other(format!("the page after clicking {css:?} did not finish loading")));
+            }
+            tokio::time::sleep(POLL_INTERVAL).await;
+        }
     }
 
     /// The text the page shows.
