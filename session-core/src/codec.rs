@@ -114,6 +114,11 @@ pub trait Codec: Send + Sync + 'static {
 /// JSON byte-identical to Python's `json.dumps` (aiohttp-session's default encoder), read with
 /// `serde_json`.
 ///
+/// An item loaded and not set since is written back as the JSON text it was read from, so what a
+/// Python peer wrote passes through a Rust service byte for byte (a value some other writer formatted
+/// differently keeps that formatting: the same JSON value). An item set in this library is written
+/// as `json.dumps` writes it.
+///
 /// ```
 /// use session_core::{ManualClock, StorageConfig};
 ///

@@ -1,5 +1,5 @@
 //! JSON text byte-identical to Python's `json.dumps` with its defaults, written straight from the JSON
-//! value tree.
+//! value tree (an item loaded and not set since is copied as the text it was read from: `items.rs`).
 //!
 //! Python peers read any JSON, but byte identity lets us prove compatibility against the vectors of the
 //! real library and keeps a session's bytes stable when it passes between a Python and a Rust service.
@@ -13,7 +13,7 @@ use std::fmt::Write;
 
 use serde_json::{Number, Value};
 
-use crate::items::Items;
+use crate::items::{Items, Written};
 use crate::meta::{META_KEY, Meta};
 
 /// The payload of a session: `{"created": <created>, "session": {<data>, "__session_meta__": <meta>}}`,
@@ -28,9 +28,12 @@ pub(crate) fn record(created: i64, data: &Items, meta: &Meta) -> String {
     out.push_str(itoa::Buffer::new().format(created));
     out.push_str(", \"session\": {");
     let mut first = true;
-    for (key, value) in data.iter() {
+    for (key, value) in data.written() {
         entry(&mut out, &mut first, key);
-        write_value(&mut out, value);
+        match value {
+            Written::Text(text) => out.push_str(text),
+            Written::Value(value) => write_value(&mut out, value),
+        }
     }
     if !meta.is_empty() {
         entry(&mut out, &mut first, META_KEY);

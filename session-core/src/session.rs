@@ -339,15 +339,15 @@ impl SessionState {
 
     /// Stores `value` under `key` (appended, or in place when the key exists), marks the session
     /// changed and resets `created`.
-    pub fn insert<T: Serialize>(&mut self, key: impl Into<String>, value: T) -> Result<(), Error> {
+    pub fn insert<T: Serialize>(&mut self, key: impl AsRef<str>, value: T) -> Result<(), Error> {
         let value = serde_json::to_value(value).map_err(|e| Error::Encode(e.into()))?;
         self.insert_value(key, value)
     }
 
     /// Stores a raw JSON value; otherwise as [`insert`](Self::insert). The one key this library keeps
     /// for itself, `__session_meta__`, is refused.
-    pub fn insert_value(&mut self, key: impl Into<String>, value: Value) -> Result<(), Error> {
-        let key = key.into();
+    pub fn insert_value(&mut self, key: impl AsRef<str>, value: Value) -> Result<(), Error> {
+        let key = key.as_ref();
         if key == META_KEY {
             return Err(Error::Encode(format!("`{META_KEY}` is reserved for the session's own use").into()));
         }

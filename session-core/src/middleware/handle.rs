@@ -148,7 +148,7 @@ macro_rules! __handle_methods {
         /// Stores `value` under `key` (`session[key] = value`): the session is saved after the handler.
         pub fn insert(
             &self,
-            key: impl Into<String>,
+            key: impl AsRef<str>,
             value: impl $crate::__private::Serialize,
         ) -> ::std::result::Result<(), $error> {
             self.update(|session| session.insert(key, value))
