@@ -14,8 +14,8 @@
 //! what Python's `json.dumps` or this library wrote comes back byte for byte, and a value another
 //! writer formatted otherwise keeps that writer's formatting (the same JSON value). The keys and the
 //! loaded values' texts share one string. Under callgrind, the typical returning visitor's work beside
-//! the cipher fell from 16.5k to 15.3k instructions and from 21 to 10 allocations, a 2.6 KB session's
-//! from 104k to 68k instructions (BENCHMARKS.md, "Loaded items stay text").
+//! the cipher fell from 16.5k to 15.6k instructions and from 21 to 10 allocations, a 2.6 KB session's
+//! from 104k to 58k instructions (BENCHMARKS.md, "Loaded items stay text").
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -365,40 +365,36 @@ impl Visitor<'_> for KeyText<'_> {
 const ITEM_DEPTH: usize = 125;
 
 /// Whether the text of a loaded value (JSON, as the parser checked) is one a parse of the whole payload
-/// into `Value`s takes too: no number beyond `f64`'s range, no deeper nesting than [`ITEM_DEPTH`]. So
-/// a payload is refused exactly when it was before items stayed text, and parsing an item later never
-/// fails.
+/// into `Value`s takes too: no number beyond `f64`'s range, no deeper nesting than [`ITEM_DEPTH`], no
+/// string with a UTF-16 surrogate escape out of its pair (`"\ud83d"` alone: serde_json skips a value
+/// without checking these, and refuses them when it builds one). So a payload is refused exactly when
+/// it was before items stayed text, and parsing an item later never fails.
 ///
 /// A scan by hand rather than a second serde_json parse of each item into a value that keeps nothing:
 /// that parse cost about 1.8k instructions a typical load under callgrind, as much as the whole load
 /// saved by keeping the text (BENCHMARKS.md, "Loaded items stay text").
 fn within_limits(text: &str) -> bool {
     match text.as_bytes().first() {
-        // A string, `true`, `false` or `null` (most items) holds no number and nothing nested.
-        Some(b'"' | b't' | b'f' | b'n') | None => true,
+        Some(b'"') => string_end(text.as_bytes(), 0).is_some(),
+        // `true`, `false` or `null` hold nothing to check.
+        Some(b't' | b'f' | b'n') | None => true,
         Some(b'[' | b'{') => containers_within_limits(text),
         Some(_) => number_within_range(text),
     }
 }
 
-/// Whether the numbers inside a list or an object are in range and its nesting within [`ITEM_DEPTH`].
+/// Whether the numbers and strings inside a list or an object are within the limits, and its nesting
+/// within [`ITEM_DEPTH`].
 fn containers_within_limits(text: &str) -> bool {
     let bytes = text.as_bytes();
     let mut depth = 0usize;
     let mut at = 0;
     while let Some(&byte) = bytes.get(at) {
         match byte {
-            b'"' => {
-                // To the closing quote: past each escaped character, the quote first.
-                at += 1;
-                while let Some(run) = bytes[at.min(bytes.len())..].iter().position(|&b| b == b'"' || b == b'\\') {
-                    at += run;
-                    if bytes[at] == b'"' {
-                        break;
-                    }
-                    at += 2;
-                }
-            }
+            b'"' => match string_end(bytes, at) {
+                Some(end) => at = end,
+                None => return false,
+            },
             b'[' | b'{' => {
                 depth += 1;
                 if depth > ITEM_DEPTH {
@@ -422,6 +418,42 @@ fn containers_within_limits(text: &str) -> bool {
         at += 1;
     }
     true
+}
+
+/// The string opening at `bytes[at]`: where its closing quote is, or `None` when it holds a surrogate
+/// escape out of its pair.
+fn string_end(bytes: &[u8], mut at: usize) -> Option<usize> {
+    at += 1;
+    loop {
+        at += memchr::memchr2(b'"', b'\\', bytes.get(at..)?)?;
+        if bytes[at] == b'"' {
+            return Some(at);
+        }
+        at = escape_end(bytes, at)?;
+    }
+}
+
+/// The escape at `bytes[at]` (a backslash): where it ends, or `None` for a trailing surrogate alone or
+/// a leading one not followed by a trailing one, as serde_json refuses them in a string.
+fn escape_end(bytes: &[u8], at: usize) -> Option<usize> {
+    if bytes.get(at + 1) != Some(&b'u') {
+        return Some(at + 2);
+    }
+    match code_unit(bytes, at + 2)? {
+        0xDC00..=0xDFFF => None,
+        0xD800..=0xDBFF => {
+            let paired = bytes.get(at + 6..at + 8) == Some(b"\\u".as_slice())
+                && matches!(code_unit(bytes, at + 8)?, 0xDC00..=0xDFFF);
+            paired.then_some(at + 12)
+        }
+        _ => Some(at + 6),
+    }
+}
+
+/// The four hex digits of a `\u` escape at `bytes[at]`.
+fn code_unit(bytes: &[u8], at: usize) -> Option<u16> {
+    let digits = std::str::from_utf8(bytes.get(at..at + 4)?).ok()?;
+    u16::from_str_radix(digits, 16).ok()
 }
 
 /// Whether a JSON number is a finite `f64`: always without an exponent and with fewer than 309
@@ -514,6 +546,15 @@ mod tests {
             r#"["\\", 1e999]"#,
             r#"{"k\"": [-1e999]}"#,
             r#"["\u0022", 1E+309]"#,
+            r#""\ud83d\ude00 \u00e9""#,
+            r#""\ud83d""#,
+            r#""x\udc00""#,
+            r#""\ud83d\u0041""#,
+            r#""\ud83d\ud83d\ude00""#,
+            r#""\ud83d\n""#,
+            r#"["ok", "\ud83d"]"#,
+            r#"{"k\udc00": 1}"#,
+            r#"[{"k": "\ud83d\ude00", "\\": "\\u"}]"#,
         ]
         .map(str::to_owned)
         .into();
