@@ -47,6 +47,12 @@ struct Span {
     end: usize,
 }
 
+impl Span {
+    fn of(self, text: &str) -> &str {
+        &text[self.start..self.end]
+    }
+}
+
 #[derive(Clone)]
 struct Entry {
     key: Span,
@@ -131,7 +137,7 @@ impl Items {
     }
 
     fn at(&self, span: Span) -> &str {
-        &self.text[span.start..span.end]
+        span.of(&self.text)
     }
 
     fn position(&self, key: &str) -> Option<usize> {
@@ -203,23 +209,21 @@ pub(crate) struct Diff {
 impl Items {
     /// What turns `base` into these items.
     pub(crate) fn diff_from(&self, base: &Items) -> Diff {
-        let changed =
-            |entry: &&Entry, theirs: Option<&Entry>| !theirs.is_some_and(|theirs| self.same_value(entry, base, theirs));
-        let owned = |entry: &Entry| (self.at(entry.key).to_owned(), self.value(entry).clone());
-        let mut set: Vec<(String, Value)> = if base.len() <= INDEXED {
-            self.entries.iter().filter(|entry| changed(entry, base.entry(self.at(entry.key)))).map(owned).collect()
-        } else {
-            let base_entries: HashMap<&str, &Entry> =
-                base.entries.iter().map(|entry| (base.at(entry.key), entry)).collect();
-            let theirs = |entry: &Entry| base_entries.get(self.at(entry.key)).copied();
-            self.entries.iter().filter(|entry| changed(entry, theirs(entry))).map(owned).collect()
+        let base_index: Option<HashMap<&str, &Entry>> =
+            (base.len() > INDEXED).then(|| base.entries.iter().map(|entry| (base.at(entry.key), entry)).collect());
+        let theirs = |key: &str| match &base_index {
+            Some(index) => index.get(key).copied(),
+            None => base.entry(key),
         };
-        let mut removed: Vec<String> = if self.len() <= INDEXED {
-            base.keys().filter(|key| !self.contains_key(key)).map(str::to_owned).collect()
-        } else {
-            let ours: HashSet<&str> = self.keys().collect();
-            base.keys().filter(|key| !ours.contains(key)).map(str::to_owned).collect()
-        };
+        let mut set: Vec<(String, Value)> = self
+            .entries
+            .iter()
+            .filter(|entry| !theirs(self.at(entry.key)).is_some_and(|theirs| self.same_value(entry, base, theirs)))
+            .map(|entry| (self.at(entry.key).to_owned(), self.value(entry).clone()))
+            .collect();
+        let our_index: Option<HashSet<&str>> = (self.len() > INDEXED).then(|| self.keys().collect());
+        let ours = |key: &str| our_index.as_ref().map_or_else(|| self.contains_key(key), |index| index.contains(key));
+        let mut removed: Vec<String> = base.keys().filter(|key| !ours(key)).map(str::to_owned).collect();
         // A queue key's change leaves `set` or `removed` for `queues`, when both sides are lists.
         let mut queues = Vec::new();
         let mut queued = |key: &str, ours: Option<&Value>| match is_queue(key)
@@ -243,7 +247,7 @@ impl Items {
         if !diff.removed.is_empty() {
             let removed: HashSet<&str> = diff.removed.iter().map(String::as_str).collect();
             let text = &self.text;
-            self.entries.retain(|entry| !removed.contains(&text[entry.key.start..entry.key.end]));
+            self.entries.retain(|entry| !removed.contains(entry.key.of(text)));
         }
         if self.len() + diff.set.len() <= INDEXED {
             for (key, value) in &diff.set {

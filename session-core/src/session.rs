@@ -423,8 +423,9 @@ impl SessionState {
         SessionRecord::new(self.created, &self.data, &self.meta)
     }
 
-    pub(crate) fn items(&self) -> &Items {
-        &self.data
+    /// The items alone, as a merge compares with them.
+    pub(crate) fn into_items(self) -> Items {
+        self.data
     }
 
     pub(crate) fn max_age_seconds(&self) -> Option<u64> {

@@ -113,28 +113,26 @@ impl Chromium {
         let element = self.element(css).await?;
         self.session_command(Method::POST, &format!("/element/{element}/click"), Some(json!({}))).await?;
         let deadline = tokio::time::Instant::now() + NAVIGATION_TIMEOUT;
-        loop {
-            match self.session_command(Method::GET, &format!("/element/{old_page}/name"), None).await {
-                Ok(_) => {}
-                Err(error) if error.to_string().contains("stale element") => break,
-                Err(error) => return Err(error),
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return Err(io::Error::other(format!("clicking {css:?} loaded no new page")));
-            }
-            tokio::time::sleep(POLL_INTERVAL).await;
-        }
-        loop {
-            let script = json!({"script": "return document.readyState", "args": []});
-            let state = self.session_command(Method::POST, "/execute/sync", Some(script)).await?;
-            if state == "complete" {
-                return Ok(());
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return Err(io::Error::other(format!("the page after clicking {css:?} did not finish loading")));
-            }
-            tokio::time::sleep(POLL_INTERVAL).await;
-        }
+        let old_page_name = format!("/element/{old_page}/name");
+        poll_until(
+            deadline,
+            || format!("clicking {css:?} loaded no new page"),
+            async || match self.session_command(Method::GET, &old_page_name, None).await {
+                Ok(_) => Ok(false),
+                Err(error) if error.to_string().contains("stale element") => Ok(true),
+                Err(error) => Err(error),
+            },
+        )
+        .await?;
+        poll_until(
+            deadline,
+            || format!("the page after clicking {css:?} did not finish loading"),
+            async || {
+                let script = json!({"script": "return document.readyState", "args": []});
+                Ok(self.session_command(Method::POST, "/execute/sync", Some(script)).await? == "complete")
+            },
+        )
+        .await
     }
 
     /// The text the page shows.
@@ -187,5 +185,22 @@ impl Chromium {
             return Err(io::Error::other(format!("WebDriver {path}: {status} {}", answer["value"])));
         }
         Ok(answer["value"].take())
+    }
+}
+
+/// Asks `done` every [`POLL_INTERVAL`] until it answers yes; past `deadline`, the error `late` words.
+async fn poll_until(
+    deadline: tokio::time::Instant,
+    late: impl Fn() -> String,
+    mut done: impl AsyncFnMut() -> io::Result<bool>,
+) -> io::Result<()> {
+    loop {
+        if done().await? {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(io::Error::other(late()));
+        }
+        tokio::time::sleep(POLL_INTERVAL).await;
     }
 }

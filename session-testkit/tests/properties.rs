@@ -2,9 +2,11 @@
 //! cookie reader, the JSON payload. Here rather than in session-core so that session-core needs no crate
 //! that depends on it.
 
+use std::time::Duration;
+
 use proptest::prelude::*;
 use session_core::codec::{Codec, JsonCodec};
-use session_core::cookie::{find_cookie, quote as cookie_quote, unquote as cookie_unquote};
+use session_core::cookie::{CookieLifetime, find_cookie, quote as cookie_quote, unquote as cookie_unquote};
 use session_core::{CookieConfig, ManualClock, SameSite, StorageConfig};
 use session_testkit::strategies::{json_value, session_data, text};
 
@@ -25,7 +27,8 @@ proptest! {
     #[test]
     fn no_value_injects_a_header_or_an_attribute(value in text(), max_age in proptest::option::of(0u64..100_000)) {
         let config = CookieConfig::builder().domain("example.com").same_site(SameSite::Strict).build().expect("valid");
-        let Ok(header) = config.set_cookie(&value, max_age, 1_700_000_000) else {
+        let lifetime = max_age.map(|seconds| CookieLifetime { max_age: Duration::from_secs(seconds), now: 1_700_000_000 });
+        let Ok(header) = config.set_cookie(&value, lifetime) else {
             return Ok(());
         };
         prop_assert!(!header.contains(['\r', '\n', '\0']));

@@ -2,6 +2,7 @@
 //! made from them.
 
 use std::fmt::Write;
+use std::time::Duration;
 
 use cookie::{Cookie, SameSite};
 use time::OffsetDateTime;
@@ -69,6 +70,16 @@ impl From<CookieError> for crate::Error {
     }
 }
 
+/// How long a cookie written now lasts: `Max-Age` is `max_age`, `Expires` is `now` (Unix seconds)
+/// plus `max_age`. The moment comes with the age, so it is read only when there is one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CookieLifetime {
+    /// How long the browser keeps the cookie (whole seconds).
+    pub max_age: Duration,
+    /// The moment of writing.
+    pub now: i64,
+}
+
 /// The session cookie: its name and attributes. Build it with [`CookieConfig::builder`]; every
 /// setting is checked once, there, so a request never sends a broken `Set-Cookie`.
 ///
@@ -88,11 +99,14 @@ impl From<CookieError> for crate::Error {
 /// configuration is built; a request only adds the value and the lifetime.
 ///
 /// ```
-/// use session_core::cookie::{CookieConfig, SameSite};
+/// use std::time::Duration;
+///
+/// use session_core::cookie::{CookieConfig, CookieLifetime, SameSite};
 ///
 /// let config = CookieConfig::builder().name("SID").same_site(SameSite::Strict).build()?;
 /// assert_eq!(config.name(), "SID");
-/// let header = config.set_cookie("abc", Some(3600), 1_700_000_000)?;
+/// let lifetime = CookieLifetime { max_age: Duration::from_secs(3600), now: 1_700_000_000 };
+/// let header = config.set_cookie("abc", Some(lifetime))?;
 /// assert_eq!(
 ///     header,
 ///     "SID=abc; Max-Age=3600; Expires=Tue, 14 Nov 2023 23:13:20 GMT; HttpOnly; SameSite=Strict; Secure; Path=/"
@@ -328,11 +342,10 @@ impl CookieConfig {
     }
 
     /// The `Set-Cookie` header value that stores `value`, quoted the Python way, with `Max-Age` and
-    /// `Expires` (now + `max_age`) when a `max_age` in seconds is given; without it the cookie lasts
-    /// until the browser closes.
+    /// `Expires` when a `lifetime` is given; without it the cookie lasts until the browser closes.
     ///
     /// Fails with [`Error::CookieTooLarge`] when `name=value` would exceed [`MAX_COOKIE_SIZE`].
-    pub fn set_cookie(&self, value: &str, max_age: Option<u64>, now: i64) -> Result<String, Error> {
+    pub fn set_cookie(&self, value: &str, lifetime: Option<CookieLifetime>) -> Result<String, Error> {
         // Room for the quotes, `Max-Age`, `Expires` and the attributes: the header is written once.
         let mut header = String::with_capacity(self.name.len() + value.len() + self.attributes.len() + 64);
         header.push_str(&self.name);
@@ -342,8 +355,8 @@ impl CookieConfig {
         if size > MAX_COOKIE_SIZE {
             return Err(Error::CookieTooLarge { size, limit: MAX_COOKIE_SIZE });
         }
-        if let Some(max_age) = max_age {
-            let seconds = i64::try_from(max_age).unwrap_or(i64::MAX);
+        if let Some(CookieLifetime { max_age, now }) = lifetime {
+            let seconds = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
             let _ = write!(header, "; Max-Age={seconds}; Expires=");
             // An HTTP-date; the clamp keeps it within what `time` formats.
             let expires = OffsetDateTime::from_unix_timestamp(now.saturating_add(seconds).clamp(0, LAST_EXPIRES))
@@ -444,7 +457,7 @@ mod tests {
 
     #[test]
     fn defaults_are_secure_httponly_path_root_lax() {
-        let header = CookieConfig::default().set_cookie("abc", None, T).unwrap();
+        let header = CookieConfig::default().set_cookie("abc", None).unwrap();
         assert_eq!(header, "AIOHTTP_SESSION=abc; HttpOnly; SameSite=Lax; Secure; Path=/");
     }
 
@@ -455,7 +468,8 @@ mod tests {
         // RFC 6265 reads as the same instant.
         let config = CookieConfig::builder().domain("example.com").path("/app").build().unwrap();
         let payload = r#"{"created": 1700000000, "session": {"user": "alice", "n": 42}}"#;
-        let ours = config.set_cookie(payload, Some(3600), T).unwrap();
+        let ours =
+            config.set_cookie(payload, Some(CookieLifetime { max_age: Duration::from_secs(3600), now: T })).unwrap();
         let python = r#"AIOHTTP_SESSION="{\"created\": 1700000000\054 \"session\": {\"user\": \"alice\"\054 \"n\": 42}}"; Domain=example.com; expires=Tue, 14-Nov-2023 23:13:20 GMT; HttpOnly; Max-Age=3600; Path=/app; SameSite=Lax; Secure"#;
         let python = python.replace("expires=Tue, 14-Nov-2023", "Expires=Tue, 14 Nov 2023");
         assert_eq!(attributes(&ours), attributes(&python));
@@ -472,9 +486,9 @@ mod tests {
             .secure(false)
             .build()
             .unwrap();
-        assert_eq!(attributes(&config.set_cookie("v", None, T).unwrap()), ["Domain=d.example", "Path=/p", "SID=v"]);
+        assert_eq!(attributes(&config.set_cookie("v", None).unwrap()), ["Domain=d.example", "Path=/p", "SID=v"]);
         let partitioned = CookieConfig::builder().partitioned(true).build().unwrap();
-        assert!(partitioned.set_cookie("v", None, T).unwrap().contains("; Partitioned"));
+        assert!(partitioned.set_cookie("v", None).unwrap().contains("; Partitioned"));
         let same = config.to_builder().build().unwrap();
         assert_eq!(same, config);
     }
@@ -513,7 +527,7 @@ mod tests {
             assert!(matches!(builder.clone().build(), Err(CookieError::Rule { .. })), "{builder:?}");
         }
         let none = CookieConfig::builder().same_site(SameSite::None).build().unwrap();
-        assert!(none.set_cookie("v", None, T).unwrap().contains("SameSite=None"));
+        assert!(none.set_cookie("v", None).unwrap().contains("SameSite=None"));
     }
 
     #[test]
@@ -530,25 +544,29 @@ mod tests {
     fn size_guard_counts_name_and_quoted_value() {
         let config = CookieConfig::builder().name("n").build().unwrap();
         let fits = "a".repeat(MAX_COOKIE_SIZE - 2);
-        assert!(config.set_cookie(&fits, None, T).is_ok());
+        assert!(config.set_cookie(&fits, None).is_ok());
         let too_big = "a".repeat(MAX_COOKIE_SIZE - 1);
-        assert!(matches!(config.set_cookie(&too_big, None, T), Err(Error::CookieTooLarge { size: 4097, limit: 4096 })));
+        assert!(matches!(config.set_cookie(&too_big, None), Err(Error::CookieTooLarge { size: 4097, limit: 4096 })));
         // Quoting counts: 2000 commas become 8000 bytes.
-        assert!(config.set_cookie(&",".repeat(2000), None, T).is_err());
+        assert!(config.set_cookie(&",".repeat(2000), None).is_err());
     }
 
     #[test]
     fn huge_max_age_is_clamped_not_a_panic() {
-        let header = CookieConfig::default().set_cookie("v", Some(u64::MAX), T).unwrap();
+        let header = CookieConfig::default()
+            .set_cookie("v", Some(CookieLifetime { max_age: Duration::from_secs(u64::MAX), now: T }))
+            .unwrap();
         assert!(header.contains(&format!("Max-Age={}", i64::MAX)));
         assert!(header.contains("Expires=Fri, 31 Dec 9999 23:59:59 GMT"));
-        let past = CookieConfig::default().set_cookie("v", Some(0), i64::MIN).unwrap();
+        let past = CookieConfig::default()
+            .set_cookie("v", Some(CookieLifetime { max_age: Duration::ZERO, now: i64::MIN }))
+            .unwrap();
         assert!(past.contains("Max-Age=0"));
     }
 
     #[test]
     fn values_cannot_inject_attributes() {
-        let header = CookieConfig::default().set_cookie("x; Domain=evil\r\nSet-Cookie: a=b", None, T).unwrap();
+        let header = CookieConfig::default().set_cookie("x; Domain=evil\r\nSet-Cookie: a=b", None).unwrap();
         assert!(!header.contains(['\r', '\n']));
         assert_eq!(attributes(&header).len(), 5, "only the configured attributes: {header}");
     }

@@ -6,7 +6,7 @@ mod config;
 mod header;
 mod quoting;
 
-pub use config::{CookieConfig, CookieConfigBuilder, CookieError, MAX_COOKIE_SIZE};
+pub use config::{CookieConfig, CookieConfigBuilder, CookieError, CookieLifetime, MAX_COOKIE_SIZE};
 pub use cookie::SameSite;
 pub use header::find_cookie;
 pub(crate) use quoting::is_legal;

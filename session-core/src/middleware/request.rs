@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use tracing::field::Empty;
 use tracing::{Instrument, Span};
 
-use crate::cookie::find_cookie;
+use crate::cookie::{CookieLifetime, find_cookie};
 use crate::error::Error;
 use crate::session::SessionState;
 use crate::storage::{AbstractStorage, CookieAction, Loaded};
@@ -274,8 +274,10 @@ impl PendingSave {
         Ok(match action.inspect_err(crate::metrics::failed)? {
             CookieAction::Set(value) => {
                 // The clock is read only for an `Expires` (a clock read is a measurable share of a save).
-                let max_age = session.cookie_max_age();
-                Some(config.cookie().set_cookie(&value, max_age, max_age.map_or(0, |_| config.now()))?)
+                let lifetime = session
+                    .cookie_max_age()
+                    .map(|seconds| CookieLifetime { max_age: Duration::from_secs(seconds), now: config.now() });
+                Some(config.cookie().set_cookie(&value, lifetime)?)
             }
             CookieAction::Remove => Some(config.cookie().removal_cookie().to_owned()),
             CookieAction::Keep => None,

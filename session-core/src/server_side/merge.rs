@@ -147,7 +147,7 @@ fn fold<T: PartialEq>(
                 theirs
             }
         };
-        let diff = diffs.of_change(at, changes, |origin| entries.open(id, origin).items().clone());
+        let diff = diffs.of_change(at, changes, |origin| entries.open(id, origin).into_items());
         folded = Some(change.session.rebased(diff, theirs));
     }
     folded
