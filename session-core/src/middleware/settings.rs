@@ -108,11 +108,20 @@ impl<R> LayerSettings<R> {
         Some(Arc::new(RequestSession::typed(Arc::clone(&self.storage), Arc::clone(&self.typed))))
     }
 
-    /// Step 5 (cookie out): saves a changed session and gives its `Set-Cookie` value as the
+    /// Step 5 (cookie out): saves a changed session and hands `respond` its `Set-Cookie` value as the
     /// framework's header type (none when the storage sends no cookie), or the app's error response
-    /// (the error logged).
-    pub async fn save<H: TryFrom<String>>(&self, pending: PendingSave) -> Result<Option<H>, R> {
-        let Some(set_cookie) = pending.save().await.map_err(|error| self.error_response(&error))? else {
+    /// (the error logged). The layer's `Arc` and `respond` (which holds the response) go into one
+    /// future with the save ([`PendingSave::save_then`]), the one an adapter boxes per request.
+    pub fn save<H: TryFrom<String>, T>(
+        self: Arc<Self>,
+        pending: PendingSave,
+        respond: impl FnOnce(Result<Option<H>, R>) -> T,
+    ) -> impl Future<Output = T> {
+        pending.save_then(move |saved| respond(self.set_cookie_header(saved)))
+    }
+
+    fn set_cookie_header<H: TryFrom<String>>(&self, saved: Result<Option<String>, Error>) -> Result<Option<H>, R> {
+        let Some(set_cookie) = saved.map_err(|error| self.error_response(&error))? else {
             return Ok(None);
         };
         // Cookie settings are checked when built and values quoted, so this is a broken invariant.
