@@ -373,6 +373,41 @@ mod tests {
         assert!(format!("{request:?}").contains("SessionState"));
     }
 
+    /// Only a use from inside the closure is refused: another thread's use waits for the closure and
+    /// then sees what it wrote.
+    #[test]
+    fn another_thread_waits_for_a_closure_rather_than_failing() {
+        use std::sync::mpsc;
+        use std::time::Duration;
+
+        let request = Arc::new(request());
+        run(request.load(None::<&str>)).unwrap();
+        let (inside, entered) = mpsc::channel();
+        let (release, released) = mpsc::channel::<()>();
+        let holder = std::thread::spawn({
+            let request = Arc::clone(&request);
+            move || {
+                request.with(|session| {
+                    inside.send(()).unwrap();
+                    released.recv().unwrap();
+                    session.insert("n", 1)
+                })
+            }
+        });
+        entered.recv().unwrap();
+        let (answer, answered) = mpsc::channel();
+        let other = std::thread::spawn({
+            let request = Arc::clone(&request);
+            move || answer.send(request.with(|session| session.get::<i64>("n"))).unwrap()
+        });
+        // Waiting, so nothing answers while the holder is inside (a refusal would, at once).
+        assert!(answered.recv_timeout(Duration::from_millis(200)).is_err(), "answered while the closure ran");
+        release.send(()).unwrap();
+        holder.join().unwrap().unwrap().unwrap();
+        other.join().unwrap();
+        assert_eq!(answered.recv().unwrap().unwrap().unwrap(), Some(1));
+    }
+
     #[test]
     fn debug_never_waits() {
         let request = request();
