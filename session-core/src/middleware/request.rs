@@ -2,7 +2,7 @@
 
 use std::any::Any;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -53,7 +53,7 @@ pub struct RequestSession {
     state: Mutex<State>,
     /// The [`thread_mark`] of the thread running a closure of [`with`](Self::with) (0: none), so a
     /// nested use from that closure is an error instead of a deadlock.
-    user: AtomicU64,
+    user: AtomicUsize,
 }
 
 #[allow(clippy::large_enum_variant, reason = "one per request, held in place: boxing would allocate per request")]
@@ -90,7 +90,7 @@ impl RequestSession {
     /// The session slot of one request on `storage`, which is also `typed` as the type the layer was
     /// given ([`IntoStorage::into_typed`](crate::storage::IntoStorage::into_typed)).
     pub fn typed(storage: Arc<dyn AbstractStorage>, typed: Arc<dyn Any + Send + Sync>) -> Self {
-        RequestSession { storage, typed, state: Mutex::new(State::Unloaded), user: AtomicU64::new(0) }
+        RequestSession { storage, typed, state: Mutex::new(State::Unloaded), user: AtomicUsize::new(0) }
     }
 
     /// The storage.
@@ -230,18 +230,20 @@ impl RequestSession {
     }
 }
 
-/// A number for the calling thread, never 0 and never another thread's: `ThreadId` has no integer
-/// form to keep in an atomic, and a mutex around one cost a lock, an unlock and an `Arc` count of
-/// the current `Thread` per handle call (three calls a request, about 0.1 µs in `perf record`).
-fn thread_mark() -> u64 {
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    thread_local!(static MARK: u64 = NEXT.fetch_add(1, Ordering::Relaxed));
+/// A number for the calling thread, never 0 and never another thread's (a `usize` count of threads:
+/// 32-bit targets without 64-bit atomics have it too): `ThreadId` has no integer form to keep in an
+/// atomic, and a mutex around one cost a lock, an unlock and an `Arc` count of the current `Thread`
+/// per handle call (three calls a request, about 0.1 µs in `perf record`).
+fn thread_mark() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(1);
+    thread_local!(static MARK: usize = NEXT.fetch_add(1, Ordering::Relaxed));
     MARK.with(|mark| *mark)
 }
 
-/// Clears the thread mark of [`RequestSession::with`] when the closure ends, even by a panic; before
-/// the session's lock is released, as it is declared after it.
-struct Release<'a>(&'a AtomicU64);
+/// Clears the thread mark of [`RequestSession::with`] when the closure ends, even by a panic. It is
+/// declared after the session's lock guard so that it runs first: cleared after the unlock, the mark
+/// could erase the next holder's, whose nested use would then wait forever.
+struct Release<'a>(&'a AtomicUsize);
 
 impl Drop for Release<'_> {
     fn drop(&mut self) {

@@ -10,8 +10,8 @@ use super::request::{PendingSave, RequestSession};
 use crate::error::{Error, describe};
 use crate::storage::{AbstractStorage, IntoStorage};
 
-/// The settings of one session layer; `R` is the framework's response type. Cheap to clone: a layer
-/// keeps it in an `Arc` or clones it per worker.
+/// The settings of one session layer; `R` is the framework's response type. Cheap to clone; a layer
+/// keeps it in an `Arc`, which [`save`](Self::save) takes into the future it answers.
 pub struct LayerSettings<R> {
     storage: Arc<dyn AbstractStorage>,
     /// The storage as the type the layer was given.
