@@ -51,6 +51,13 @@ impl Span {
     fn of(self, text: &str) -> &str {
         &text[self.start..self.end]
     }
+
+    /// Appends `piece` to `text`: where it now lies.
+    fn append(text: &mut String, piece: &str) -> Span {
+        let start = text.len();
+        text.push_str(piece);
+        Span { start, end: text.len() }
+    }
 }
 
 #[derive(Clone)]
@@ -97,11 +104,16 @@ impl Items {
 
     /// Takes `key` out, keeping the order of the rest.
     pub(crate) fn remove(&mut self, key: &str) -> Option<Value> {
-        let at = self.position(key)?;
-        Some(match self.entries.remove(at).value {
+        Some(match self.take(key)?.value {
             Slot::Set(value) => value,
             Slot::Loaded(span, parsed) => parsed.into_inner().unwrap_or_else(|| parse(self.at(span))),
         })
+    }
+
+    /// Takes `key`'s entry out (its text stays until the request ends), without parsing its value.
+    fn take(&mut self, key: &str) -> Option<Entry> {
+        let at = self.position(key)?;
+        Some(self.entries.remove(at))
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -155,11 +167,13 @@ impl Items {
         }
     }
 
-    /// Appends `text` to the shared text: where it now lies.
     fn push_text(&mut self, text: &str) -> Span {
-        let start = self.text.len();
-        self.text.push_str(text);
-        Span { start, end: self.text.len() }
+        Span::append(&mut self.text, text)
+    }
+
+    /// Each key's position, for many lookups at once.
+    fn key_index(&self) -> HashMap<String, usize> {
+        self.keys().enumerate().map(|(at, key)| (key.to_owned(), at)).collect()
     }
 
     /// Whether `ours` (one of these entries) holds the value `theirs` (an entry of `base`) holds: the
@@ -259,15 +273,14 @@ impl Items {
         for change in &diff.queues {
             match change.replay(self.get(&change.key).cloned()) {
                 Some(queue) => self.insert(&change.key, queue),
-                None => drop(self.remove(&change.key)),
+                None => drop(self.take(&change.key)),
             };
         }
     }
 
     /// Sets many keys through a temporary index: a large session never costs quadratic time.
     fn apply_indexed(&mut self, set: &[(String, Value)]) {
-        let mut index: HashMap<String, usize> =
-            self.entries.iter().enumerate().map(|(at, entry)| (self.at(entry.key).to_owned(), at)).collect();
+        let mut index = self.key_index();
         for (key, value) in set {
             match index.get(key) {
                 Some(&at) => self.entries[at].value = Slot::Set(value.clone()),
@@ -313,7 +326,7 @@ impl Items {
                 return Err(A::Error::custom("a number out of range or nesting too deep"));
             }
             if items.len() == INDEXED && index.is_none() {
-                index = Some(items.keys().enumerate().map(|(at, key)| (key.to_owned(), at)).collect());
+                index = Some(items.key_index());
             }
             let existing = match &index {
                 Some(index) => index.get(items.at(key)).copied(),
@@ -358,9 +371,7 @@ impl Visitor<'_> for KeyText<'_> {
     }
 
     fn visit_str<E>(self, key: &str) -> Result<Span, E> {
-        let start = self.0.len();
-        self.0.push_str(key);
-        Ok(Span { start, end: self.0.len() })
+        Ok(Span::append(self.0, key))
     }
 }
 
