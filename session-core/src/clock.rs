@@ -36,11 +36,7 @@ impl Clock {
     pub fn now(&self) -> i64 {
         match &self.manual {
             Some(time) => time.load(Ordering::Relaxed),
-            None => match SystemTime::now().duration_since(UNIX_EPOCH) {
-                Ok(elapsed) => i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX),
-                // A clock set before 1970 is a broken host; 0 makes every `max_age` check expire.
-                Err(_) => 0,
-            },
+            None => system_seconds(),
         }
     }
 
@@ -59,6 +55,30 @@ impl Clock {
     /// Whether this is the system clock (the only clock production code should use).
     pub fn is_system(&self) -> bool {
         self.manual.is_none()
+    }
+}
+
+/// The wall clock in whole seconds; a clock set before 1970 is a broken host, and 0 makes every
+/// `max_age` check expire.
+///
+/// On Linux this reads `CLOCK_REALTIME_COARSE`: the time of the kernel's last tick, read from the vDSO
+/// page without the TSC read (and, in a VM, its exit) that the precise clock needs. A request reads
+/// the seconds three or four times (a new session's `created`, again at each insert as Python does,
+/// the Fernet timestamp); on the 2-core VM of `BENCHMARKS.md` a precise read took 25 ns alone and
+/// about 40 ns a read under load (`perf`), the coarse one 5.5 ns. It lags by at most one tick (1 to
+/// 10 ms), which whole seconds absorb: a reading taken right after a second begins may still show the
+/// one before, as a clock a few milliseconds slow would; nothing orders events by these seconds
+/// (log-out-everywhere uses epochs, `now_millis` stays precise).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn system_seconds() -> i64 {
+    rustix::time::clock_gettime(rustix::time::ClockId::RealtimeCoarse).tv_sec.max(0)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn system_seconds() -> i64 {
+    match SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(elapsed) => i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX),
+        Err(_) => 0,
     }
 }
 
@@ -127,7 +147,11 @@ mod tests {
 
     #[test]
     fn system_clock_reads_the_wall_clock() {
-        let wall = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_secs() as i64;
-        assert!((Clock::system().now() - wall).abs() <= 1);
+        let wall = || SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_secs() as i64;
+        for _ in 0..1000 {
+            let (before, now, after) = (wall(), Clock::system().now(), wall());
+            // The coarse clock may show the second before the precise one, never one after.
+            assert!(before - 1 <= now && now <= after, "{before} {now} {after}");
+        }
     }
 }
