@@ -90,10 +90,32 @@ pub fn quote(value: &str) -> Cow<'_, str> {
     Cow::Owned(quoted)
 }
 
-/// Appends `value` to `out` as [`quote`] writes it: the `Set-Cookie` header is written in one string
-/// (quoting into a string of its own cost an allocation and a copy of the token on every save).
-pub(crate) fn push_quoted(out: &mut String, value: &str) {
-    write_quoted(out, value, Classes::of(value));
+/// A value measured for quoting, to be appended to a `Set-Cookie` header as [`quote`] writes it: the
+/// header is written in one string (quoting into a string of its own cost an allocation and a copy of
+/// the token on every save).
+pub(crate) struct Quoted<'a> {
+    value: &'a str,
+    classes: Classes,
+}
+
+impl<'a> Quoted<'a> {
+    pub(crate) fn new(value: &'a str) -> Self {
+        Quoted { value, classes: Classes::of(value) }
+    }
+
+    /// The length it takes quoted, when that is known without writing it: always, unless a byte needs
+    /// an escape (never for a token or an id).
+    pub(crate) fn len(&self) -> Option<usize> {
+        match self.classes {
+            Classes { bare: true, .. } => Some(self.value.len()),
+            Classes { unescaped: true, .. } => Some(self.value.len() + 2),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn push_to(&self, out: &mut String) {
+        write_quoted(out, self.value, self.classes);
+    }
 }
 
 /// What one pass over a value found: whether it goes bare, and whether quotes alone are enough (as
