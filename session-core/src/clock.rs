@@ -32,7 +32,8 @@ impl Clock {
         Clock { manual: None }
     }
 
-    /// Current Unix time in whole seconds, truncated like Python's `int(time.time())`.
+    /// Current Unix time in whole seconds, truncated like Python's `int(time.time())`. The system
+    /// clock reads the kernel's coarse clock on Linux, up to one tick (a few milliseconds) behind.
     pub fn now(&self) -> i64 {
         match &self.manual {
             Some(time) => time.load(Ordering::Relaxed),
