@@ -253,6 +253,25 @@ mod tests {
         }
     }
 
+    /// Only canonical base64 opens, as with the `base64` crate before: no token without its padding
+    /// or with the unused bits of its last character set (no Fernet implementation writes either).
+    #[test]
+    fn only_canonical_base64_opens() {
+        // 57 + 16 bytes: the text ends in one byte and `==`.
+        let token = cipher().seal(b"short", T).unwrap();
+        assert!(token.ends_with("==") && cipher().open(&token, None).is_some(), "{token}");
+        assert!(cipher().open(token.trim_end_matches('='), None).is_none());
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut bytes = token.into_bytes();
+        let last = bytes.len() - 3;
+        let index = alphabet.iter().position(|&c| c == bytes[last]).unwrap();
+        // The last character's low four bits are not data: the same bytes, another spelling.
+        bytes[last] = alphabet[index ^ 1];
+        let respelled = String::from_utf8(bytes).unwrap();
+        assert_eq!(URL_SAFE.decode(&respelled).ok(), None, "the tests' decoder is strict too");
+        assert!(cipher().open(&respelled, None).is_none());
+    }
+
     #[test]
     fn wrong_keys_are_constructor_errors_and_keys_are_never_shown() {
         assert_eq!(EncryptedCookieStorage::new(&b"123"[..]).err(), Some(KeyError::Length(3)));

@@ -33,7 +33,8 @@ impl Clock {
     }
 
     /// Current Unix time in whole seconds, truncated like Python's `int(time.time())`. The system
-    /// clock reads the kernel's coarse clock on Linux, up to one tick (a few milliseconds) behind.
+    /// clock reads the kernel's coarse clock on Linux and Android, up to one tick (a few
+    /// milliseconds) behind.
     pub fn now(&self) -> i64 {
         match &self.manual {
             Some(time) => time.load(Ordering::Relaxed),
@@ -41,8 +42,8 @@ impl Clock {
         }
     }
 
-    /// Current Unix time in milliseconds (a manual clock's seconds × 1000): for ordering events that
-    /// may fall in the same second, such as a login right after logging a user out everywhere.
+    /// Current Unix time in milliseconds from the precise clock (a manual clock's seconds × 1000): for
+    /// ordering events that may fall in the same second.
     pub fn now_millis(&self) -> i64 {
         match &self.manual {
             Some(time) => time.load(Ordering::Relaxed).saturating_mul(1000),
@@ -59,8 +60,7 @@ impl Clock {
     }
 }
 
-/// The wall clock in whole seconds; a clock set before 1970 is a broken host, and 0 makes every
-/// `max_age` check expire.
+/// The wall clock in whole seconds; a clock set before 1970 (a broken host) reads as 0.
 ///
 /// On Linux this reads `CLOCK_REALTIME_COARSE`: the time of the kernel's last tick, read from the vDSO
 /// page without the TSC read (and, in a VM, its exit) that the precise clock needs. A request reads
@@ -68,15 +68,24 @@ impl Clock {
 /// the Fernet timestamp); on the 2-core VM of `BENCHMARKS.md` a precise read took 25 ns alone and
 /// about 40 ns a read under load (`perf`), the coarse one 5.5 ns. It lags by at most one tick (1 to
 /// 10 ms), which whole seconds absorb: a reading taken right after a second begins may still show the
-/// one before, as a clock a few milliseconds slow would; nothing orders events by these seconds
-/// (log-out-everywhere uses epochs, `now_millis` stays precise).
+/// one before, as a clock a few milliseconds slow would, and never one ahead of the precise clock;
+/// nothing orders events by these seconds (log-out-everywhere compares epochs). A host that refuses
+/// the coarse clock (a sandbox's filter, an emulator) gets the precise one.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 fn system_seconds() -> i64 {
-    rustix::time::clock_gettime(rustix::time::ClockId::RealtimeCoarse).tv_sec.max(0)
+    use rustix::time::{ClockId, DynamicClockId, clock_gettime_dynamic};
+    match clock_gettime_dynamic(DynamicClockId::Known(ClockId::RealtimeCoarse)) {
+        Ok(now) => now.tv_sec.max(0),
+        Err(_) => precise_seconds(),
+    }
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 fn system_seconds() -> i64 {
+    precise_seconds()
+}
+
+fn precise_seconds() -> i64 {
     match SystemTime::now().duration_since(UNIX_EPOCH) {
         Ok(elapsed) => i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX),
         Err(_) => 0,
@@ -153,6 +162,9 @@ mod tests {
             let (before, now, after) = (wall(), Clock::system().now(), wall());
             // The coarse clock may show the second before the precise one, never one after.
             assert!(before - 1 <= now && now <= after, "{before} {now} {after}");
+            // The precise clock, where the coarse one is missing or refused.
+            let (before, precise, after) = (wall(), precise_seconds(), wall());
+            assert!(before <= precise && precise <= after, "{before} {precise} {after}");
         }
     }
 }

@@ -353,14 +353,13 @@ impl CookieConfig {
         let quoted = Quoted::new(value);
         // The header's exact length, so that it is written once and becomes the response's header
         // value without another allocation: `bytes` boxes a shared count for a `Vec` with room to spare
-        // (a `malloc`, a `free` and an atomic decrement on every save). An escaped value gets room for
-        // a few escapes.
-        let quoted_len = quoted.len().unwrap_or(value.len() + 2 + value.len() / 4);
+        // (a `malloc`, a `free` and an atomic decrement on every save).
         let lifetime_len = lifetime.map_or(0, |CookieLifetime { max_age, .. }| {
             let seconds = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
             "; Max-Age=".len() + itoa::Buffer::new().format(seconds).len() + "; Expires=".len() + HTTP_DATE_LEN
         });
-        let mut header = String::with_capacity(self.name.len() + 1 + quoted_len + lifetime_len + self.attributes.len());
+        let mut header =
+            String::with_capacity(self.name.len() + 1 + quoted.len() + lifetime_len + self.attributes.len());
         header.push_str(&self.name);
         header.push('=');
         quoted.push_to(&mut header);
@@ -473,7 +472,8 @@ mod tests {
     fn a_token_header_is_allocated_at_its_exact_length() {
         let config = CookieConfig::builder().domain("example.com").build().unwrap();
         let token = "gAAAAABrEUBc0Upp4P5C1Z_uOofaVIVdDy61G4UycRIhS2WTNvlyh86yINGY9I2BDLOHj6iQkrYtC2Wxs_kMvej==";
-        for value in [token, "abc", "a b", ""] {
+        let json = concat!(r#"{"a": 1, "b": "é\\", "c": "→"#, "\u{7f}", r#""}"#);
+        for value in [token, "abc", "a b", "", json, "a,b;c"] {
             for max_age in [None, Some(0), Some(9), Some(3600), Some(u64::MAX)] {
                 let lifetime = max_age.map(|seconds| CookieLifetime { max_age: Duration::from_secs(seconds), now: T });
                 let header = config.set_cookie(value, lifetime).unwrap();

@@ -103,13 +103,12 @@ impl<'a> Quoted<'a> {
         Quoted { value, classes: Classes::of(value) }
     }
 
-    /// The length it takes quoted, when that is known without writing it: always, unless a byte needs
-    /// an escape (never for a token or an id).
-    pub(crate) fn len(&self) -> Option<usize> {
+    /// The length it takes quoted. A token or an id needs no escape, so no second pass.
+    pub(crate) fn len(&self) -> usize {
         match self.classes {
-            Classes { bare: true, .. } => Some(self.value.len()),
-            Classes { unescaped: true, .. } => Some(self.value.len() + 2),
-            _ => None,
+            Classes { bare: true, .. } => self.value.len(),
+            Classes { unescaped: true, .. } => self.value.len() + 2,
+            _ => 2 + self.value.chars().map(escaped_len).sum::<usize>(),
         }
     }
 
@@ -130,6 +129,16 @@ impl Classes {
     fn of(value: &str) -> Self {
         let (legal, unescaped) = classify(value.as_bytes());
         Classes { bare: legal && !value.is_empty(), unescaped }
+    }
+}
+
+/// What `write_quoted` writes for `ch` inside quotes.
+fn escaped_len(ch: char) -> usize {
+    match ch {
+        '"' | '\\' => 2,
+        _ if ch.is_ascii() && is_unescaped(ch as u8) => 1,
+        _ if u32::from(ch) < 0x100 => 4,
+        _ => ch.len_utf8(),
     }
 }
 
