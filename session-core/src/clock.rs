@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Where a storage and its sessions read "now", in whole Unix seconds.
 ///
@@ -47,10 +47,7 @@ impl Clock {
     pub fn now_millis(&self) -> i64 {
         match &self.manual {
             Some(time) => time.load(Ordering::Relaxed).saturating_mul(1000),
-            None => match SystemTime::now().duration_since(UNIX_EPOCH) {
-                Ok(elapsed) => i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX),
-                Err(_) => 0,
-            },
+            None => i64::try_from(since_epoch().as_millis()).unwrap_or(i64::MAX),
         }
     }
 
@@ -86,10 +83,12 @@ fn system_seconds() -> i64 {
 }
 
 fn precise_seconds() -> i64 {
-    match SystemTime::now().duration_since(UNIX_EPOCH) {
-        Ok(elapsed) => i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX),
-        Err(_) => 0,
-    }
+    i64::try_from(since_epoch().as_secs()).unwrap_or(i64::MAX)
+}
+
+/// The precise wall clock since 1970; zero for a clock set before it (a broken host).
+fn since_epoch() -> Duration {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO)
 }
 
 /// A clock that only moves when told to: the test seam for every expiry rule.

@@ -1,7 +1,6 @@
 //! The session cookie's name and attributes, validated once when built, and the `Set-Cookie` headers
 //! made from them.
 
-use std::fmt::Write;
 use std::time::Duration;
 
 use cookie::{Cookie, SameSite};
@@ -354,10 +353,17 @@ impl CookieConfig {
         // The header's exact length, so that it is written once and becomes the response's header
         // value without another allocation: `bytes` boxes a shared count for a `Vec` with room to spare
         // (a `malloc`, a `free` and an atomic decrement on every save).
-        let lifetime_len = lifetime.map_or(0, |CookieLifetime { max_age, .. }| {
-            let seconds = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
-            "; Max-Age=".len() + itoa::Buffer::new().format(seconds).len() + "; Expires=".len() + HTTP_DATE_LEN
-        });
+        let mut digits = itoa::Buffer::new();
+        // `Max-Age` as text, and the instant it ends at.
+        let lifetime = match lifetime {
+            Some(CookieLifetime { max_age, now }) => {
+                let seconds = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
+                Some((digits.format(seconds), now.saturating_add(seconds)))
+            }
+            None => None,
+        };
+        let lifetime_len =
+            lifetime.map_or(0, |(max_age, _)| "; Max-Age=".len() + max_age.len() + "; Expires=".len() + HTTP_DATE_LEN);
         let mut header =
             String::with_capacity(self.name.len() + 1 + quoted.len() + lifetime_len + self.attributes.len());
         header.push_str(&self.name);
@@ -367,12 +373,13 @@ impl CookieConfig {
         if size > MAX_COOKIE_SIZE {
             return Err(Error::CookieTooLarge { size, limit: MAX_COOKIE_SIZE });
         }
-        if let Some(CookieLifetime { max_age, now }) = lifetime {
-            let seconds = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
-            let _ = write!(header, "; Max-Age={seconds}; Expires=");
+        if let Some((max_age, ends)) = lifetime {
+            header.push_str("; Max-Age=");
+            header.push_str(max_age);
+            header.push_str("; Expires=");
             // An HTTP-date; the clamp keeps it within what `time` formats.
-            let expires = OffsetDateTime::from_unix_timestamp(now.saturating_add(seconds).clamp(0, LAST_EXPIRES))
-                .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+            let expires =
+                OffsetDateTime::from_unix_timestamp(ends.clamp(0, LAST_EXPIRES)).unwrap_or(OffsetDateTime::UNIX_EPOCH);
             let format = format_description!(
                 "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
             );
