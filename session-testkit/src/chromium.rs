@@ -88,6 +88,12 @@ pub struct Chromium {
     session: String,
 }
 
+/// Whether a WebDriver error says the element's document is no longer the page shown.
+fn is_gone(error: &io::Error) -> bool {
+    let message = error.to_string();
+    message.contains("stale element") || message.contains("does not belong to the document")
+}
+
 impl Chromium {
     /// Opens `url` and waits for the page to load.
     pub async fn goto(&self, url: &str) -> io::Result<()> {
@@ -119,7 +125,9 @@ impl Chromium {
             || format!("clicking {css:?} loaded no new page"),
             async || match self.session_command(Method::GET, &old_page_name, None).await {
                 Ok(_) => Ok(false),
-                Err(error) if error.to_string().contains("stale element") => Ok(true),
+                // Chromedriver says "stale element reference", or, when the old document is torn down
+                // mid-command, "Node with given id does not belong to the document": gone either way.
+                Err(error) if is_gone(&error) => Ok(true),
                 Err(error) => Err(error),
             },
         )
