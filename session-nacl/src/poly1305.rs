@@ -11,7 +11,8 @@
 //! arithmetic has no branch or table lookup on secret data, and the tests check it against the
 //! `poly1305` crate on random and extreme inputs and on RFC 8439's vectors.
 
-use subtle::ConstantTimeEq;
+use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
+use zeroize::{Zeroize, Zeroizing};
 
 /// A Poly1305 tag's length in bytes.
 pub(crate) const TAG_SIZE: usize = 16;
@@ -39,14 +40,14 @@ pub(crate) fn tag(key: &[u8; 32], message: &[u8]) -> [u8; TAG_SIZE] {
         last[rest.len()] = 1;
         state.absorb(limbs(&last, 0));
     }
-    let mut s = [0u8; 16];
+    let mut s = Zeroizing::new([0u8; 16]);
     s.copy_from_slice(&key[16..]);
     state.finish(limbs(&s, 0))
 }
 
 /// Whether `expected` is the tag of `message` under `key`, compared in constant time.
 pub(crate) fn verify(key: &[u8; 32], message: &[u8], expected: &[u8]) -> bool {
-    tag(key, message).ct_eq(expected).into()
+    Zeroizing::new(tag(key, message)).ct_eq(expected).into()
 }
 
 /// A number below 2^130 + a little, as limbs of 44, 44 and 42 bits (each may carry a few bits over).
@@ -77,7 +78,8 @@ impl Multiplier {
     }
 }
 
-/// The accumulator `h`, and `r` and `r²`.
+/// The accumulator `h`, and `r` and `r²`: wiped when dropped, as they would let anyone who reads
+/// them tag another message under this nonce.
 struct State {
     r: Multiplier,
     r_squared: Multiplier,
@@ -86,7 +88,7 @@ struct State {
 
 impl State {
     fn new(key: &[u8; 32]) -> State {
-        let mut r_bytes = [0u8; 16];
+        let mut r_bytes = Zeroizing::new([0u8; 16]);
         r_bytes.copy_from_slice(&key[..16]);
         // The clamped r (RFC 8439: r &= 0x0ffffffc0ffffffc0ffffffc0fffffff), in limbs.
         let [r0, r1, r2] = limbs(&r_bytes, 0);
@@ -125,11 +127,11 @@ impl State {
         g0 &= MASK_44;
         let g2 = (h2 + (g1 >> 44)).wrapping_sub(1 << 42);
         g1 &= MASK_44;
-        // All ones when g is not negative (its top bit clear), without a branch.
-        let take_g = (g2 >> 63).wrapping_sub(1);
-        h0 = (h0 & !take_g) | (g0 & take_g);
-        h1 = (h1 & !take_g) | (g1 & take_g);
-        h2 = (h2 & !take_g) | (g2 & take_g);
+        // g when its top bit is clear, chosen without a branch.
+        let take_g = Choice::from((g2 >> 63) as u8 ^ 1);
+        h0 = u64::conditional_select(&h0, &g0, take_g);
+        h1 = u64::conditional_select(&h1, &g1, take_g);
+        h2 = u64::conditional_select(&h2, &g2, take_g);
 
         h0 += s0;
         h1 += s1 + (h0 >> 44);
@@ -143,6 +145,16 @@ impl State {
         out[..8].copy_from_slice(&low.to_le_bytes());
         out[8..].copy_from_slice(&high.to_le_bytes());
         out
+    }
+}
+
+impl Drop for State {
+    fn drop(&mut self) {
+        self.h.zeroize();
+        for multiplier in [&mut self.r, &mut self.r_squared] {
+            multiplier.limbs.zeroize();
+            multiplier.folded.zeroize();
+        }
     }
 }
 
@@ -254,11 +266,25 @@ mod tests {
         }
     }
 
+    /// The tag of nothing is `s`; all ones in the key and the message keep every limb at its widest,
+    /// through the pairs, the odd block and the short last one.
+    #[test]
+    fn empty_and_all_ones_messages_match_the_poly1305_crate() {
+        let key: [u8; 32] = std::array::from_fn(|i| (i * 11 + 5) as u8);
+        assert_eq!(tag(&key, b""), key[16..]);
+        assert_eq!(tag(&key, b""), oracle(&key, b""));
+        let ones = [0xff; 32];
+        for len in 0..=80 {
+            assert_eq!(tag(&ones, &[0xff; 80][..len]), oracle(&ones, &[0xff; 80][..len]), "length {len}");
+        }
+    }
+
     /// A carry out of every limb in `finish`'s first pass: h = 2^130 + 2^44 - 1 ≡ 2^44 + 4 (mod p).
     /// Random messages almost never leave the low limb this close to its top.
     #[test]
     fn finishing_carries_through_every_limb() {
-        let state = State { h: [MASK_44, MASK_44 + 1, MASK_42], ..State::new(&[0; 32]) };
+        let mut state = State::new(&[0; 32]);
+        state.h = [MASK_44, MASK_44 + 1, MASK_42];
         let expected = ((1u128 << 44) + 4).to_le_bytes();
         assert_eq!(state.finish([0; 3]), expected);
     }
