@@ -65,10 +65,10 @@ pub type NaClCookieStorage = SealedCookieStorage<SecretBoxCipher>;
 /// 32 bytes of the XSalsa20 stream are the Poly1305 key, the rest encrypts the plaintext, and the MAC
 /// covers the ciphertext. HSalsa20 is the `salsa20` crate's; the Salsa20 blocks (four at a time in
 /// SIMD vectors) and Poly1305 (on 64-bit limbs) are this crate's, for speed: seal and open of a
-/// typical session took 1.41 to 1.62 µs with the `salsa20` crate's blocks and orion's Poly1305, and
-/// take 0.96 to 1.09 µs, beside Fernet's 0.85 to 0.98 µs on a CPU with AES and SHA instructions
-/// (`cargo bench -p session-nacl --bench storage -- secretbox_ours/typical`, and `-p session-cookie`
-/// for `fernet_ours`). `crypto_secretbox` stays as the tests' oracle: every cookie of ours opens with
+/// typical session took 1.24 to 1.31 µs with the `salsa20` crate and orion's Poly1305, and take
+/// 0.93 to 1.10 µs, beside Fernet's 0.82 to 0.92 µs on a CPU with AES and SHA instructions (three
+/// rounds of `cargo bench -p session-nacl --bench storage -- secretbox_ours/typical` before and
+/// after, and `-p session-cookie` for `fernet_ours`, pinned to one core). `crypto_secretbox` stays as the tests' oracle: every cookie of ours opens with
 /// it, and every box it seals opens with ours.
 #[derive(Clone)]
 pub struct SecretBoxCipher {

@@ -4,10 +4,11 @@
 //! at a time behind the `cipher` crate's buffering. A pass of four blocks is computed four at a time,
 //! one 32-bit word of the four blocks in each of `wide`'s 128-bit vectors (SSE2 on x86-64, NEON on
 //! AArch64, plain arrays elsewhere); a pass that needs three blocks or fewer, and HSalsa20, which
-//! derives the stream's key from the box's key and nonce, run the same rounds on plain words. Measured
-//! pinned to one core (a throwaway program, best of two runs): one block on words about 70 ns, four
-//! in vectors about 240 ns; the stream of a typical session's 190 bytes (the MAC key, then four
-//! blocks) 408 ns with the crate and 317 ns with this, of 4 KiB 5.4 µs and 4.25 µs. The tests check
+//! derives the stream's key from the box's key and nonce, run the same rounds on plain words: one
+//! block on words takes about 70 ns, four in vectors about 240 ns. The stream of a session's payload
+//! (a throwaway program, pinned to one core, two runs), with the crate and with this: 71 bytes (two
+//! blocks with the MAC key) 259–293 and 248–251 ns, 150 bytes 338–349 and 330–342 ns, a typical
+//! 190 bytes 396–410 and 319–337 ns, 4 KiB 4.76–4.98 and 3.93–4.04 µs. The tests check
 //! every byte against the crate's `XSalsa20` on every length across the passes' boundaries, the blocks
 //! against its `Salsa20` across the block counter's 32-bit carry, and a 1,000-byte box against PyNaCl.
 
