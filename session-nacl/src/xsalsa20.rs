@@ -39,6 +39,8 @@ pub(crate) struct SecretBoxStream {
     mac_key: Zeroizing<MacKey>,
     /// Blocks 0 to 3 (or as many as the data needs): the MAC key, then up to 224 bytes that encrypt.
     first_pass: Zeroizing<Pass>,
+    /// How many blocks `first_pass` holds.
+    first_blocks: u64,
 }
 
 impl SecretBoxStream {
@@ -47,27 +49,28 @@ impl SecretBoxStream {
         let key = hsalsa20(key, nonce);
         let nonce = [le_u32(&nonce[16..]), le_u32(&nonce[20..])];
         let mut first_pass = Zeroizing::new([0; 32]);
-        pass(&key, nonce, 0, MAC_KEY_WORDS * 8 + len, &mut first_pass);
+        let first_blocks = pass(&key, nonce, 0, MAC_KEY_WORDS * 8 + len, &mut first_pass);
         let mac_key = Zeroizing::new(std::array::from_fn(|i| first_pass[i / 8].to_le_bytes()[i % 8]));
-        SecretBoxStream { key, nonce, mac_key, first_pass }
+        SecretBoxStream { key, nonce, mac_key, first_pass, first_blocks }
     }
 
     pub(crate) fn mac_key(&self) -> &MacKey {
         &self.mac_key
     }
 
-    /// XORs `data` (of the length the stream was made for) with the stream from its 33rd byte on:
-    /// encrypts a plaintext, decrypts a ciphertext.
+    /// XORs `data` with the stream from its 33rd byte on: encrypts a plaintext, decrypts a
+    /// ciphertext. Any length is right; the one the stream was made for costs no block twice.
     pub(crate) fn apply(&self, data: &mut [u8]) {
-        let first_pass = &self.first_pass[MAC_KEY_WORDS..];
+        let first_pass = &self.first_pass[MAC_KEY_WORDS..8 * self.first_blocks as usize];
         let (first, rest) = data.split_at_mut(data.len().min(8 * first_pass.len()));
         xor(first, first_pass);
         if rest.is_empty() {
             return;
         }
         let mut keystream = Zeroizing::new([0; 32]);
-        for (chunk, block) in rest.chunks_mut(8 * keystream.len()).zip((4u64..).step_by(4)) {
-            pass(&self.key, self.nonce, block, chunk.len(), &mut keystream);
+        let mut block = self.first_blocks;
+        for chunk in rest.chunks_mut(8 * keystream.len()) {
+            block += pass(&self.key, self.nonce, block, chunk.len(), &mut keystream);
             xor(chunk, keystream.as_ref());
         }
     }
@@ -96,12 +99,15 @@ fn hsalsa20(key: &[u8; 32], nonce: &[u8; 24]) -> Zeroizing<[u32; 8]> {
     Zeroizing::new([x[0], x[5], x[10], x[15], x[6], x[7], x[8], x[9]])
 }
 
-/// At least `bytes` bytes (at most a pass) of the stream from `block` on, into `out`.
-fn pass(key: &[u32; 8], nonce: [u32; 2], block: u64, bytes: usize, out: &mut Pass) {
+/// At least `bytes` bytes (at most a pass) of the stream from `block` on, into `out`; how many
+/// blocks that took.
+fn pass(key: &[u32; 8], nonce: [u32; 2], block: u64, bytes: usize, out: &mut Pass) -> u64 {
     if bytes > LONGEST_SCALAR_PASS {
-        return four_blocks(key, nonce, block, out);
+        four_blocks(key, nonce, block, out);
+        return 4;
     }
-    for (words, block) in out.chunks_exact_mut(8).take(bytes.div_ceil(64)).zip(block..) {
+    let blocks = bytes.div_ceil(64);
+    for (words, block) in out.chunks_exact_mut(8).take(blocks).zip(block..) {
         let input = Zeroizing::new(input(key, [nonce[0], nonce[1], block as u32, (block >> 32) as u32]));
         let mut x = Zeroizing::new(*input);
         rounds(&mut x);
@@ -110,6 +116,7 @@ fn pass(key: &[u32; 8], nonce: [u32; 2], block: u64, bytes: usize, out: &mut Pas
             *word = u64::from(low) | (u64::from(high) << 32);
         }
     }
+    blocks as u64
 }
 
 /// A Salsa20 state: the constants, the key, and four words in the middle (HSalsa20's nonce, or
@@ -255,6 +262,25 @@ mod tests {
             .chain(1240..1300);
         for len in lengths {
             assert_eq!(ours(&key, &nonce, &data[..len]), oracle(&key, &nonce, &data[..len]), "length {len}");
+        }
+    }
+
+    /// A stream made for one length and applied to another still gives the crate's stream: the
+    /// blocks its first pass did not compute are computed then.
+    #[test]
+    fn a_stream_applied_to_another_length_is_still_right() {
+        let key = [9; 32];
+        let nonce = [4; 24];
+        let data: Vec<u8> = (0..700).map(|i| (i * 3) as u8).collect();
+        for (made_for, applied_to) in [(0, 100), (10, 300), (100, 700), (300, 20), (500, 0)] {
+            let stream = SecretBoxStream::new(&key, &nonce, made_for);
+            let mut ours = data[..applied_to].to_vec();
+            stream.apply(&mut ours);
+            assert_eq!(
+                (*stream.mac_key(), ours),
+                oracle(&key, &nonce, &data[..applied_to]),
+                "{made_for} → {applied_to}"
+            );
         }
     }
 
