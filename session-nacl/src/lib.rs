@@ -86,7 +86,7 @@ impl SecretBoxCipher {
         cookie.extend_from_slice(plaintext);
         let stream = SecretBoxStream::new(&self.key, nonce, plaintext.len());
         stream.apply(&mut cookie[BOX_START..]);
-        let tag = poly1305::tag(stream.mac_key(), &cookie[BOX_START..]);
+        let tag = poly1305::tag(&stream.mac_key(), &cookie[BOX_START..]);
         cookie[NONCE_SIZE..BOX_START].copy_from_slice(&tag);
         STANDARD.encode_to_string(cookie)
     }
@@ -114,7 +114,7 @@ impl CookieCipher for SecretBoxCipher {
         let (nonce, tag) = head.split_at(NONCE_SIZE);
         let stream = SecretBoxStream::new(&self.key, nonce.try_into().ok()?, ciphertext.len());
         // The MAC, compared in constant time, before anything is decrypted.
-        if !poly1305::verify(stream.mac_key(), ciphertext, tag) {
+        if !poly1305::verify(&stream.mac_key(), ciphertext, tag) {
             return None;
         }
         stream.apply(ciphertext);

@@ -40,9 +40,7 @@ pub(crate) fn tag(key: &[u8; 32], message: &[u8]) -> [u8; TAG_SIZE] {
         last[rest.len()] = 1;
         state.absorb(limbs(&last, 0));
     }
-    let mut s = Zeroizing::new([0u8; 16]);
-    s.copy_from_slice(&key[16..]);
-    state.finish(limbs(&s, 0))
+    state.finish(limbs(&key[16..], 0))
 }
 
 /// Whether `expected` is the tag of `message` under `key`, compared in constant time.
@@ -88,10 +86,8 @@ struct State {
 
 impl State {
     fn new(key: &[u8; 32]) -> State {
-        let mut r_bytes = Zeroizing::new([0u8; 16]);
-        r_bytes.copy_from_slice(&key[..16]);
         // The clamped r (RFC 8439: r &= 0x0ffffffc0ffffffc0ffffffc0fffffff), in limbs.
-        let [r0, r1, r2] = limbs(&r_bytes, 0);
+        let [r0, r1, r2] = limbs(&key[..16], 0);
         let r = Multiplier::new([r0 & 0xffc_0fff_ffff, r1 & 0xfff_ffc0_ffff, r2 & 0x00f_ffff_fc0f]);
         let r_squared = Multiplier::new(carry(r.times(r.limbs)));
         State { r, r_squared, h: [0; 3] }
@@ -179,8 +175,9 @@ fn wide(a: u64, b: u64) -> u128 {
     u128::from(a) * u128::from(b)
 }
 
-/// A 16-byte little-endian block in limbs, with `high_bit` (2^128 for a full block) added.
-fn limbs(block: &[u8; 16], high_bit: u64) -> Limbs {
+/// A 16-byte little-endian block (a message's, or a half of the key) in limbs, with `high_bit`
+/// (2^128 for a full block) added.
+fn limbs(block: &[u8], high_bit: u64) -> Limbs {
     let t0 = u64::from_le_bytes(std::array::from_fn(|i| block[i]));
     let t1 = u64::from_le_bytes(std::array::from_fn(|i| block[8 + i]));
     [t0 & MASK_44, ((t0 >> 44) | (t1 << 20)) & MASK_44, ((t1 >> 24) & MASK_42) | high_bit]

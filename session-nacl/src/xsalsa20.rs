@@ -29,14 +29,13 @@ const MAC_KEY_WORDS: usize = 4;
 const LONGEST_SCALAR_PASS: usize = 3 * 64;
 /// "expand 32-byte k", Salsa20's constant words.
 const SIGMA: [u32; 4] = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574];
+
 /// The XSalsa20 stream of one key and 24-byte nonce, with its first pass computed.
 pub(crate) struct SecretBoxStream {
     /// HSalsa20's output: the Salsa20 key for this nonce.
     key: Zeroizing<[u32; 8]>,
     /// The nonce's last 8 bytes: Salsa20's nonce.
     nonce: [u32; 2],
-    /// The stream's first 32 bytes.
-    mac_key: Zeroizing<MacKey>,
     /// Blocks 0 to 3 (or as many as the data needs): the MAC key, then up to 224 bytes that encrypt.
     first_pass: Zeroizing<Pass>,
     /// How many blocks `first_pass` holds.
@@ -50,12 +49,12 @@ impl SecretBoxStream {
         let nonce = [le_u32(&nonce[16..]), le_u32(&nonce[20..])];
         let mut first_pass = Zeroizing::new([0; 32]);
         let first_blocks = pass(&key, nonce, 0, MAC_KEY_WORDS * 8 + len, &mut first_pass);
-        let mac_key = Zeroizing::new(std::array::from_fn(|i| first_pass[i / 8].to_le_bytes()[i % 8]));
-        SecretBoxStream { key, nonce, mac_key, first_pass, first_blocks }
+        SecretBoxStream { key, nonce, first_pass, first_blocks }
     }
 
-    pub(crate) fn mac_key(&self) -> &MacKey {
-        &self.mac_key
+    /// The stream's first 32 bytes.
+    pub(crate) fn mac_key(&self) -> Zeroizing<MacKey> {
+        Zeroizing::new(std::array::from_fn(|i| self.first_pass[i / 8].to_le_bytes()[i % 8]))
     }
 
     /// XORs `data` with the stream from its 33rd byte on: encrypts a plaintext, decrypts a
@@ -93,7 +92,7 @@ fn xor(data: &mut [u8], keystream: &[u64]) {
 /// HSalsa20: the Salsa20 key for the box's `nonce` (its first 16 bytes), from the box's `key`.
 fn hsalsa20(key: &[u8; 32], nonce: &[u8; 24]) -> Zeroizing<[u32; 8]> {
     let key = Zeroizing::new(std::array::from_fn(|i| le_u32(&key[4 * i..])));
-    let mut x = Zeroizing::new(input(&key, std::array::from_fn(|i| le_u32(&nonce[4 * i..]))));
+    let mut x = Zeroizing::new(input(SIGMA, *key, std::array::from_fn(|i| le_u32(&nonce[4 * i..]))));
     rounds(&mut x);
     // No feed-forward: the diagonal and the nonce's words are the key.
     Zeroizing::new([x[0], x[5], x[10], x[15], x[6], x[7], x[8], x[9]])
@@ -108,12 +107,12 @@ fn pass(key: &[u32; 8], nonce: [u32; 2], block: u64, bytes: usize, out: &mut Pas
     }
     let blocks = bytes.div_ceil(64);
     for (words, block) in out.chunks_exact_mut(8).take(blocks).zip(block..) {
-        let input = Zeroizing::new(input(key, [nonce[0], nonce[1], block as u32, (block >> 32) as u32]));
+        let input = Zeroizing::new(input(SIGMA, *key, [nonce[0], nonce[1], block as u32, (block >> 32) as u32]));
         let mut x = Zeroizing::new(*input);
         rounds(&mut x);
         for (pair, word) in words.iter_mut().enumerate() {
             let [low, high] = [2 * pair, 2 * pair + 1].map(|i| x[i].wrapping_add(input[i]));
-            *word = u64::from(low) | (u64::from(high) << 32);
+            *word = join(low, high);
         }
     }
     blocks as u64
@@ -121,10 +120,16 @@ fn pass(key: &[u32; 8], nonce: [u32; 2], block: u64, bytes: usize, out: &mut Pas
 
 /// A Salsa20 state: the constants, the key, and four words in the middle (HSalsa20's nonce, or
 /// Salsa20's nonce and block counter).
-fn input(key: &[u32; 8], middle: [u32; 4]) -> [u32; 16] {
-    let [k0, k1, k2, k3, k4, k5, k6, k7] = *key;
+fn input<W: Word>(sigma: [W; 4], key: [W; 8], middle: [W; 4]) -> [W; 16] {
+    let [s0, s1, s2, s3] = sigma;
+    let [k0, k1, k2, k3, k4, k5, k6, k7] = key;
     let [m0, m1, m2, m3] = middle;
-    [SIGMA[0], k0, k1, k2, k3, SIGMA[1], m0, m1, m2, m3, SIGMA[2], k4, k5, k6, k7, SIGMA[3]]
+    [s0, k0, k1, k2, k3, s1, m0, m1, m2, m3, s2, k4, k5, k6, k7, s3]
+}
+
+/// Two of a block's 32-bit words, in order, as one little-endian 64-bit word.
+fn join(low: u32, high: u32) -> u64 {
+    u64::from(low) | (u64::from(high) << 32)
 }
 
 /// What Salsa20's rounds do to a word: a plain one, or one word of four blocks in a vector.
@@ -196,10 +201,8 @@ fn four_blocks(key: &[u32; 8], nonce: [u32; 2], block: u64, out: &mut Pass) {
     let low = u32x4::new(counters.map(|counter| counter as u32));
     let high = u32x4::new(counters.map(|counter| (counter >> 32) as u32));
     let same = u32x4::splat;
-    let [k0, k1, k2, k3, k4, k5, k6, k7] = key.map(same);
-    let [s0, s1, s2, s3] = SIGMA.map(same);
     let [n0, n1] = nonce.map(same);
-    let mut input = [s0, k0, k1, k2, k3, s1, n0, n1, low, high, s2, k4, k5, k6, k7, s3];
+    let mut input = input(SIGMA.map(same), key.map(same), [n0, n1, low, high]);
     let mut x = input;
     rounds(&mut x);
     // Lane j holds block j; its words 2i and 2i + 1 make its 64-bit word i.
@@ -207,7 +210,7 @@ fn four_blocks(key: &[u32; 8], nonce: [u32; 2], block: u64, out: &mut Pass) {
         let low = (mixed[0] + input[0]).to_array();
         let high = (mixed[1] + input[1]).to_array();
         for (lane, (low, high)) in low.into_iter().zip(high).enumerate() {
-            out[8 * lane + pair] = u64::from(low) | (u64::from(high) << 32);
+            out[8 * lane + pair] = join(low, high);
         }
     }
     // The input holds the key; the state, what is left of it after the rounds.

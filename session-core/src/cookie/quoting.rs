@@ -108,7 +108,7 @@ impl<'a> Quoted<'a> {
         match self.classes {
             Classes { bare: true, .. } => self.value.len(),
             Classes { unescaped: true, .. } => self.value.len() + 2,
-            _ => 2 + self.value.chars().map(escaped_len).sum::<usize>(),
+            _ => 2 + self.value.chars().map(|ch| Escape::of(ch).len()).sum::<usize>(),
         }
     }
 
@@ -132,13 +132,47 @@ impl Classes {
     }
 }
 
-/// What `write_quoted` writes for `ch` inside quotes.
-fn escaped_len(ch: char) -> usize {
-    match ch {
-        '"' | '\\' => 2,
-        _ if ch.is_ascii() && is_unescaped(ch as u8) => 1,
-        _ if u32::from(ch) < 0x100 => 4,
-        _ => ch.len_utf8(),
+/// How one character is written inside quotes: the one rule that both measuring and writing follow.
+enum Escape {
+    /// As it is: an unescaped character, or one above U+00FF.
+    Plain(char),
+    /// After a backslash: `"` and `\`.
+    Backslashed(char),
+    /// As `\ooo`: every other character below U+0100.
+    Octal(u8),
+}
+
+impl Escape {
+    fn of(ch: char) -> Escape {
+        match ch {
+            '"' | '\\' => Escape::Backslashed(ch),
+            _ if ch.is_ascii() && is_unescaped(ch as u8) => Escape::Plain(ch),
+            _ => u8::try_from(ch).map_or(Escape::Plain(ch), Escape::Octal),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Escape::Plain(ch) => ch.len_utf8(),
+            Escape::Backslashed(_) => 2,
+            Escape::Octal(_) => 4,
+        }
+    }
+
+    fn push_to(&self, out: &mut String) {
+        match *self {
+            Escape::Plain(ch) => out.push(ch),
+            Escape::Backslashed(ch) => {
+                out.push('\\');
+                out.push(ch);
+            }
+            Escape::Octal(code) => {
+                out.push('\\');
+                for shift in [6, 3, 0] {
+                    out.push(char::from(b'0' + ((code >> shift) & 7)));
+                }
+            }
+        }
     }
 }
 
@@ -162,18 +196,7 @@ fn write_quoted(out: &mut String, value: &str, classes: Classes) {
         at += run;
         let Some(ch) = value[at..].chars().next() else { break };
         at += ch.len_utf8();
-        match ch {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            _ if u32::from(ch) < 0x100 => {
-                let code = u32::from(ch);
-                out.push('\\');
-                for shift in [6, 3, 0] {
-                    out.push(char::from(b'0' + ((code >> shift) & 7) as u8));
-                }
-            }
-            _ => out.push(ch),
-        }
+        Escape::of(ch).push_to(out);
     }
     out.push('"');
 }
